@@ -1,0 +1,402 @@
+//! The two time formats of Smooch payloads, as `with` modules for serde.
+//!
+//! - [`unix_seconds`]: a JSON number of Unix seconds with a fraction of varying length
+//!   (`"timestamp": 1480349392.103`, `"received": 1483463860.71`), sometimes an integer.
+//! - [`rfc3339`]: an ISO-8601 string in UTC (`"signedUpAt": "2015-10-06T03:38:02.346Z"`), with or
+//!   without a fraction.
+//!
+//! Both give a `chrono::DateTime<Utc>` and write back the same value. They are public so that your
+//! own types can use them: `#[serde(with = "smooch_events::time::unix_seconds")]`.
+//!
+//! ```
+//! use chrono::{DateTime, Utc};
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Stamp {
+//!     #[serde(with = "smooch_events::time::unix_seconds")]
+//!     timestamp: DateTime<Utc>,
+//! }
+//!
+//! let stamp: Stamp = serde_json::from_str(r#"{"timestamp": 1480349392.103}"#).unwrap();
+//! assert_eq!(stamp.timestamp.timestamp_millis(), 1480349392103);
+//! ```
+
+use std::fmt::{self, Write as _};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::de::{self, Deserializer, Unexpected, Visitor};
+use serde::Serializer;
+
+/// Unix seconds as a JSON number, exact to the digits that were sent.
+///
+/// `1480349392.103` as an `f64` is really `1480349392.10299992…`; multiplying its fraction by 10⁹
+/// gives 102,999,925 ns and a time one millisecond early. This module goes through the shortest
+/// decimal that reads back as the same `f64` (the digits Smooch wrote), so `1480349392.103` gives
+/// exactly 103 ms, and it writes the time back as the same number. Digits beyond nanoseconds are
+/// dropped. A time without a fraction is written as an integer.
+pub mod unix_seconds {
+    use super::*;
+
+    /// Reads Unix seconds (an integer or a number with a fraction).
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        d.deserialize_any(UnixVisitor)
+    }
+
+    /// Writes Unix seconds: an integer when there is no fraction, else the shortest number that
+    /// holds it.
+    pub fn serialize<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        let nanos = time.timestamp_subsec_nanos();
+        if nanos == 0 {
+            return s.serialize_i64(time.timestamp());
+        }
+        let total = i128::from(time.timestamp()) * 1_000_000_000 + i128::from(nanos);
+        let (whole, frac) = (total.abs() / 1_000_000_000, total.abs() % 1_000_000_000);
+        let mut buf = StackStr::<48>::new();
+        let sign = if total < 0 { "-" } else { "" };
+        // Cannot fail: at most 1 + 20 + 1 + 9 bytes.
+        let _ = write!(buf, "{sign}{whole}.{frac:09}");
+        let digits = buf.as_str().trim_end_matches('0');
+        s.serialize_f64(digits.parse().map_err(serde::ser::Error::custom)?)
+    }
+
+    /// The same for an optional field: `null` or absent reads as `None`.
+    pub mod option {
+        use super::*;
+
+        /// Reads optional Unix seconds.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+            d.deserialize_option(OptionVisitor(UnixVisitor))
+        }
+
+        /// Writes optional Unix seconds (`null` for `None`; the crate's own types leave the key out).
+        pub fn serialize<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+            match time {
+                Some(time) => super::serialize(time, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
+
+/// ISO-8601 (RFC 3339) strings, written back in UTC with `Z` and as many fractional digits as
+/// needed (0, 3, 6 or 9): `2015-10-06T03:38:02.346Z` comes back unchanged.
+pub mod rfc3339 {
+    use super::*;
+
+    /// Reads an RFC 3339 date-time, with or without a fraction, in any offset.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+        d.deserialize_str(IsoVisitor)
+    }
+
+    /// Writes an RFC 3339 date-time in UTC.
+    pub fn serialize<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&Iso(time))
+    }
+
+    /// The same for an optional field: `null` or absent reads as `None`.
+    pub mod option {
+        use super::*;
+
+        /// Reads an optional RFC 3339 date-time.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+            d.deserialize_option(OptionVisitor(IsoVisitor))
+        }
+
+        /// Writes an optional RFC 3339 date-time (`null` for `None`).
+        pub fn serialize<S: Serializer>(time: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+            match time {
+                Some(time) => super::serialize(time, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
+
+/// Turns a non-finite, out-of-range or otherwise unusable number into a serde error.
+fn out_of_range<E: de::Error>(unexpected: Unexpected<'_>) -> E {
+    E::invalid_value(unexpected, &UnixVisitor)
+}
+
+struct UnixVisitor;
+
+impl Visitor<'_> for UnixVisitor {
+    type Value = DateTime<Utc>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Unix seconds as a number")
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        DateTime::from_timestamp(v, 0).ok_or_else(|| out_of_range(Unexpected::Signed(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        i64::try_from(v)
+            .ok()
+            .and_then(|v| DateTime::from_timestamp(v, 0))
+            .ok_or_else(|| out_of_range(Unexpected::Unsigned(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        from_f64(v).ok_or_else(|| out_of_range(Unexpected::Float(v)))
+    }
+}
+
+/// Converts Unix seconds through their shortest decimal form (see [`unix_seconds`]).
+fn from_f64(v: f64) -> Option<DateTime<Utc>> {
+    // chrono's range is about ±8.2e12 s; beyond it (and for NaN or infinity) there is no time.
+    if v.is_nan() || v.abs() >= 1e13 {
+        return None;
+    }
+    // `Display` for f64 prints the shortest decimal that reads back as `v`, never with an
+    // exponent: at most 14 integer digits, or a fraction of up to about 330 digits for tiny values.
+    let mut buf = StackStr::<400>::new();
+    write!(buf, "{v}").ok()?;
+    let text = buf.as_str();
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let whole: i128 = whole.parse().ok()?;
+    let mut nanos: i128 = 0;
+    for digit in frac.bytes().chain(std::iter::repeat(b'0')).take(9) {
+        nanos = nanos * 10 + i128::from(digit - b'0');
+    }
+    let mut total = whole * 1_000_000_000 + nanos;
+    if negative {
+        total = -total;
+    }
+    let secs = i64::try_from(total.div_euclid(1_000_000_000)).ok()?;
+    let nanos = u32::try_from(total.rem_euclid(1_000_000_000)).ok()?;
+    DateTime::from_timestamp(secs, nanos)
+}
+
+struct IsoVisitor;
+
+impl Visitor<'_> for IsoVisitor {
+    type Value = DateTime<Utc>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an ISO-8601 date-time string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        parse_iso(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+    }
+}
+
+/// Parses RFC 3339, with a fast path for the form Smooch sends (`2015-10-06T03:38:02.346Z`).
+fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
+    parse_iso_utc(text.as_bytes()).or_else(|| {
+        DateTime::parse_from_rfc3339(text)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    })
+}
+
+/// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, nothing else.
+fn parse_iso_utc(b: &[u8]) -> Option<DateTime<Utc>> {
+    fn num(b: &[u8]) -> Option<u32> {
+        b.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    }
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let (rest, last) = b[19..].split_at(b.len() - 20);
+    if last != b"Z" {
+        return None;
+    }
+    let nanos = match rest {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            num(digits)? * 10u32.pow(9 - digits.len() as u32)
+        }
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)?;
+    // A leap second (`:60`) is left to chrono's parser.
+    let time = date.and_hms_nano_opt(num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?, nanos)?;
+    Some(time.and_utc())
+}
+
+/// Displays a time as RFC 3339 in UTC, with 0, 3, 6 or 9 fractional digits.
+struct Iso<'a>(&'a DateTime<Utc>);
+
+impl fmt::Display for Iso<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use chrono::{Datelike, Timelike};
+        let t = self.0;
+        // Years beyond four digits and leap seconds are rare enough for chrono's own formatter.
+        if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+            return f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        }
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )?;
+        let nanos = t.nanosecond();
+        if nanos == 0 {
+            // No fraction.
+        } else if nanos % 1_000_000 == 0 {
+            write!(f, ".{:03}", nanos / 1_000_000)?;
+        } else if nanos % 1_000 == 0 {
+            write!(f, ".{:06}", nanos / 1_000)?;
+        } else {
+            write!(f, ".{nanos:09}")?;
+        }
+        f.write_str("Z")
+    }
+}
+
+/// Wraps a visitor of a time so that it also reads `null` (as `None`).
+struct OptionVisitor<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for OptionVisitor<V> {
+    type Value = Option<V::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self.0).map(Some)
+    }
+}
+
+/// A fixed-size string buffer on the stack, so that formatting a number allocates nothing.
+struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> StackStr<N> {
+    fn new() -> Self {
+        StackStr { buf: [0; N], len: 0 }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever written.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fraction_is_exact_to_the_digits_sent() {
+        let t = from_f64(1480349392.103).unwrap();
+        assert_eq!(t.timestamp_millis(), 1480349392103);
+        assert_eq!(t.timestamp_subsec_nanos(), 103_000_000);
+        // The naive conversion is one millisecond short: this is what the module avoids.
+        let naive_nanos = ((1480349392.103f64.fract()) * 1e9) as u32;
+        assert_eq!(naive_nanos, 102_999_925);
+        assert_eq!(
+            from_f64(1483463860.71).unwrap().timestamp_subsec_nanos(),
+            710_000_000
+        );
+        assert_eq!(
+            from_f64(1722790093.4617891).unwrap().timestamp_subsec_nanos(),
+            461_789_100
+        );
+        assert_eq!(from_f64(-1.5).unwrap().timestamp_millis(), -1500);
+        assert_eq!(from_f64(0.000000001).unwrap().timestamp_subsec_nanos(), 1);
+        assert_eq!(from_f64(5e-324).unwrap().timestamp(), 0);
+        assert!(from_f64(f64::NAN).is_none());
+        assert!(from_f64(f64::INFINITY).is_none());
+        assert!(from_f64(1e13).is_none());
+    }
+
+    #[test]
+    fn numbers_are_written_back_unchanged() {
+        for text in [
+            "1480349392.103",
+            "1483463860.71",
+            "1722790093.4617891",
+            "1480349392",
+            "-1.5",
+            "0.000000001",
+        ] {
+            let time = unix_seconds::deserialize(&mut serde_json::Deserializer::from_str(text)).unwrap();
+            let back = unix_seconds::serialize(&time, serde_json::value::Serializer).unwrap();
+            let original: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(back, original, "{text}");
+        }
+    }
+
+    #[test]
+    fn iso_strings_parse_on_both_paths_and_come_back_in_utc() {
+        for (text, back, millis) in [
+            (
+                "2015-10-06T03:38:02.346Z",
+                "2015-10-06T03:38:02.346Z",
+                1444102682346,
+            ),
+            ("2015-10-06T03:38:02Z", "2015-10-06T03:38:02Z", 1444102682000),
+            (
+                "2015-10-06T03:38:02.3Z",
+                "2015-10-06T03:38:02.300Z",
+                1444102682300,
+            ),
+            (
+                "2015-10-06T03:38:02.123456Z",
+                "2015-10-06T03:38:02.123456Z",
+                1444102682123,
+            ),
+            (
+                "2015-10-06T05:38:02.346+02:00",
+                "2015-10-06T03:38:02.346Z",
+                1444102682346,
+            ),
+            (
+                "2016-12-31T23:59:60.5Z",
+                "2016-12-31T23:59:60.500Z",
+                1483228800500,
+            ),
+        ] {
+            let time = parse_iso(text).unwrap();
+            assert_eq!(time.timestamp_millis(), millis, "{text}");
+            assert_eq!(Iso(&time).to_string(), back, "{text}");
+        }
+        for bad in [
+            "",
+            "2015-10-06",
+            "2015-13-06T03:38:02Z",
+            "2015-10-06T03:38:02.Z",
+            "2015-10-06T03:38:02.12aZ",
+            "2015-10-06T03:38Z",
+        ] {
+            assert!(parse_iso(bad).is_none(), "{bad}");
+        }
+    }
+}
