@@ -1,8 +1,54 @@
-//! Typed, validated Smooch (Sunshine Conversations v1) webhook bodies.
+//!
+//! ```
+//! use smooch_events::{parse_event, Event};
+//!
+//! let body = br#"{
+//!     "trigger": "conversation:start",
+//!     "app": {"_id": "57ec2881c47d2d24b0c16427"},
+//!     "source": {"type": "messenger"},
+//!     "appUser": {"_id": "c7f6e6d6c3a637261bd9656f", "userId": "bob@example.com"},
+//!     "timestamp": 1480349392.103
+//! }"#;
+//!
+//! match parse_event(body)? {
+//!     Event::ConversationStart(start) => {
+//!         assert_eq!(start.app_user.user_id.as_deref(), Some("bob@example.com"));
+//!         assert_eq!(start.envelope.timestamp.unwrap().timestamp_millis(), 1480349392103);
+//!     }
+//!     Event::Unknown(other) => println!("not modelled: {}", other.trigger),
+//!     other => println!("{}", other.trigger()),
+//! }
+//! # Ok::<(), smooch_events::ParseError>(())
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
-#![allow(dead_code, unused_macros, unused_imports)]
 
+mod error;
+mod event;
+mod events;
 mod object;
 mod open_enum;
+mod parse;
 pub mod time;
+mod types;
+
+pub use error::ParseError;
+pub use event::{Envelope, Event, UnknownEvent};
+pub use events::conversation::{ConversationRead, ConversationReferral, ConversationStart};
+pub use events::delivery::{DeliveryEvent, ExternalMessage, MessageDelivery};
+pub use events::link::{LinkCriteria, LinkEvent};
+pub use events::merge::MergeAppUser;
+pub use events::message::MessageEvent;
+pub use events::payment::{Charge, Payment, PaymentSuccess};
+pub use events::postback::{Postback, PostbackEvent};
+pub use events::typing::{Activity, ActivityType, TypingAppUser};
+pub use parse::parse_event;
+pub use types::action::{Action, ActionState, ActionType};
+pub use types::app::{App, ConversationRef};
+pub use types::app_user::{AppUser, Client, ClientStatus};
+pub use types::channel_error::ChannelError;
+pub use types::message::{
+    Coordinates, DisplaySettings, FormField, ItemSize, Message, MessageItem, MessageType, Metadata, Role,
+};
+pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
+pub use types::source::{Platform, Source};

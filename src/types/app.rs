@@ -1,0 +1,27 @@
+//! The app and conversation an event belongs to.
+
+use crate::object::object;
+
+object! {
+    /// The Smooch app the event belongs to: the docs' *truncated app*, `{"_id": …}`.
+    pub struct App {
+        expecting: "an app object",
+        required {
+            /// The app's id, the same id that initialises the SDKs.
+            id: String = "_id",
+        }
+        optional {}
+    }
+}
+
+object! {
+    /// The conversation of a v1.1 event (`"conversation": {"_id": …}`).
+    pub struct ConversationRef {
+        expecting: "a conversation object",
+        required {
+            /// The conversation's id.
+            id: String = "_id",
+        }
+        optional {}
+    }
+}

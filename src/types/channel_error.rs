@@ -1,0 +1,21 @@
+//! Errors reported by a channel or by Smooch.
+
+use crate::object::object;
+
+object! {
+    /// The `error` of `delivery:failure`, `message:delivery:failure` and `link:failure`.
+    pub struct ChannelError {
+        expecting: "an error object",
+        required {
+            /// A short code such as `unauthorized` or `bad_request` (not enumerated by the docs).
+            code: String = "code",
+        }
+        optional {
+            /// A readable description (the `link:failure` example has it here).
+            message: String = "message",
+            /// Whatever the channel returned, as JSON (the `delivery:failure` example has
+            /// `{"message": …}`; v1.1 channels send any shape).
+            underlying_error: serde_json::Value = "underlyingError" with crate::object::any_value,
+        }
+    }
+}

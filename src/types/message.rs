@@ -1,0 +1,295 @@
+//! Messages and their parts.
+
+use std::ops::{Deref, DerefMut};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::object::object;
+use crate::open_enum::open_enum;
+use crate::types::action::Action;
+use crate::types::source::Source;
+
+object! {
+    /// A message: the docs' *message* schema, with the fields later API versions added.
+    ///
+    /// Only `_id` is always sent. `type` is missing in the guide's example and in early delivery
+    /// payloads; `text` is missing on images, carousels and lists; v1.1 delivery events often
+    /// send a message with nothing but `_id`.
+    pub struct Message {
+        expecting: "a message object",
+        required {
+            /// The message id.
+            id: String = "_id",
+        }
+        optional {
+            /// The kind of message.
+            kind: MessageType = "type",
+            /// The text (a location message has a generated one).
+            text: String = "text",
+            /// Who wrote it: `appUser`, `appMaker` or `whisper`.
+            role: Role = "role",
+            /// The appUser's `_id` when the role is `appUser`, otherwise a hash of the
+            /// appMaker's email.
+            author_id: String = "authorId",
+            /// The author's display name.
+            name: String = "name",
+            /// When Smooch received the message.
+            received: DateTime<Utc> = "received" with crate::time::unix_seconds::option,
+            /// Where the message came from (absent before December 2016).
+            source: Source = "source",
+            /// The appMaker's picture.
+            avatar_url: String = "avatarUrl",
+            /// Buttons of the message. See [`Message::actions`].
+            actions: Vec<Action> = "actions",
+            /// The URL of an image or file.
+            media_url: String = "mediaUrl",
+            /// The MIME type of the media.
+            media_type: String = "mediaType",
+            /// The size of the media in bytes (v1.1).
+            media_size: u64 = "mediaSize",
+            /// The location of a `location` message.
+            coordinates: Coordinates = "coordinates",
+            /// The items of a `carousel` or `list` message. See [`Message::items`].
+            items: Vec<MessageItem> = "items",
+            /// Flat key/value data the app attached to the message.
+            metadata: Metadata = "metadata",
+            /// The payload of the `reply` action a user tapped.
+            payload: String = "payload",
+            /// Display options of a carousel.
+            display_settings: DisplaySettings = "displaySettings",
+            /// Where an appMaker asked the message to go (`{integrationId | integrationType}`).
+            destination: Value = "destination" with crate::object::any_value,
+            /// The message this one replies to (v1.1; kept as JSON).
+            quoted_message: Value = "quotedMessage" with crate::object::any_value,
+            /// The fields of a `form` or `formResponse` message (v1.1).
+            fields: Vec<FormField> = "fields",
+        }
+    }
+}
+
+impl Message {
+    /// The message's actions; empty when there are none.
+    pub fn actions(&self) -> &[Action] {
+        self.actions.as_deref().unwrap_or_default()
+    }
+
+    /// The message's items; empty when there are none.
+    pub fn items(&self) -> &[MessageItem] {
+        self.items.as_deref().unwrap_or_default()
+    }
+}
+
+open_enum! {
+    /// The kind of a message (`message.type`).
+    pub enum MessageType {
+        /// Plain text.
+        Text = "text",
+        /// An image (`mediaUrl`).
+        Image = "image",
+        /// A file (`mediaUrl`, `mediaType`).
+        File = "file",
+        /// A carousel of items.
+        Carousel = "carousel",
+        /// A list of items.
+        List = "list",
+        /// A location (`coordinates`).
+        Location = "location",
+        /// A form (v1.1).
+        Form = "form",
+        /// A reply to a form (v1.1).
+        FormResponse = "formResponse",
+        /// An audio file (v1.1).
+        Audio = "audio",
+        /// A video (v1.1).
+        Video = "video",
+    }
+}
+
+open_enum! {
+    /// Who wrote a message (`message.role`).
+    pub enum Role {
+        /// The end user.
+        AppUser = "appUser",
+        /// The business (an agent, a bot, the API).
+        AppMaker = "appMaker",
+        /// A note between agents that the user does not see (sent under `message:appMaker`).
+        Whisper = "whisper",
+    }
+}
+
+object! {
+    /// The location of a `location` message.
+    pub struct Coordinates {
+        expecting: "a coordinates object",
+        required {
+            /// Latitude.
+            lat: f64 = "lat",
+            /// Longitude.
+            long: f64 = "long",
+        }
+        optional {
+            /// An id, in the schema and in examples before March 2017.
+            id: String = "_id",
+        }
+    }
+}
+
+object! {
+    /// An item of a `carousel` or `list` message.
+    pub struct MessageItem {
+        expecting: "a message item object",
+        required {
+            /// The item's title.
+            title: String = "title",
+        }
+        optional {
+            /// The item's id.
+            id: String = "_id",
+            /// The item's description.
+            description: String = "description",
+            /// The URL of the item's image.
+            media_url: String = "mediaUrl",
+            /// The MIME type of the item's image.
+            media_type: String = "mediaType",
+            /// The item's size.
+            size: ItemSize = "size",
+            /// The item's buttons (1 to 3). See [`MessageItem::actions`].
+            actions: Vec<Action> = "actions",
+        }
+    }
+}
+
+impl MessageItem {
+    /// The item's actions; empty when there are none.
+    pub fn actions(&self) -> &[Action] {
+        self.actions.as_deref().unwrap_or_default()
+    }
+}
+
+open_enum! {
+    /// The size of a carousel or list item.
+    pub enum ItemSize {
+        /// Compact.
+        Compact = "compact",
+        /// Large.
+        Large = "large",
+    }
+}
+
+object! {
+    /// Display options of a carousel.
+    pub struct DisplaySettings {
+        expecting: "a display settings object",
+        required {}
+        optional {
+            /// `horizontal` or `square`.
+            image_aspect_ratio: String = "imageAspectRatio",
+        }
+    }
+}
+
+object! {
+    /// A field of a `form` or `formResponse` message (v1.1; not in the v1 docs, so every field
+    /// is optional).
+    pub struct FormField {
+        expecting: "a form field object",
+        required {}
+        optional {
+            /// The field's type: `text`, `email`, `select`, …
+            kind: String = "type",
+            /// The field's name.
+            name: String = "name",
+            /// The field's label.
+            label: String = "label",
+            /// The text the user entered.
+            text: String = "text",
+            /// The email address the user entered.
+            email: String = "email",
+        }
+    }
+}
+
+/// Flat key/value data an app attaches to a message or action (`metadata`).
+///
+/// It dereferences to the map. The 2015–2016 docs sent an empty array (`"metadata": []`) where
+/// later ones send `{}`; both read as empty metadata, and each is written back as it came.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Metadata {
+    map: Map<String, Value>,
+    legacy_empty_array: bool,
+}
+
+impl Metadata {
+    /// Metadata holding `map`.
+    pub fn new(map: Map<String, Value>) -> Self {
+        Metadata {
+            map,
+            legacy_empty_array: false,
+        }
+    }
+
+    /// The entries.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.map
+    }
+}
+
+impl From<Map<String, Value>> for Metadata {
+    fn from(map: Map<String, Value>) -> Self {
+        Metadata::new(map)
+    }
+}
+
+impl Deref for Metadata {
+    type Target = Map<String, Value>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.map
+    }
+}
+
+impl DerefMut for Metadata {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.legacy_empty_array = false;
+        &mut self.map
+    }
+}
+
+impl Serialize for Metadata {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.legacy_empty_array && self.map.is_empty() {
+            return s.serialize_seq(Some(0)).and_then(serde::ser::SerializeSeq::end);
+        }
+        self.map.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Metadata {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match crate::object::StrictValue::deserialize(d)?.0 {
+            Value::Object(map) => Ok(Metadata::new(map)),
+            Value::Array(items) if items.is_empty() => Ok(Metadata {
+                map: Map::new(),
+                legacy_empty_array: true,
+            }),
+            other => Err(serde::de::Error::invalid_type(
+                unexpected(&other),
+                &"a JSON object (or the legacy `[]`)",
+            )),
+        }
+    }
+}
+
+fn unexpected(value: &Value) -> serde::de::Unexpected<'_> {
+    use serde::de::Unexpected;
+    match value {
+        Value::Null => Unexpected::Unit,
+        Value::Bool(b) => Unexpected::Bool(*b),
+        Value::Number(_) => Unexpected::Other("a number"),
+        Value::String(s) => Unexpected::Str(s),
+        Value::Array(_) => Unexpected::Seq,
+        Value::Object(_) => Unexpected::Map,
+    }
+}

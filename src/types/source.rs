@@ -1,0 +1,81 @@
+//! Where a message or event came from, or where it went.
+
+use crate::object::object;
+use crate::open_enum::open_enum;
+
+open_enum! {
+    /// A channel or platform: `source.type`, `destination.type`, `client.platform` and the linked
+    /// `channel`.
+    ///
+    /// The docs list the client platforms and `api`; examples add business systems such as
+    /// `slack`. Values not listed here (for example the documented catch-all `"other"`) are kept in
+    /// [`Platform::Other`].
+    pub enum Platform {
+        /// Web Messenger.
+        Web = "web",
+        /// iOS SDK.
+        Ios = "ios",
+        /// Android SDK.
+        Android = "android",
+        /// Facebook Messenger.
+        Messenger = "messenger",
+        /// Viber.
+        Viber = "viber",
+        /// Telegram.
+        Telegram = "telegram",
+        /// WeChat.
+        Wechat = "wechat",
+        /// LINE.
+        Line = "line",
+        /// Twilio SMS.
+        Twilio = "twilio",
+        /// Front-end email.
+        FrontendEmail = "frontendEmail",
+        /// Twitter DM.
+        Twitter = "twitter",
+        /// MessageBird SMS.
+        Messagebird = "messagebird",
+        /// Mailgun email.
+        Mailgun = "mailgun",
+        /// WhatsApp.
+        Whatsapp = "whatsapp",
+        /// Apple push notifications.
+        Apn = "apn",
+        /// Firebase Cloud Messaging.
+        Fcm = "fcm",
+        /// The Smooch REST API.
+        Api = "api",
+        /// Slack, a business system.
+        Slack = "slack",
+        /// Help Scout, a business system.
+        Helpscout = "helpscout",
+        /// Zendesk, a business system.
+        Zendesk = "zendesk",
+    }
+}
+
+object! {
+    /// The docs' *source/destination* schema: `messages[].source`, the top-level `source` of
+    /// `conversation:*`, the `destination` of delivery events, and `payments[].source`.
+    pub struct Source {
+        expecting: "a source object",
+        required {
+            /// The channel, e.g. `messenger` or `api`.
+            kind: Platform = "type",
+        }
+        optional {
+            /// Smooch's internal id of the source; sent by some channels (web, iOS, Viber, WeChat,
+            /// LINE).
+            id: String = "id",
+            /// The integration the event went through (v1.1).
+            integration_id: String = "integrationId",
+            /// The integration type a message was sent to (a v1.1 `destination`).
+            integration_type: String = "integrationType",
+            /// The channel's own id of the message (v1.1).
+            original_message_id: String = "originalMessageId",
+            /// The channel's own time of the message (v1.1; its format is not documented, so it is
+            /// kept as JSON).
+            original_message_timestamp: serde_json::Value = "originalMessageTimestamp" with crate::object::any_value,
+        }
+    }
+}
