@@ -1,3 +1,4 @@
+//! Typed, validated Smooch (Sunshine Conversations v1) webhook bodies.
 //!
 //! ```
 //! use smooch_events::{parse_event, Event};
@@ -31,6 +32,7 @@ mod open_enum;
 mod parse;
 pub mod time;
 mod types;
+mod validate;
 
 pub use error::ParseError;
 pub use event::{Envelope, Event, UnknownEvent};
@@ -52,3 +54,4 @@ pub use types::message::{
 };
 pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
 pub use types::source::{Platform, Source};
+pub use validate::{ValidationErrors, ValidationIssue};

@@ -222,6 +222,11 @@ fn parse_iso_utc(b: &[u8]) -> Option<DateTime<Utc>> {
     Some(time.and_utc())
 }
 
+/// A time as [`rfc3339`] writes it, for messages.
+pub(crate) fn display_rfc3339(time: &DateTime<Utc>) -> String {
+    Iso(time).to_string()
+}
+
 /// Displays a time as RFC 3339 in UTC, with 0, 3, 6 or 9 fractional digits.
 struct Iso<'a>(&'a DateTime<Utc>);
 
