@@ -78,8 +78,10 @@ pub mod unix_seconds {
     }
 }
 
-/// ISO-8601 (RFC 3339) strings, written back in UTC with `Z` and as many fractional digits as
-/// needed (0, 3, 6 or 9): `2015-10-06T03:38:02.346Z` comes back unchanged.
+/// ISO-8601 (RFC 3339) strings, written back the way Smooch writes them (JavaScript's
+/// `toISOString`): in UTC with `Z` and milliseconds, so `2015-10-06T03:38:02.346Z` and
+/// `2015-01-01T00:00:00.000Z` come back unchanged. Finer fractions keep 6 or 9 digits. Other
+/// spellings of the same instant (no fraction, an offset) come back in this form.
 pub mod rfc3339 {
     use super::*;
 
@@ -227,7 +229,7 @@ pub(crate) fn display_rfc3339(time: &DateTime<Utc>) -> String {
     Iso(time).to_string()
 }
 
-/// Displays a time as RFC 3339 in UTC, with 0, 3, 6 or 9 fractional digits.
+/// Displays a time as RFC 3339 in UTC, with 3, 6 or 9 fractional digits.
 struct Iso<'a>(&'a DateTime<Utc>);
 
 impl fmt::Display for Iso<'_> {
@@ -249,9 +251,7 @@ impl fmt::Display for Iso<'_> {
             t.second()
         )?;
         let nanos = t.nanosecond();
-        if nanos == 0 {
-            // No fraction.
-        } else if nanos % 1_000_000 == 0 {
+        if nanos % 1_000_000 == 0 {
             write!(f, ".{:03}", nanos / 1_000_000)?;
         } else if nanos % 1_000 == 0 {
             write!(f, ".{:06}", nanos / 1_000)?;
@@ -367,7 +367,7 @@ mod tests {
                 "2015-10-06T03:38:02.346Z",
                 1444102682346,
             ),
-            ("2015-10-06T03:38:02Z", "2015-10-06T03:38:02Z", 1444102682000),
+            ("2015-10-06T03:38:02Z", "2015-10-06T03:38:02.000Z", 1444102682000),
             (
                 "2015-10-06T03:38:02.3Z",
                 "2015-10-06T03:38:02.300Z",

@@ -120,7 +120,7 @@ impl Event {
     /// let problems = event.validate_at(now).unwrap_err();
     /// assert_eq!(
     ///     problems.to_string(),
-    ///     "conversation:read: 2 problems: timestamp: is before 2010 (2001-09-09T01:46:40Z); \
+    ///     "conversation:read: 2 problems: timestamp: is before 2010 (2001-09-09T01:46:40.000Z); \
     ///      appUser._id: is empty"
     /// );
     /// # Ok::<(), smooch_events::ParseError>(())
