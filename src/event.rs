@@ -342,6 +342,12 @@ impl Event {
     }
 }
 
+/// Reads a body in one pass, from any serde data format.
+///
+/// One case needs [`parse_event`](crate::parse_event) instead: a body whose `trigger` is not
+/// modelled, comes after other keys, and one of those keys is a modelled one whose value has
+/// another shape (`"messages": "…"`). A one-pass reader has typed that key before it learns the
+/// trigger; `parse_event` reads such a body again and returns [`Event::Unknown`].
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         d.deserialize_map(EventVisitor)
