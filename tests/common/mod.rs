@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use smooch_events::{parse_event, Event};
+
+/// The path of a fixture, relative to `fixtures/`.
+pub(crate) fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
+}
+
+/// The bytes of a fixture.
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(fixture_path(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A fixture, parsed.
+pub(crate) fn parse(name: &str) -> Event {
+    parse_event(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Asserts that the event serializes back to the fixture it was parsed from, as a JSON value
+/// (members that are `null` in the fixture may come back absent).
+pub(crate) fn assert_round_trip(name: &str, event: &Event) {
+    let original: Value = serde_json::from_slice(&fixture(name)).unwrap();
+    let back = serde_json::to_value(event).unwrap();
+    assert_eq!(back, without_nulls(original), "{name}: round trip differs");
+}
+
+/// Removes object members whose value is `null`, at every depth.
+pub(crate) fn without_nulls(value: Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k, without_nulls(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
+        other => other,
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub(crate) fn ms(time: Option<DateTime<Utc>>) -> i64 {
+    time.expect("a time").timestamp_millis()
+}
+
+/// Every `*.json` under `fixtures/`, as paths relative to it, sorted.
+pub(crate) fn all_fixtures() -> Vec<String> {
+    fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, root, out);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let root = fixture_path("");
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}
