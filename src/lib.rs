@@ -55,3 +55,8 @@ pub use types::message::{
 pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
 pub use types::source::{Platform, Source};
 pub use validate::{ValidationErrors, ValidationIssue};
+
+/// The README's examples, run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
