@@ -82,13 +82,21 @@ fn read_json(bytes: &[u8]) -> Result<Value, ParseError> {
             error
         }
     };
+    let message = if bytes.starts_with(BOM) && (error.line(), error.column()) == (1, 1) {
+        "a byte-order mark before the JSON (JSON bodies must not start with one)".to_owned()
+    } else {
+        short_message(&error)
+    };
     Err(ParseError::InvalidJson {
         line: error.line(),
         column: error.column(),
-        message: short_message(&error),
+        message,
         source: error,
     })
 }
+
+/// The UTF-8 byte-order mark, which some tools put before a document.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// The key of a duplicate-key error raised by this crate ("duplicate key `k`") or by a typed
 /// field ("duplicate field `k`").

@@ -1,0 +1,463 @@
+//! The bad-input catalogue: whatever bytes arrive, `parse_event` answers with a value or a classified
+//! error whose message says what is wrong, and never panics.
+
+mod common;
+
+use common::{all_fixtures, fixture};
+use serde_json::{json, Value};
+use smooch_events::{parse_event, Event, ParseError};
+
+/// The error of a body that must not parse.
+fn refused(body: &[u8]) -> ParseError {
+    match parse_event(body) {
+        Ok(event) => panic!("parsed: {event:?}"),
+        Err(error) => error,
+    }
+}
+
+fn assert_invalid_json(body: &[u8], line: usize, column: usize, message: &str) {
+    let error = refused(body);
+    match &error {
+        ParseError::InvalidJson {
+            line: l,
+            column: c,
+            message: m,
+            ..
+        } => {
+            assert_eq!((*l, *c, m.as_str()), (line, column, message), "{error}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(std::error::Error::source(&error).is_some());
+}
+
+fn assert_malformed(body: &[u8], trigger: &str, path: &str, message: &str) {
+    let error = refused(body);
+    match &error {
+        ParseError::Malformed {
+            trigger: t,
+            path: p,
+            message: m,
+            ..
+        } => {
+            assert_eq!(
+                (t.as_str(), p.as_str(), m.as_str()),
+                (trigger, path, message),
+                "{error}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let prefix = if path.is_empty() {
+        String::new()
+    } else {
+        format!("{path}: ")
+    };
+    assert_eq!(error.to_string(), format!("{trigger}: {prefix}{message}"));
+    assert!(std::error::Error::source(&error).is_some());
+}
+
+/// A `conversation:read` body with `timestamp` set to the given JSON text.
+fn read_with_timestamp(timestamp: &str) -> Vec<u8> {
+    format!(r#"{{"trigger":"conversation:read","appUser":{{"_id":"u"}},"timestamp":{timestamp}}}"#)
+        .into_bytes()
+}
+
+#[test]
+fn empty_and_blank_bodies() {
+    assert_invalid_json(b"", 1, 0, "EOF while parsing a value");
+    assert_invalid_json(b"  \n\t ", 2, 2, "EOF while parsing a value");
+    assert_eq!(
+        refused(b"").to_string(),
+        "invalid JSON at line 1, column 0: EOF while parsing a value"
+    );
+}
+
+#[test]
+fn bodies_that_are_not_objects() {
+    for (body, found) in [
+        (&b"null"[..], "null"),
+        (b"true", "a boolean"),
+        (b"42", "a number"),
+        (b"\"conversation:read\"", "a string"),
+        (b"[{\"trigger\":\"conversation:read\"}]", "an array"),
+    ] {
+        let error = refused(body);
+        assert!(
+            matches!(error, ParseError::NotAnObject { found: f } if f == found),
+            "{error:?}"
+        );
+        assert_eq!(
+            error.to_string(),
+            format!("the body is {found}, not a JSON object")
+        );
+    }
+}
+
+#[test]
+fn missing_or_non_string_trigger() {
+    let error = refused(br#"{"app":{"_id":"a"}}"#);
+    assert!(matches!(error, ParseError::MissingTrigger));
+    assert_eq!(error.to_string(), "the body has no `trigger`");
+    for (trigger, found) in [
+        ("null", "null"),
+        ("7", "a number"),
+        ("[]", "an array"),
+        ("{}", "an object"),
+    ] {
+        let error = refused(format!(r#"{{"trigger":{trigger}}}"#).as_bytes());
+        assert!(
+            matches!(error, ParseError::TriggerNotString { found: f } if f == found),
+            "{error:?}"
+        );
+        assert_eq!(error.to_string(), format!("`trigger` is {found}, not a string"));
+    }
+}
+
+#[test]
+fn invalid_utf8_and_a_byte_order_mark() {
+    assert_invalid_json(
+        b"{\"trigger\":\"conversation:read\",\"appUser\":{\"_id\":\"\xff\"}}",
+        1,
+        50,
+        "invalid unicode code point",
+    );
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend(fixture("conversation_read.json"));
+    assert_invalid_json(
+        &with_bom,
+        1,
+        1,
+        "a byte-order mark before the JSON (JSON bodies must not start with one)",
+    );
+}
+
+#[test]
+fn every_prefix_of_every_fixture_is_refused_as_cut_short() {
+    let mut checked = 0;
+    for name in all_fixtures() {
+        let bytes = fixture(&name);
+        let whole = String::from_utf8(bytes.clone()).unwrap();
+        for len in 0..bytes.len() {
+            let prefix = &bytes[..len];
+            // Cutting only trailing white space leaves the whole document.
+            if std::str::from_utf8(prefix).is_ok_and(|p| p.trim_end() == whole.trim_end()) {
+                continue;
+            }
+            match parse_event(prefix) {
+                Err(ParseError::InvalidJson { message, .. }) => {
+                    assert!(
+                        message.starts_with("EOF while parsing"),
+                        "{name}[..{len}]: {message}"
+                    );
+                }
+                other => panic!("{name}[..{len}]: {other:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 50_000, "{checked}");
+}
+
+#[test]
+fn deep_nesting_is_refused_without_overflowing_the_stack() {
+    let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_invalid_json(deep_array.as_bytes(), 1, 128, "recursion limit exceeded");
+    // Deep inside a modelled trigger, an unknown key, and an unmodelled trigger.
+    for head in [
+        r#"{"trigger":"conversation:read","x":"#,
+        r#"{"trigger":"client:add","x":"#,
+    ] {
+        let body = format!("{head}{}1{}}}", r#"{"a":"#.repeat(10_000), "}".repeat(10_000));
+        let error = refused(body.as_bytes());
+        assert!(
+            matches!(&error, ParseError::InvalidJson { message, .. } if message == "recursion limit exceeded"),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn numbers_beyond_u64_and_f64() {
+    // Past u64: read as a float, which is no time chrono can hold.
+    assert_malformed(
+        &read_with_timestamp("18446744073709551616"),
+        "conversation:read",
+        "timestamp",
+        "invalid value: floating point `1.8446744073709552e+19`, expected Unix seconds as a number",
+    );
+    // Past f64: not a JSON number serde_json can read.
+    assert_invalid_json(&read_with_timestamp("1e400"), 1, 70, "number out of range");
+    // A huge integer in a free-form map is kept (as a float, since it is past u64).
+    let event = parse_event(br#"{"trigger":"client:add","n":18446744073709551616}"#).unwrap();
+    let Event::Unknown(unknown) = event else { panic!() };
+    assert_eq!(unknown.body["n"].as_f64(), Some(18446744073709551616.0));
+}
+
+#[test]
+fn exponent_and_integer_timestamps_are_exact() {
+    for (text, millis) in [
+        ("1.480349392103e9", 1480349392103),
+        ("1480349392", 1480349392000),
+        ("1480349392.0", 1480349392000),
+    ] {
+        let event = parse_event(&read_with_timestamp(text)).unwrap();
+        assert_eq!(event.timestamp().unwrap().timestamp_millis(), millis, "{text}");
+    }
+}
+
+#[test]
+fn a_timestamp_as_a_string_and_nan_like_text() {
+    assert_malformed(
+        &read_with_timestamp("\"1480349392.103\""),
+        "conversation:read",
+        "timestamp",
+        "invalid type: string \"1480349392.103\", expected Unix seconds as a number",
+    );
+    for (text, column, message) in [
+        ("NaN", 66, "expected value"),
+        ("nan", 67, "expected ident"),
+        ("Infinity", 66, "expected value"),
+        ("-Infinity", 67, "invalid number"),
+    ] {
+        assert_invalid_json(&read_with_timestamp(text), 1, column, message);
+    }
+}
+
+#[test]
+fn a_ten_mib_string_is_kept_and_never_printed_whole() {
+    let big = "x".repeat(10 << 20);
+    // In an unknown key: kept.
+    let body = format!(r#"{{"trigger":"conversation:read","appUser":{{"_id":"u"}},"note":"{big}"}}"#);
+    let Event::ConversationRead(read) = parse_event(body.as_bytes()).unwrap() else {
+        panic!()
+    };
+    assert_eq!(read.envelope.extra["note"].as_str().map(str::len), Some(10 << 20));
+    // Where it does not fit: the message quotes it, cut short.
+    let body = format!(r#"{{"trigger":"conversation:read","appUser":{{"_id":"u"}},"timestamp":"{big}"}}"#);
+    let error = refused(body.as_bytes());
+    assert_eq!(error.path(), Some("timestamp"));
+    let shown = error.to_string();
+    assert!(shown.len() < 300, "{} bytes", shown.len());
+    assert!(
+        shown.starts_with("conversation:read: timestamp: invalid type: string \"xxx"),
+        "{shown}"
+    );
+    assert!(shown.ends_with('…'), "{shown}");
+}
+
+#[test]
+fn a_hundred_thousand_unknown_keys() {
+    let mut body = serde_json::Map::new();
+    body.insert("trigger".into(), json!("conversation:read"));
+    body.insert("appUser".into(), json!({"_id": "u"}));
+    for i in 0..100_000 {
+        body.insert(format!("k{i}"), json!(i));
+    }
+    let bytes = serde_json::to_vec(&body).unwrap();
+    let event = parse_event(&bytes).unwrap();
+    let Event::ConversationRead(read) = &event else {
+        panic!()
+    };
+    assert_eq!(read.envelope.extra.len(), 100_000);
+    assert_eq!(serde_json::to_value(&event).unwrap(), Value::Object(body));
+}
+
+#[test]
+fn duplicate_keys_are_refused_with_their_name() {
+    let error =
+        refused(br#"{"trigger":"conversation:read","trigger":"message:appUser","appUser":{"_id":"u"}}"#);
+    assert!(
+        matches!(&error, ParseError::DuplicateKey { key, path, .. } if key == "trigger" && path.is_empty())
+    );
+    assert_eq!(error.to_string(), "duplicate key `trigger` at the top level");
+    // Even when the same trigger is repeated, and for an unmodelled trigger.
+    for body in [
+        &br#"{"trigger":"conversation:read","appUser":{"_id":"u"},"trigger":"conversation:read"}"#[..],
+        br#"{"trigger":"client:add","trigger":"client:add"}"#,
+    ] {
+        assert!(matches!(refused(body), ParseError::DuplicateKey { key, .. } if key == "trigger"));
+    }
+    // Typed keys, unknown keys and free-form maps, at any depth.
+    for (body, key, path) in [
+        (&br#"{"trigger":"conversation:read","appUser":{"_id":"u","_id":"v"}}"#[..], "_id", "appUser"),
+        (br#"{"trigger":"conversation:read","appUser":{"_id":"u"},"x":1,"x":2}"#, "x", ""),
+        (
+            br#"{"trigger":"conversation:start","appUser":{"_id":"u","properties":{"a":1,"a":1}}}"#,
+            "a",
+            "appUser.properties",
+        ),
+        (
+            br#"{"trigger":"message:appUser","appUser":{"_id":"u"},"messages":[{"_id":"m","metadata":{"k":1,"k":2}}]}"#,
+            "k",
+            "messages[0].metadata",
+        ),
+        (br#"{"trigger":"client:add","client":{"info":{"os":"a","os":"b"}}}"#, "os", "client.info"),
+    ] {
+        let error = refused(body);
+        assert!(
+            matches!(&error, ParseError::DuplicateKey { key: k, path: p, .. } if k == key && p == path),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn missing_required_keys_name_the_trigger() {
+    assert_malformed(
+        br#"{"trigger":"conversation:start"}"#,
+        "conversation:start",
+        "",
+        "missing field `appUser`",
+    );
+    assert_malformed(
+        br#"{"trigger":"message:appUser","appUser":{"_id":"u"},"messages":[{"text":"hi"}]}"#,
+        "message:appUser",
+        "messages[0]",
+        "missing field `_id`",
+    );
+}
+
+/// Replaces the value at every position of every fixture with one of another JSON type: a typed
+/// field must refuse it at exactly that path, and only the free-form places listed below (and
+/// unknown keys) may keep it, unchanged.
+#[test]
+fn each_typed_field_given_the_wrong_json_type() {
+    let mut refused = 0;
+    let mut kept = std::collections::BTreeSet::new();
+    for name in all_fixtures() {
+        if name.starts_with("later-docs-fragments/") {
+            continue;
+        }
+        let original: Value = serde_json::from_slice(&fixture(&name)).unwrap();
+        let trigger = original["trigger"].as_str().unwrap().to_owned();
+        if !Event::TRIGGERS.contains(&trigger.as_str()) {
+            continue;
+        }
+        for (path, pointer) in positions(&original, String::new(), String::new()) {
+            if path == "trigger" {
+                continue;
+            }
+            let mut mutated = original.clone();
+            let slot = mutated.pointer_mut(&pointer).unwrap();
+            *slot = wrong_type(slot);
+            match parse_event(&serde_json::to_vec(&mutated).unwrap()) {
+                Ok(event) => {
+                    assert_eq!(serde_json::to_value(&event).unwrap(), mutated, "{name}: {path}");
+                    kept.insert(without_indices(&path));
+                }
+                Err(ParseError::Malformed {
+                    trigger: t, path: p, ..
+                }) => {
+                    assert_eq!(
+                        (t.as_str(), p.as_str()),
+                        (trigger.as_str(), path.as_str()),
+                        "{name}"
+                    );
+                    refused += 1;
+                }
+                Err(other) => panic!("{name}: {path}: {other:?}"),
+            }
+        }
+    }
+    assert!(refused > 1_000, "{refused}");
+    for path in &kept {
+        assert!(
+            inside_free_form_map(path) || KEPT_ANY_TYPE.contains(&path.as_str()),
+            "{path} took any type"
+        );
+    }
+    for path in KEPT_ANY_TYPE {
+        assert!(kept.contains(*path), "{path} is no longer in a fixture");
+    }
+}
+
+/// Maps of free-form JSON: their entries take any type (the maps themselves must be objects).
+fn inside_free_form_map(path: &str) -> bool {
+    const MAPS: [&str; 6] = [
+        "properties",
+        "info",
+        "metadata",
+        "criteria",
+        "raw",
+        "underlyingError",
+    ];
+    let segments: Vec<&str> = path.split('.').collect();
+    segments[..segments.len() - 1].iter().any(|s| MAPS.contains(s))
+}
+
+/// The other places of the fixtures that take any JSON: unknown keys (kept in `extra`), values the
+/// crate keeps as JSON, and the legacy `metadata: []` given an object.
+const KEPT_ANY_TYPE: &[&str] = &[
+    "app.name",
+    "appUser.clients[].futureClientKey",
+    "appUser.futureUserKey",
+    "error.underlyingError",
+    "futureTopLevel",
+    "futureTopLevel.nested",
+    "futureTopLevel.nested[]",
+    "messages[].actions[].futureActionKey",
+    "messages[].actions[].futureActionKey.deep",
+    "messages[].actions[].futureActionKey.deep.deeper",
+    "messages[].language",
+    "messages[].metadata",
+    "messages[].source.futureSourceKey",
+    "messages[].source.originalMessageTimestamp",
+];
+
+/// A path with its array indices removed (`messages[].actions[].amount`).
+fn without_indices(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push_str("[]");
+            }
+            ']' => in_index = false,
+            _ if in_index => {}
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Every position in a JSON value: its path as errors show it and its JSON pointer.
+fn positions(value: &Value, path: String, pointer: String) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map {
+                let child_path = if path.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{path}.{key}")
+                };
+                let child_pointer = format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"));
+                out.push((child_path.clone(), child_pointer.clone()));
+                out.extend(positions(child, child_path, child_pointer));
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                let child_path = format!("{path}[{i}]");
+                let child_pointer = format!("{pointer}/{i}");
+                out.push((child_path.clone(), child_pointer.clone()));
+                out.extend(positions(child, child_path, child_pointer));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// A value of another JSON type than `value` (never `null`, which means absent).
+fn wrong_type(value: &Value) -> Value {
+    match value {
+        Value::String(_) => json!(12345),
+        Value::Number(_) | Value::Bool(_) | Value::Null => json!("not this type"),
+        Value::Object(_) => json!(["not", "an", "object"]),
+        Value::Array(_) => json!({"not": "an array"}),
+    }
+}
