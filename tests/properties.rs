@@ -1,0 +1,506 @@
+//! Property tests: any event the crate can build round-trips through JSON, and random damage to any
+//! fixture never makes the parser panic.
+
+mod common;
+
+use chrono::{DateTime, Utc};
+use common::{all_fixtures, fixture};
+use proptest::collection::{btree_map, vec};
+use proptest::prelude::*;
+use proptest::sample::select;
+use serde_json::{Map, Value};
+use smooch_events::*;
+
+// ---- Strategies for the crate's types ----
+
+/// Text of any kind, escapes and non-ASCII included.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        "[a-zA-Z0-9_-]{0,12}",
+        any::<String>(),
+        Just("\"quoted\" \\ \n \u{1F600} ключ".to_owned())
+    ]
+}
+
+fn opt<T: std::fmt::Debug>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
+    proptest::option::of(s)
+}
+
+/// A JSON value without floats that lose digits (serde_json reads floats to the nearest `f64`).
+fn json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        (-1000i32..1000).prop_map(|n| Value::from(f64::from(n) / 8.0)),
+        text().prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            vec(inner.clone(), 0..4).prop_map(Value::Array),
+            btree_map(text(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A free-form map.
+fn map() -> impl Strategy<Value = Map<String, Value>> {
+    btree_map(text(), json(), 0..3).prop_map(|m| m.into_iter().collect())
+}
+
+/// Unknown keys: prefixed so that they never collide with a modelled key.
+fn extra() -> impl Strategy<Value = Map<String, Value>> {
+    btree_map("x-[a-z]{1,6}", json(), 0..2).prop_map(|m| m.into_iter().collect())
+}
+
+/// Unix seconds as Smooch sends them: millisecond precision, 2010 to 2040, or a whole second.
+fn unix_time() -> impl Strategy<Value = DateTime<Utc>> {
+    (1_262_304_000_000i64..2_208_988_800_000, any::<bool>()).prop_map(|(ms, whole)| {
+        let ms = if whole { ms / 1000 * 1000 } else { ms };
+        DateTime::from_timestamp_millis(ms).unwrap()
+    })
+}
+
+/// ISO times keep any precision.
+fn iso_time() -> impl Strategy<Value = DateTime<Utc>> {
+    (0i64..4_102_444_800, 0u32..1_000_000_000).prop_map(|(s, ns)| DateTime::from_timestamp(s, ns).unwrap())
+}
+
+/// An open enum value: a known one, or `Other` with a spelling that is not known.
+fn open<T: Clone + std::fmt::Debug + 'static>(
+    known: &'static [T],
+    other: fn(String) -> T,
+) -> impl Strategy<Value = T> {
+    prop_oneof![select(known), "[a-z]{3,8}-new".prop_map(other)]
+}
+
+fn app() -> BoxedStrategy<App> {
+    (text(), extra())
+        .prop_map(|(id, extra)| {
+            let mut app = App::new(id);
+            app.extra = extra;
+            app
+        })
+        .boxed()
+}
+
+fn source() -> BoxedStrategy<Source> {
+    (
+        open(Platform::KNOWN, Platform::Other),
+        opt(text()),
+        opt(text()),
+        opt(json()),
+        extra(),
+    )
+        .prop_map(|(kind, id, integration_id, original_timestamp, extra)| {
+            let mut source = Source::new(kind);
+            source.id = id;
+            source.integration_id = integration_id;
+            // `null` means absent, so it cannot come back as a value.
+            source.original_message_timestamp = original_timestamp.filter(|v| !v.is_null());
+            source.extra = extra;
+            source
+        })
+        .boxed()
+}
+
+fn client() -> BoxedStrategy<Client> {
+    (
+        open(Platform::KNOWN, Platform::Other),
+        opt(text()),
+        opt(any::<bool>()),
+        opt(iso_time()),
+        opt(iso_time()),
+        opt(map()),
+        opt(open(ClientStatus::KNOWN, ClientStatus::Other)),
+        extra(),
+    )
+        .prop_map(
+            |(platform, id, active, last_seen, linked_at, info, status, extra)| {
+                let mut client = Client::new(platform);
+                client.id = id;
+                client.active = active;
+                client.last_seen = last_seen;
+                client.linked_at = linked_at;
+                client.info = info;
+                client.status = status;
+                client.extra = extra;
+                client
+            },
+        )
+        .boxed()
+}
+
+fn app_user() -> BoxedStrategy<AppUser> {
+    (
+        text(),
+        opt(text()),
+        opt(map()),
+        opt(iso_time()),
+        opt(vec(client(), 0..3)),
+        opt(any::<bool>()),
+        extra(),
+    )
+        .prop_map(
+            |(id, user_id, properties, signed_up_at, clients, started, extra)| {
+                let mut user = AppUser::new(id);
+                user.user_id = user_id;
+                user.properties = properties;
+                user.signed_up_at = signed_up_at;
+                user.clients = clients;
+                user.conversation_started = started;
+                user.extra = extra;
+                user
+            },
+        )
+        .boxed()
+}
+
+fn action() -> BoxedStrategy<Action> {
+    (
+        open(ActionType::KNOWN, ActionType::Other),
+        opt(text()),
+        opt(text()),
+        opt(any::<u64>()),
+        opt(open(ActionState::KNOWN, ActionState::Other)),
+        opt(map()),
+        extra(),
+    )
+        .prop_map(|(kind, id, payload, amount, state, metadata, extra)| {
+            let mut action = Action::new(kind);
+            action.id = id;
+            action.payload = payload;
+            action.amount = amount;
+            action.state = state;
+            action.metadata = metadata.map(Metadata::from);
+            action.extra = extra;
+            action
+        })
+        .boxed()
+}
+
+fn message() -> BoxedStrategy<Message> {
+    (
+        (
+            text(),
+            opt(open(MessageType::KNOWN, MessageType::Other)),
+            opt(text()),
+            opt(open(Role::KNOWN, Role::Other)),
+        ),
+        (opt(unix_time()), opt(source()), opt(vec(action(), 0..3))),
+        (
+            opt((-90.0..90.0f64, -180.0..180.0f64)),
+            opt(vec((text(), opt(vec(action(), 0..2))), 0..2)),
+        ),
+        (opt(map()), opt(any::<u64>()), extra()),
+    )
+        .prop_map(
+            |(
+                (id, kind, text, role),
+                (received, source, actions),
+                (coordinates, items),
+                (metadata, size, extra),
+            )| {
+                let mut message = Message::new(id);
+                message.kind = kind;
+                message.text = text;
+                message.role = role;
+                message.received = received;
+                message.source = source;
+                message.actions = actions;
+                message.coordinates = coordinates.map(|(lat, long)| Coordinates::new(lat, long));
+                message.items = items.map(|items| {
+                    items
+                        .into_iter()
+                        .map(|(title, actions)| {
+                            let mut item = MessageItem::new(title);
+                            item.actions = actions;
+                            item
+                        })
+                        .collect()
+                });
+                message.metadata = metadata.map(Metadata::from);
+                message.media_size = size;
+                message.extra = extra;
+                message
+            },
+        )
+        .boxed()
+}
+
+fn referral() -> BoxedStrategy<Referral> {
+    (
+        text(),
+        opt((
+            open(ReferralSource::KNOWN, ReferralSource::Other),
+            open(ReferralType::KNOWN, ReferralType::Other),
+            opt(text()),
+            opt(text()),
+        )),
+    )
+        .prop_map(|(code, details)| {
+            let mut referral = Referral::new(code);
+            referral.details = details.map(|(source, kind, camel, snake)| {
+                let mut details = ReferralDetails::new(source, kind);
+                details.ad_id_camel = camel;
+                details.ad_id_snake = snake;
+                details
+            });
+            referral
+        })
+        .boxed()
+}
+
+fn channel_error() -> BoxedStrategy<ChannelError> {
+    (text(), opt(text()), opt(json()))
+        .prop_map(|(code, message, underlying)| {
+            let mut error = ChannelError::new(code);
+            error.message = message;
+            error.underlying_error = underlying.filter(|v| !v.is_null());
+            error
+        })
+        .boxed()
+}
+
+fn envelope() -> BoxedStrategy<Envelope> {
+    (
+        opt(app()),
+        opt(unix_time()),
+        opt(source()),
+        opt(text()),
+        opt(text()),
+        opt(client()),
+        extra(),
+    )
+        .prop_map(
+            |(app, timestamp, destination, version, conversation, client, extra)| {
+                let mut envelope = Envelope::new();
+                envelope.app = app;
+                envelope.timestamp = timestamp;
+                envelope.destination = destination;
+                envelope.version = version;
+                envelope.conversation = conversation.map(ConversationRef::new);
+                envelope.client = client;
+                envelope.extra = extra;
+                envelope
+            },
+        )
+        .boxed()
+}
+
+/// Any event, of any trigger.
+fn event() -> BoxedStrategy<Event> {
+    let conversation = (app_user(), opt(source()), opt(referral()), envelope(), 0..3u8).prop_map(
+        |(user, source, referral, envelope, which)| match which {
+            0 => {
+                let mut e = ConversationRead::new(user);
+                (e.source, e.envelope) = (source, envelope);
+                Event::ConversationRead(Box::new(e))
+            }
+            1 => {
+                let mut e = ConversationStart::new(user);
+                (e.source, e.referral, e.envelope) = (source, referral, envelope);
+                Event::ConversationStart(Box::new(e))
+            }
+            _ => {
+                let mut e =
+                    ConversationReferral::new(user, referral.unwrap_or_else(|| Referral::new("r".into())));
+                (e.source, e.envelope) = (source, envelope);
+                Event::ConversationReferral(Box::new(e))
+            }
+        },
+    );
+    let messages = (vec(message(), 0..3), app_user(), envelope(), any::<bool>()).prop_map(
+        |(m, user, envelope, maker)| {
+            let mut e = MessageEvent::new(m, user);
+            e.envelope = envelope;
+            if maker {
+                Event::MessageAppMaker(Box::new(e))
+            } else {
+                Event::MessageAppUser(Box::new(e))
+            }
+        },
+    );
+    let postback =
+        (vec((action(), opt(message())), 0..3), app_user(), envelope()).prop_map(|(p, user, envelope)| {
+            let postbacks = p
+                .into_iter()
+                .map(|(action, message)| {
+                    let mut postback = Postback::new(action);
+                    postback.message = message;
+                    postback
+                })
+                .collect();
+            let mut e = PostbackEvent::new(postbacks, user);
+            e.envelope = envelope;
+            Event::Postback(Box::new(e))
+        });
+    let merge =
+        (app_user(), vec(app_user(), 0..3), envelope()).prop_map(|(surviving, discarded, envelope)| {
+            let mut e = MergeAppUser::new(surviving, discarded);
+            e.envelope = envelope;
+            Event::MergeAppUser(Box::new(e))
+        });
+    let delivery = (
+        vec(message(), 0..2),
+        app_user(),
+        opt(channel_error()),
+        envelope(),
+        any::<bool>(),
+    )
+        .prop_map(|(m, user, error, envelope, failed)| {
+            let mut e = DeliveryEvent::new(m, user);
+            (e.error, e.envelope) = (error, envelope);
+            if failed {
+                Event::DeliveryFailure(Box::new(e))
+            } else {
+                Event::DeliverySuccess(Box::new(e))
+            }
+        });
+    let payment = (
+        vec((action(), text(), opt(source()), opt(message())), 0..2),
+        app_user(),
+        envelope(),
+    )
+        .prop_map(|(p, user, envelope)| {
+            let payments = p
+                .into_iter()
+                .map(|(action, charge, source, message)| {
+                    let mut payment = Payment::new(action, Charge::new(charge));
+                    (payment.source, payment.message) = (source, message);
+                    payment
+                })
+                .collect();
+            let mut e = PaymentSuccess::new(payments, user);
+            e.envelope = envelope;
+            Event::PaymentSuccess(Box::new(e))
+        });
+    let link = (
+        app_user(),
+        opt(open(Platform::KNOWN, Platform::Other)),
+        opt(map()),
+        opt(channel_error()),
+        envelope(),
+        0..3u8,
+    )
+        .prop_map(|(user, channel, criteria, error, envelope, which)| {
+            let mut e = LinkEvent::new(user);
+            (e.channel, e.criteria, e.error, e.envelope) = (channel, criteria, error, envelope);
+            match which {
+                0 => Event::LinkSuccess(Box::new(e)),
+                1 => Event::LinkMatch(Box::new(e)),
+                _ => Event::LinkFailure(Box::new(e)),
+            }
+        });
+    let v1_1 = (
+        opt(app_user()),
+        opt(message()),
+        opt(any::<bool>()),
+        opt(vec(text(), 0..2)),
+        opt(channel_error()),
+        envelope(),
+        0..4u8,
+        open(ActivityType::KNOWN, ActivityType::Other),
+    )
+        .prop_map(
+            |(user, message, last, external, error, envelope, which, activity)| {
+                if which == 3 {
+                    let mut e = TypingAppUser::new();
+                    (e.app_user, e.activity, e.envelope) = (user, Some(Activity::new(activity)), envelope);
+                    return Event::TypingAppUser(Box::new(e));
+                }
+                let mut e = MessageDelivery::new();
+                (e.app_user, e.message, e.is_final_event, e.error, e.envelope) =
+                    (user, message, last, error, envelope);
+                e.external_messages = external.map(|ids| ids.into_iter().map(ExternalMessage::new).collect());
+                match which {
+                    0 => Event::MessageDeliveryChannel(Box::new(e)),
+                    1 => Event::MessageDeliveryUser(Box::new(e)),
+                    _ => Event::MessageDeliveryFailure(Box::new(e)),
+                }
+            },
+        );
+    let unknown = ("[a-z]{3,8}:[a-z]{3,8}", extra())
+        .prop_map(|(trigger, body)| Event::Unknown(Box::new(UnknownEvent::new(trigger, body))));
+    prop_oneof![
+        conversation.boxed(),
+        messages.boxed(),
+        postback.boxed(),
+        merge.boxed(),
+        delivery.boxed(),
+        payment.boxed(),
+        link.boxed(),
+        v1_1.boxed(),
+        unknown.boxed()
+    ]
+    .boxed()
+}
+
+// ---- The properties ----
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Serializing any event and parsing the JSON back gives the same event.
+    #[test]
+    fn any_event_round_trips(event in event()) {
+        let bytes = serde_json::to_vec(&event).unwrap();
+        let back = parse_event(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
+        prop_assert_eq!(&back, &event);
+        // And validating it never panics.
+        let _ = back.validate();
+    }
+}
+
+/// A random change to a body: flip, insert or delete bytes, or cut it short.
+#[derive(Debug, Clone)]
+enum Damage {
+    Flip(usize, u8),
+    Insert(usize, u8),
+    Delete(usize),
+    Truncate(usize),
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    let interesting = select(&b"{}[]\":,\\0123456789.eE-+ntfu\xff\x00 "[..]);
+    prop_oneof![
+        (any::<usize>(), any::<u8>()).prop_map(|(i, b)| Damage::Flip(i, b)),
+        (any::<usize>(), interesting).prop_map(|(i, b)| Damage::Insert(i, b)),
+        any::<usize>().prop_map(Damage::Delete),
+        any::<usize>().prop_map(Damage::Truncate),
+    ]
+}
+
+fn apply(bytes: &mut Vec<u8>, damage: &Damage) {
+    let len = bytes.len().max(1);
+    match *damage {
+        Damage::Flip(i, b) if !bytes.is_empty() => bytes[i % len] ^= b.max(1),
+        Damage::Insert(i, b) => bytes.insert(i % (bytes.len() + 1), b),
+        Damage::Delete(i) if !bytes.is_empty() => {
+            bytes.remove(i % len);
+        }
+        Damage::Truncate(i) => bytes.truncate(i % len),
+        _ => {}
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// Damaging any fixture never panics; what still parses round-trips.
+    #[test]
+    fn damaged_fixtures_never_panic(index in any::<prop::sample::Index>(), damages in vec(damage(), 1..6)) {
+        let names = all_fixtures();
+        let name = index.get(&names);
+        let mut bytes = fixture(name);
+        for d in &damages {
+            apply(&mut bytes, d);
+        }
+        if let Ok(event) = parse_event(&bytes) {
+            let _ = event.validate();
+            let again = serde_json::to_vec(&event).unwrap();
+            prop_assert_eq!(parse_event(&again).unwrap(), event);
+        }
+    }
+}
