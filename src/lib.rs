@@ -33,6 +33,7 @@ mod parse;
 pub mod time;
 mod types;
 mod validate;
+mod webhook;
 
 pub use error::ParseError;
 pub use event::{Envelope, Event, UnknownEvent};
@@ -55,6 +56,7 @@ pub use types::message::{
 pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
 pub use types::source::{Platform, Source};
 pub use validate::{ValidationErrors, ValidationIssue};
+pub use webhook::{AuthError, WebhookError, WebhookSecrets};
 
 /// The README's examples, run as doctests so that they stay true.
 #[cfg(doctest)]
