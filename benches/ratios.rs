@@ -1,0 +1,1094 @@
+//! Ratio benchmark: what `parse_event` costs next to other ways of reading the same bytes.
+//!
+//! Four strategies parse the same bytes: `floor` (`serde::de::IgnoredAny`: reading the JSON and
+//! building nothing), `value` (`serde_json::Value`), `naive` (a plain `#[serde(tag = "trigger")]`
+//! model of the same fields, in [`naive`]) and `crate` (`smooch_events::parse_event`).
+//!
+//! Method: the strategies run interleaved in one process. Each round visits every case and runs
+//! every strategy on it for one batch of about 1 ms (the order of the strategies rotates from
+//! round to round), so a slow phase of a shared, noisy machine hits all of them alike. Per case
+//! and strategy the bench keeps the median and the minimum of the per-batch time of one parse
+//! (the result is dropped inside the batch, so freeing it is counted); ratios are ratios of
+//! medians. Nothing is asserted: each target is printed as met or not met, with its worst case.
+//! A counting global allocator gives the allocations and bytes of one parse.
+//!
+//! `cargo bench --bench ratios` prints a table, one line per target, then one JSON line starting
+//! with `{"bench":"ratios"` that holds every number. `RATIOS_QUICK=1` runs a few short rounds (a
+//! smoke test; its numbers mean little).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde::de::IgnoredAny;
+use serde::Serialize;
+
+#[global_allocator]
+static ALLOCATOR: counting::Counting = counting::Counting;
+
+/// A global allocator that forwards to `System` and, while switched on, counts what is asked of it.
+#[allow(unsafe_code)] // implementing `GlobalAlloc` takes `unsafe`; this module is all of it
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+
+    pub(crate) struct Counting;
+
+    static ON: AtomicBool = AtomicBool::new(false);
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    static BYTES: AtomicU64 = AtomicU64::new(0);
+
+    fn note(size: usize) {
+        if ON.load(Relaxed) {
+            COUNT.fetch_add(1, Relaxed);
+            BYTES.fetch_add(size as u64, Relaxed);
+        }
+    }
+
+    // SAFETY: every call goes to `System` unchanged, with the caller's arguments.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            note(layout.size());
+            // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which is `System`'s.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+            note(layout.size());
+            // SAFETY: as for `alloc`.
+            unsafe { System.alloc_zeroed(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: `ptr` came from `System` through this allocator, with this layout.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            note(new_size);
+            // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Runs `f` and returns its result (dropped by the caller, outside the count) with the number
+    /// of allocations (a `realloc` counts as one) and the bytes they asked for.
+    pub(crate) fn measure<R>(f: impl FnOnce() -> R) -> (R, u64, u64) {
+        let (count, bytes) = (COUNT.load(Relaxed), BYTES.load(Relaxed));
+        ON.store(true, Relaxed);
+        let result = f();
+        ON.store(false, Relaxed);
+        (result, COUNT.load(Relaxed) - count, BYTES.load(Relaxed) - bytes)
+    }
+}
+
+/// The baseline an average crate would ship: a plain `#[derive(Deserialize)]`, internally tagged
+/// model of the fields `smooch_events` models for the documented triggers, with chrono's default
+/// serde for ISO-8601 strings, `f64` for Unix seconds, `String` for vendor strings and `Option`
+/// wherever the crate has one. Unknown keys are ignored (serde's default).
+#[allow(dead_code)] // the fields are there to be parsed, not read
+mod naive {
+    use chrono::{DateTime, Utc};
+    use serde::Deserialize;
+    use serde_json::{Map, Value};
+
+    #[derive(Deserialize)]
+    #[serde(tag = "trigger")]
+    #[allow(clippy::large_enum_variant)] // as an average crate ships it: no boxes
+    pub(crate) enum Event {
+        #[serde(rename = "conversation:read")]
+        ConversationRead(ConversationRead),
+        #[serde(rename = "conversation:start")]
+        ConversationStart(ConversationStart),
+        #[serde(rename = "conversation:referral")]
+        ConversationReferral(ConversationReferral),
+        #[serde(rename = "message:appUser")]
+        MessageAppUser(MessageEvent),
+        #[serde(rename = "message:appMaker")]
+        MessageAppMaker(MessageEvent),
+        #[serde(rename = "postback")]
+        Postback(PostbackEvent),
+        #[serde(rename = "merge:appUser")]
+        MergeAppUser(MergeAppUser),
+        #[serde(rename = "delivery:success")]
+        DeliverySuccess(DeliveryEvent),
+        #[serde(rename = "delivery:failure")]
+        DeliveryFailure(DeliveryEvent),
+        #[serde(rename = "payment:success")]
+        PaymentSuccess(PaymentSuccess),
+        #[serde(rename = "link:success")]
+        LinkSuccess(LinkEvent),
+        #[serde(rename = "link:match")]
+        LinkMatch(LinkEvent),
+        #[serde(rename = "link:failure")]
+        LinkFailure(LinkEvent),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct ConversationRead {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        app_user: AppUser,
+        source: Option<Source>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct ConversationStart {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        app_user: AppUser,
+        source: Option<Source>,
+        referral: Option<Referral>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct ConversationReferral {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        app_user: AppUser,
+        referral: Referral,
+        source: Option<Source>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct MessageEvent {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        messages: Vec<Message>,
+        app_user: AppUser,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct PostbackEvent {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        postbacks: Vec<Postback>,
+        app_user: AppUser,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct MergeAppUser {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        surviving: AppUser,
+        discarded: Vec<AppUser>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct DeliveryEvent {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        destination: Option<Source>,
+        messages: Vec<Message>,
+        app_user: AppUser,
+        error: Option<ChannelError>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct PaymentSuccess {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        payments: Vec<Payment>,
+        app_user: AppUser,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct LinkEvent {
+        app: Option<App>,
+        timestamp: Option<f64>,
+        app_user: AppUser,
+        channel: Option<String>,
+        criteria: Option<Map<String, Value>>,
+        error: Option<ChannelError>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct App {
+        #[serde(rename = "_id")]
+        id: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct AppUser {
+        #[serde(rename = "_id")]
+        id: String,
+        user_id: Option<String>,
+        properties: Option<Map<String, Value>>,
+        signed_up_at: Option<DateTime<Utc>>,
+        clients: Option<Vec<Client>>,
+        pending_clients: Option<Vec<Client>>,
+        devices: Option<Vec<Client>>,
+        conversation_started: Option<bool>,
+        credential_required: Option<bool>,
+        email: Option<String>,
+        given_name: Option<String>,
+        surname: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct Client {
+        platform: String,
+        id: Option<String>,
+        active: Option<bool>,
+        last_seen: Option<DateTime<Utc>>,
+        primary: Option<bool>,
+        display_name: Option<String>,
+        avatar_url: Option<String>,
+        info: Option<Map<String, Value>>,
+        raw: Option<Map<String, Value>>,
+        app_version: Option<String>,
+        linked_at: Option<DateTime<Utc>>,
+        push_notification_token: Option<String>,
+        integration_id: Option<String>,
+        external_id: Option<String>,
+        status: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct Source {
+        #[serde(rename = "type")]
+        kind: String,
+        id: Option<String>,
+        integration_id: Option<String>,
+        integration_type: Option<String>,
+        original_message_id: Option<String>,
+        original_message_timestamp: Option<Value>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Referral {
+        code: String,
+        details: Option<ReferralDetails>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct ReferralDetails {
+        source: String,
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(rename = "adId")]
+        ad_id_camel: Option<String>,
+        #[serde(rename = "ad_id")]
+        ad_id_snake: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct Message {
+        #[serde(rename = "_id")]
+        id: String,
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        text: Option<String>,
+        role: Option<String>,
+        author_id: Option<String>,
+        name: Option<String>,
+        received: Option<f64>,
+        source: Option<Source>,
+        avatar_url: Option<String>,
+        actions: Option<Vec<Action>>,
+        media_url: Option<String>,
+        media_type: Option<String>,
+        media_size: Option<u64>,
+        coordinates: Option<Coordinates>,
+        items: Option<Vec<MessageItem>>,
+        metadata: Option<Map<String, Value>>,
+        payload: Option<String>,
+        display_settings: Option<DisplaySettings>,
+        destination: Option<Value>,
+        quoted_message: Option<Value>,
+        fields: Option<Vec<FormField>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct Action {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(rename = "_id")]
+        id: Option<String>,
+        text: Option<String>,
+        uri: Option<String>,
+        payload: Option<String>,
+        amount: Option<u64>,
+        currency: Option<String>,
+        state: Option<String>,
+        default: Option<bool>,
+        metadata: Option<Map<String, Value>>,
+        extra_channel_options: Option<Map<String, Value>>,
+        icon_url: Option<String>,
+        size: Option<String>,
+        fallback: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Coordinates {
+        lat: f64,
+        long: f64,
+        #[serde(rename = "_id")]
+        id: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct MessageItem {
+        title: String,
+        #[serde(rename = "_id")]
+        id: Option<String>,
+        description: Option<String>,
+        media_url: Option<String>,
+        media_type: Option<String>,
+        size: Option<String>,
+        actions: Option<Vec<Action>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct DisplaySettings {
+        image_aspect_ratio: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct FormField {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        name: Option<String>,
+        label: Option<String>,
+        text: Option<String>,
+        email: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Postback {
+        action: Action,
+        message: Option<Message>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Payment {
+        action: Action,
+        charge: Charge,
+        source: Option<Source>,
+        message: Option<Message>,
+    }
+
+    #[derive(Deserialize)]
+    pub(crate) struct Charge {
+        id: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub(crate) struct ChannelError {
+        code: String,
+        message: Option<String>,
+        underlying_error: Option<Value>,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Strategy {
+    Floor,
+    Crate,
+    Value,
+    Naive,
+}
+
+const STRATEGIES: [Strategy; 4] = [Strategy::Floor, Strategy::Crate, Strategy::Value, Strategy::Naive];
+
+impl Strategy {
+    fn name(self) -> &'static str {
+        match self {
+            Strategy::Floor => "floor",
+            Strategy::Crate => "crate",
+            Strategy::Value => "value",
+            Strategy::Naive => "naive",
+        }
+    }
+
+    /// Parses `bytes` once, saying why when it fails.
+    fn check(self, bytes: &[u8]) -> Result<(), String> {
+        match self {
+            Strategy::Floor => serde_json::from_slice::<IgnoredAny>(bytes)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Strategy::Crate => smooch_events::parse_event(bytes)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Strategy::Value => serde_json::from_slice::<serde_json::Value>(bytes)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Strategy::Naive => serde_json::from_slice::<naive::Event>(bytes)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Parses `bytes` `iters` times (each result dropped at once) and returns the time taken.
+    fn batch(self, bytes: &[u8], iters: u64) -> Duration {
+        let start = Instant::now();
+        match self {
+            Strategy::Floor => {
+                for _ in 0..iters {
+                    let _ = black_box(serde_json::from_slice::<IgnoredAny>(black_box(bytes)));
+                }
+            }
+            Strategy::Crate => {
+                for _ in 0..iters {
+                    let _ = black_box(smooch_events::parse_event(black_box(bytes)));
+                }
+            }
+            Strategy::Value => {
+                for _ in 0..iters {
+                    let _ = black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes)));
+                }
+            }
+            Strategy::Naive => {
+                for _ in 0..iters {
+                    let _ = black_box(serde_json::from_slice::<naive::Event>(black_box(bytes)));
+                }
+            }
+        }
+        start.elapsed()
+    }
+
+    /// The allocations and bytes of one parse (the drop of the result is not counted).
+    fn allocs(self, bytes: &[u8]) -> Allocs {
+        let (count, bytes) = match self {
+            Strategy::Floor => {
+                let (r, c, b) = counting::measure(|| serde_json::from_slice::<IgnoredAny>(bytes));
+                drop(r);
+                (c, b)
+            }
+            Strategy::Crate => {
+                let (r, c, b) = counting::measure(|| smooch_events::parse_event(bytes));
+                drop(r);
+                (c, b)
+            }
+            Strategy::Value => {
+                let (r, c, b) = counting::measure(|| serde_json::from_slice::<serde_json::Value>(bytes));
+                drop(r);
+                (c, b)
+            }
+            Strategy::Naive => {
+                let (r, c, b) = counting::measure(|| serde_json::from_slice::<naive::Event>(bytes));
+                drop(r);
+                (c, b)
+            }
+        };
+        Allocs { count, bytes }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// One of the documented examples (`fixtures/*.json`), compact or pretty.
+    Documented,
+    /// The generated big `conversation:start`.
+    Big,
+    /// The `conversation:start` example, compact, with `trigger` as its last key.
+    TriggerLast,
+    /// `fixtures/written/message_appUser_unknown_keys_everywhere.json`, compact.
+    UnknownKeys,
+}
+
+impl Group {
+    fn name(self) -> &'static str {
+        match self {
+            Group::Documented => "documented",
+            Group::Big => "big",
+            Group::TriggerLast => "trigger_last",
+            Group::UnknownKeys => "unknown_keys",
+        }
+    }
+}
+
+struct Case {
+    name: String,
+    form: &'static str,
+    group: Group,
+    bytes: Vec<u8>,
+}
+
+impl Case {
+    fn label(&self) -> String {
+        format!("{} {}", self.name, self.form)
+    }
+}
+
+/// Drops the whitespace outside strings, keeping every key where it is.
+fn minify(json: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for &byte in json {
+        if in_string {
+            out.push(byte);
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if !matches!(byte, b' ' | b'\n' | b'\r' | b'\t') {
+            in_string = byte == b'"';
+            out.push(byte);
+        }
+    }
+    out
+}
+
+/// A `conversation:start` with 20 properties and 8 clients, each with a 10-key `info`; compact,
+/// `trigger` first.
+fn big_conversation_start() -> Vec<u8> {
+    const PLATFORMS: [&str; 8] = [
+        "messenger",
+        "web",
+        "ios",
+        "android",
+        "wechat",
+        "line",
+        "telegram",
+        "twilio",
+    ];
+    let mut properties = Vec::new();
+    for i in 0..20 {
+        properties.push(match i % 4 {
+            0 => format!(r#""prop{i:02}":"value number {i} of the user's properties""#),
+            1 => format!(r#""prop{i:02}":{}"#, 1000 + i * 37),
+            2 => format!(r#""prop{i:02}":{}"#, i % 3 == 0),
+            _ => format!(r#""prop{i:02}":{}.25"#, i * 3),
+        });
+    }
+    let mut clients = Vec::new();
+    for (c, platform) in PLATFORMS.iter().enumerate() {
+        let info = (0..10)
+            .map(|k| match k % 3 {
+                0 => format!(r#""infoKey{k}":"info value {k} of client {c}""#),
+                1 => format!(r#""infoKey{k}":{}"#, 150_000 + c * 100 + k),
+                _ => format!(r#""infoKey{k}":"{platform}-{k}""#),
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        clients.push(format!(
+            concat!(
+                r#"{{"active":{},"id":"5A7F8343-DF41-46A8-96EC-8583FCB422F{}","#,
+                r#""lastSeen":"2016-03-0{}T19:09:01.431Z","platform":"{}","primary":{},"#,
+                r#""displayName":"Bob {}","avatarUrl":"https://example.com/avatars/{}.png","#,
+                r#""linkedAt":"2016-02-1{}T10:00:00.000Z","info":{{{}}}}}"#
+            ),
+            c != 3,
+            c,
+            c + 1,
+            platform,
+            c == 0,
+            platform,
+            c,
+            c,
+            info
+        ));
+    }
+    format!(
+        concat!(
+            r#"{{"trigger":"conversation:start","app":{{"_id":"57ec2881c47d2d24b0c16427"}},"#,
+            r#""source":{{"type":"messenger"}},"appUser":{{"_id":"c7f6e6d6c3a637261bd9656f","#,
+            r#""userId":"bob@example.com","properties":{{{}}},"signedUpAt":"2015-10-06T03:38:02.346Z","#,
+            r#""conversationStarted":true,"clients":[{}]}},"timestamp":1480349392.103}}"#
+        ),
+        properties.join(","),
+        clients.join(",")
+    )
+    .into_bytes()
+}
+
+/// `compact` with its leading `"trigger":"…",` moved to the end of the object.
+fn trigger_last(compact: &[u8]) -> Vec<u8> {
+    let prefix = br#"{"trigger":"conversation:start","#;
+    assert!(
+        compact.starts_with(prefix) && compact.ends_with(b"}"),
+        "unexpected conversation_start"
+    );
+    let mut out = b"{".to_vec();
+    out.extend_from_slice(&compact[prefix.len()..compact.len() - 1]);
+    out.extend_from_slice(br#","trigger":"conversation:start"}"#);
+    out
+}
+
+fn load_cases() -> Vec<Case> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut documented: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures/")
+        .map(|entry| entry.expect("fixtures/ entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    documented.sort();
+    let mut cases = Vec::new();
+    let mut start_compact = None;
+    for path in &documented {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let pretty = std::fs::read(path).expect("fixture");
+        let compact = minify(&pretty);
+        if name == "conversation_start" {
+            start_compact = Some(compact.clone());
+        }
+        for (form, bytes) in [("compact", compact), ("pretty", pretty)] {
+            cases.push(Case {
+                name: name.clone(),
+                form,
+                group: Group::Documented,
+                bytes,
+            });
+        }
+    }
+    cases.push(Case {
+        name: "big_conversation_start".into(),
+        form: "compact",
+        group: Group::Big,
+        bytes: big_conversation_start(),
+    });
+    cases.push(Case {
+        name: "conversation_start_trigger_last".into(),
+        form: "compact",
+        group: Group::TriggerLast,
+        bytes: trigger_last(&start_compact.expect("fixtures/conversation_start.json")),
+    });
+    let unknown = dir.join("written/message_appUser_unknown_keys_everywhere.json");
+    cases.push(Case {
+        name: "message_appUser_unknown_keys_everywhere".into(),
+        form: "compact",
+        group: Group::UnknownKeys,
+        bytes: minify(&std::fs::read(unknown).expect("unknown-keys fixture")),
+    });
+    cases
+}
+
+/// Every strategy parses every case, and every case is the JSON it should be.
+fn verify(cases: &[Case]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for case in cases {
+        let value: serde_json::Value = serde_json::from_slice(&case.bytes).expect("valid JSON");
+        let original = match case.group {
+            Group::Documented => Some(dir.join(format!("{}.json", case.name))),
+            Group::TriggerLast => Some(dir.join("conversation_start.json")),
+            Group::UnknownKeys => Some(dir.join("written/message_appUser_unknown_keys_everywhere.json")),
+            Group::Big => None,
+        };
+        if let Some(original) = original {
+            let original: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(original).unwrap()).unwrap();
+            assert_eq!(value, original, "{}: not the fixture's JSON", case.label());
+        }
+        for strategy in STRATEGIES {
+            if let Err(error) = strategy.check(&case.bytes) {
+                panic!("{}: {} fails: {error}", case.label(), strategy.name());
+            }
+        }
+        let event = smooch_events::parse_event(&case.bytes).unwrap();
+        assert!(!event.is_unknown(), "{}: parsed as Event::Unknown", case.label());
+        assert_eq!(
+            Some(event.trigger()),
+            value["trigger"].as_str(),
+            "{}",
+            case.label()
+        );
+    }
+}
+
+/// Iterations for a batch of about `target`: doubles the batch until it takes a quarter of
+/// `target`, then takes the fastest of three batches of that size (a preempted one would make the
+/// batches of the whole run too short).
+fn calibrate(strategy: Strategy, bytes: &[u8], target: Duration) -> u64 {
+    let mut iters = 1u64;
+    while strategy.batch(bytes, iters) < target / 4 && iters < 1 << 24 {
+        iters *= 2;
+    }
+    let fastest = (0..3).map(|_| strategy.batch(bytes, iters)).min().unwrap();
+    let per_parse = fastest.as_secs_f64() / iters as f64;
+    ((target.as_secs_f64() / per_parse.max(1e-9)).round() as u64).max(1)
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+fn minimum(samples: &[f64]) -> f64 {
+    samples.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+/// `x` rounded to `digits` decimals, for the JSON line.
+fn round(x: f64, digits: i32) -> f64 {
+    let scale = 10f64.powi(digits);
+    (x * scale).round() / scale
+}
+
+#[derive(Serialize, Clone, Copy, Default)]
+struct Allocs {
+    count: u64,
+    bytes: u64,
+}
+
+/// One number per strategy.
+#[derive(Serialize, Clone, Copy, Default)]
+struct PerStrategy<T> {
+    floor: T,
+    #[serde(rename = "crate")]
+    krate: T,
+    value: T,
+    naive: T,
+}
+
+impl<T: Copy> PerStrategy<T> {
+    fn from_fn(mut f: impl FnMut(Strategy) -> T) -> Self {
+        PerStrategy {
+            floor: f(Strategy::Floor),
+            krate: f(Strategy::Crate),
+            value: f(Strategy::Value),
+            naive: f(Strategy::Naive),
+        }
+    }
+
+    fn get(&self, strategy: Strategy) -> T {
+        match strategy {
+            Strategy::Floor => self.floor,
+            Strategy::Crate => self.krate,
+            Strategy::Value => self.value,
+            Strategy::Naive => self.naive,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct CaseReport {
+    case: String,
+    form: &'static str,
+    group: &'static str,
+    bytes: usize,
+    iters_per_batch: PerStrategy<u64>,
+    median_ns: PerStrategy<f64>,
+    min_ns: PerStrategy<f64>,
+    crate_over_floor: f64,
+    value_over_crate: f64,
+    naive_over_crate: f64,
+    allocs: PerStrategy<Allocs>,
+}
+
+#[derive(Serialize)]
+struct TargetReport {
+    target: String,
+    limit: f64,
+    met: bool,
+    worst: f64,
+    worst_case: String,
+}
+
+#[derive(Serialize)]
+struct Report {
+    bench: &'static str,
+    quick: bool,
+    rounds: usize,
+    batch_target_ms: f64,
+    seconds: f64,
+    size_of_event: usize,
+    cases: Vec<CaseReport>,
+    trigger_last_over_first: PerStrategy<f64>,
+    targets: Vec<TargetReport>,
+}
+
+/// A target on one ratio over the cases of one group.
+struct Target {
+    ratio: &'static str,
+    group: Group,
+    at_most: bool,
+    limit: f64,
+}
+
+const TARGETS: [Target; 6] = [
+    Target {
+        ratio: "crate/floor",
+        group: Group::Documented,
+        at_most: true,
+        limit: 3.0,
+    },
+    Target {
+        ratio: "crate/floor",
+        group: Group::Big,
+        at_most: true,
+        limit: 5.5,
+    },
+    Target {
+        ratio: "value/crate",
+        group: Group::Documented,
+        at_most: false,
+        limit: 1.7,
+    },
+    Target {
+        ratio: "value/crate",
+        group: Group::Big,
+        at_most: false,
+        limit: 1.2,
+    },
+    Target {
+        ratio: "naive/crate",
+        group: Group::Documented,
+        at_most: false,
+        limit: 1.7,
+    },
+    Target {
+        ratio: "naive/crate",
+        group: Group::Big,
+        at_most: false,
+        limit: 1.2,
+    },
+];
+
+fn ratio_of(report: &CaseReport, ratio: &str) -> f64 {
+    match ratio {
+        "crate/floor" => report.crate_over_floor,
+        "value/crate" => report.value_over_crate,
+        "naive/crate" => report.naive_over_crate,
+        _ => unreachable!("unknown ratio {ratio}"),
+    }
+}
+
+fn allocs_cell(allocs: Allocs) -> String {
+    format!("{:>3} ({:>5} B)", allocs.count, allocs.bytes)
+}
+
+fn main() {
+    let began = Instant::now();
+    let quick = std::env::var("RATIOS_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+    let batch_target = if quick {
+        Duration::from_micros(100)
+    } else {
+        Duration::from_millis(1)
+    };
+    let budget = Duration::from_secs(45);
+
+    let cases = load_cases();
+    verify(&cases);
+    let documented = cases.iter().filter(|c| c.group == Group::Documented).count() / 2;
+    println!(
+        "ratios: {} cases ({documented} documented examples, compact and pretty, plus 3), \
+         size_of::<smooch_events::Event>() = {} bytes",
+        cases.len(),
+        std::mem::size_of::<smooch_events::Event>()
+    );
+
+    // Allocations of one parse, after one warm-up parse.
+    let allocs: Vec<PerStrategy<Allocs>> = cases
+        .iter()
+        .map(|case| {
+            PerStrategy::from_fn(|s| {
+                s.allocs(&case.bytes);
+                s.allocs(&case.bytes)
+            })
+        })
+        .collect();
+
+    let iters: Vec<PerStrategy<u64>> = cases
+        .iter()
+        .map(|case| PerStrategy::from_fn(|s| calibrate(s, &case.bytes, batch_target)))
+        .collect();
+    let run_round = |round: usize, samples: &mut Vec<[Vec<f64>; 4]>| {
+        for (i, case) in cases.iter().enumerate() {
+            for k in 0..STRATEGIES.len() {
+                let slot = (round + k) % STRATEGIES.len();
+                let strategy = STRATEGIES[slot];
+                let n = iters[i].get(strategy);
+                let took = strategy.batch(&case.bytes, n);
+                samples[i][slot].push(took.as_nanos() as f64 / n as f64);
+            }
+        }
+    };
+    // One unrecorded round warms up and says how long a round takes.
+    let mut samples: Vec<[Vec<f64>; 4]> = cases.iter().map(|_| Default::default()).collect();
+    let warm = Instant::now();
+    run_round(0, &mut samples);
+    let round_time = warm.elapsed();
+    let rounds = if quick {
+        3
+    } else {
+        ((budget.as_secs_f64() / round_time.as_secs_f64()) as usize).clamp(15, 2000)
+    };
+    for per_case in &mut samples {
+        per_case.iter_mut().for_each(Vec::clear);
+    }
+    for round in 0..rounds {
+        run_round(round, &mut samples);
+    }
+
+    let reports: Vec<CaseReport> = cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let slot = |s: Strategy| STRATEGIES.iter().position(|&t| t == s).unwrap();
+            let median_ns = PerStrategy::from_fn(|s| median(&samples[i][slot(s)]));
+            let min_ns = PerStrategy::from_fn(|s| minimum(&samples[i][slot(s)]));
+            CaseReport {
+                case: case.name.clone(),
+                form: case.form,
+                group: case.group.name(),
+                bytes: case.bytes.len(),
+                iters_per_batch: iters[i],
+                median_ns,
+                min_ns,
+                crate_over_floor: median_ns.krate / median_ns.floor,
+                value_over_crate: median_ns.value / median_ns.krate,
+                naive_over_crate: median_ns.naive / median_ns.krate,
+                allocs: allocs[i],
+            }
+        })
+        .collect();
+
+    println!(
+        "{rounds} rounds, batches of ~{:.1} ms; median ns per parse (min in the JSON line); \
+         allocations per parse as count (bytes)\n",
+        batch_target.as_secs_f64() * 1e3
+    );
+    println!(
+        "{:<40} {:<7} {:>5} {:>8} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7}   {:<15}   {:<15}",
+        "case",
+        "form",
+        "bytes",
+        "floor",
+        "crate",
+        "value",
+        "naive",
+        "cr/fl",
+        "val/cr",
+        "nv/cr",
+        "allocs crate",
+        "allocs value"
+    );
+    for (case, r) in cases.iter().zip(&reports) {
+        println!(
+            "{:<40} {:<7} {:>5} {:>8.0} {:>8.0} {:>8.0} {:>8.0} {:>7.2} {:>7.2} {:>7.2}   {}   {}",
+            case.name,
+            case.form,
+            r.bytes,
+            r.median_ns.floor,
+            r.median_ns.krate,
+            r.median_ns.value,
+            r.median_ns.naive,
+            r.crate_over_floor,
+            r.value_over_crate,
+            r.naive_over_crate,
+            allocs_cell(r.allocs.krate),
+            allocs_cell(r.allocs.value),
+        );
+    }
+    println!();
+
+    let mut targets = Vec::new();
+    for target in &TARGETS {
+        let (worst, worst_case) = cases
+            .iter()
+            .zip(&reports)
+            .filter(|(case, _)| case.group == target.group)
+            .map(|(case, r)| (ratio_of(r, target.ratio), case.label()))
+            .reduce(|a, b| {
+                let b_worse = if target.at_most { b.0 > a.0 } else { b.0 < a.0 };
+                if b_worse {
+                    b
+                } else {
+                    a
+                }
+            })
+            .expect("a case in every group");
+        let met = if target.at_most {
+            worst <= target.limit
+        } else {
+            worst >= target.limit
+        };
+        let name = format!(
+            "{} {} {} on {}",
+            target.ratio,
+            if target.at_most { "<=" } else { ">=" },
+            target.limit,
+            match target.group {
+                Group::Documented => "every documented example",
+                _ => "the big payload",
+            }
+        );
+        println!(
+            "target {name}: {} (worst {worst:.2}, {worst_case})",
+            if met { "met" } else { "NOT MET" }
+        );
+        targets.push(TargetReport {
+            target: name,
+            limit: target.limit,
+            met,
+            worst: round(worst, 3),
+            worst_case,
+        });
+    }
+    let position = |group: Group| cases.iter().position(|c| c.group == group).unwrap();
+    let first = cases
+        .iter()
+        .position(|c| c.name == "conversation_start" && c.form == "compact")
+        .unwrap();
+    let last = position(Group::TriggerLast);
+    let trigger_last_over_first =
+        PerStrategy::from_fn(|s| reports[last].median_ns.get(s) / reports[first].median_ns.get(s));
+    let met = trigger_last_over_first.krate <= 1.2;
+    println!(
+        "target trigger-last/trigger-first <= 1.2 for the crate: {} ({:.2}; floor {:.2}, value {:.2}, naive {:.2})",
+        if met { "met" } else { "NOT MET" },
+        trigger_last_over_first.krate,
+        trigger_last_over_first.floor,
+        trigger_last_over_first.value,
+        trigger_last_over_first.naive,
+    );
+    targets.push(TargetReport {
+        target: "trigger-last/trigger-first <= 1.2 for the crate".into(),
+        limit: 1.2,
+        met,
+        worst: round(trigger_last_over_first.krate, 3),
+        worst_case: cases[last].label(),
+    });
+
+    let report = Report {
+        bench: "ratios",
+        quick,
+        rounds,
+        batch_target_ms: batch_target.as_secs_f64() * 1e3,
+        seconds: round(began.elapsed().as_secs_f64(), 1),
+        size_of_event: std::mem::size_of::<smooch_events::Event>(),
+        cases: reports
+            .into_iter()
+            .map(|r| CaseReport {
+                median_ns: PerStrategy::from_fn(|s| round(r.median_ns.get(s), 1)),
+                min_ns: PerStrategy::from_fn(|s| round(r.min_ns.get(s), 1)),
+                crate_over_floor: round(r.crate_over_floor, 3),
+                value_over_crate: round(r.value_over_crate, 3),
+                naive_over_crate: round(r.naive_over_crate, 3),
+                ..r
+            })
+            .collect(),
+        trigger_last_over_first: PerStrategy::from_fn(|s| round(trigger_last_over_first.get(s), 3)),
+        targets,
+    };
+    println!(
+        "{}",
+        serde_json::to_string(&report).expect("the report serializes")
+    );
+}
