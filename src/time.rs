@@ -150,6 +150,13 @@ fn from_f64(v: f64) -> Option<DateTime<Utc>> {
     if v.is_nan() || v.abs() >= 1e13 {
         return None;
     }
+    // Fast path for what Smooch sends, at most three fractional digits: if the nearest
+    // millisecond, divided back, is exactly `v`, those are the digits that were written (below
+    // 1e12 s, two milliseconds are never the same f64, and the division is correctly rounded).
+    let millis = (v * 1000.0).round();
+    if v.abs() < 1e12 && millis / 1000.0 == v {
+        return DateTime::from_timestamp_millis(millis as i64);
+    }
     // `Display` for f64 prints the shortest decimal that reads back as `v`, never with an
     // exponent: at most 14 integer digits, or a fraction of up to about 330 digits for tiny values.
     let mut buf = StackStr::<400>::new();
