@@ -24,7 +24,7 @@ use crate::events::message::MessageEvent;
 use crate::events::payment::{Payment, PaymentSuccess};
 use crate::events::postback::{Postback, PostbackEvent};
 use crate::events::typing::{Activity, TypingAppUser};
-use crate::object::{object, read_strict_map, Fields, KeySeed};
+use crate::object::{object, read_strict_map, KeySeed};
 use crate::types::app::{App, ConversationRef};
 use crate::types::app_user::{AppUser, Client};
 use crate::types::channel_error::ChannelError;
@@ -60,54 +60,100 @@ object! {
 
 impl Envelope {
     /// Takes the envelope's keys from `body`; every other key left in it goes to `extra`.
-    pub(crate) fn from_body<E: de::Error>(mut body: Body) -> Result<Self, E> {
+    pub(crate) fn from_body<E: de::Error>(body: &mut Body) -> Result<Self, E> {
         let mut envelope = Envelope {
-            app: body.app.take(),
-            timestamp: body.timestamp.take(),
-            destination: body.destination.take(),
-            version: body.version.take(),
-            conversation: body.conversation.take(),
-            client: body.client.take(),
+            app: body.app.take().flatten(),
+            timestamp: body.timestamp.take().flatten(),
+            destination: body.destination.take().flatten(),
+            version: body.version.take().flatten(),
+            conversation: body.conversation.take().flatten(),
+            client: body.client.take().flatten(),
             extra: std::mem::take(&mut body.extra),
         };
-        // A modelled key that this trigger does not use (a `messages` on `conversation:read`,
-        // say). Serializing an empty body costs nothing.
-        if let Value::Object(rest) = serde_json::to_value(&body).map_err(E::custom)? {
-            envelope.extra.extend(rest);
+        // A modelled key that this trigger does not use (a `messages` on `conversation:read`, say)
+        // is written back to JSON.
+        if body.has_values() {
+            if let Value::Object(rest) = serde_json::to_value(&*body).map_err(E::custom)? {
+                envelope.extra.extend(rest);
+            }
         }
         Ok(envelope)
     }
 }
 
-object! {
-    /// Every top-level key of every modelled trigger, each in its typed slot.
-    pub(crate) struct Body {
-        expecting: "a webhook body",
-        required {}
-        optional {
-            app: App = "app",
-            timestamp: DateTime<Utc> = "timestamp" with crate::time::unix_seconds::option,
-            destination: Source = "destination",
-            version: String = "version",
-            conversation: ConversationRef = "conversation",
-            client: Client = "client",
-            app_user: AppUser = "appUser",
-            source: Source = "source",
-            referral: Referral = "referral",
-            messages: Vec<Message> = "messages" with crate::object::null_as_empty,
-            message: Message = "message",
-            postbacks: Vec<Postback> = "postbacks" with crate::object::null_as_empty,
-            surviving: AppUser = "surviving",
-            discarded: Vec<AppUser> = "discarded" with crate::object::null_as_empty,
-            payments: Vec<Payment> = "payments" with crate::object::null_as_empty,
-            channel: Platform = "channel",
-            criteria: LinkCriteria = "criteria" with crate::object::open_map,
-            error: ChannelError = "error",
-            is_final_event: bool = "isFinalEvent",
-            external_messages: Vec<ExternalMessage> = "externalMessages",
-            activity: Activity = "activity",
+/// Defines [`Body`] from the list of every top-level key.
+macro_rules! body {
+    ( $( $field:ident : $ty:ty = $key:literal $(with $($with:ident)::+)? ),* $(,)? ) => {
+        /// Every top-level key of every modelled trigger, each in its typed slot: `None` while the
+        /// key has not been seen, `Some(None)` after a `null` (so that a repeated key is caught).
+        ///
+        /// The event visitor fills it in place and the payload structs take their fields from it,
+        /// so the body as a whole is never copied.
+        #[derive(Default)]
+        pub(crate) struct Body {
+            $( pub(crate) $field: Option<Option<$ty>>, )*
+            pub(crate) extra: Map<String, Value>,
         }
-    }
+
+        impl Body {
+            /// Reads the value of `key` into its slot, or into `extra`.
+            fn visit<'de, A: MapAccess<'de>>(&mut self, key: Cow<'de, str>, map: &mut A) -> Result<(), A::Error> {
+                match &*key {
+                    $( $key => {
+                        if self.$field.is_some() {
+                            return Err(de::Error::duplicate_field($key));
+                        }
+                        self.$field = Some(crate::object::read_value!(map, Option<$ty> $(, $($with)::+)?));
+                    } )*
+                    _ => crate::object::put_extra(&mut self.extra, key, map)?,
+                }
+                Ok(())
+            }
+
+            /// Whether a slot still holds a value.
+            fn has_values(&self) -> bool {
+                false $(|| matches!(self.$field, Some(Some(_))))*
+            }
+        }
+
+        /// Writes the slots that hold a value, and `extra`.
+        impl Serialize for Body {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(None)?;
+                $( if let Some(value @ Some(_)) = &self.$field {
+                    crate::object::write_value!(map, $key, value, Option<$ty> $(, $($with)::+)?);
+                } )*
+                for (key, value) in &self.extra {
+                    map.serialize_entry(key, value)?;
+                }
+                map.end()
+            }
+        }
+    };
+}
+
+body! {
+    app: App = "app",
+    timestamp: DateTime<Utc> = "timestamp" with crate::time::unix_seconds::option,
+    destination: Source = "destination",
+    version: String = "version",
+    conversation: ConversationRef = "conversation",
+    client: Client = "client",
+    app_user: AppUser = "appUser",
+    source: Source = "source",
+    referral: Referral = "referral",
+    messages: Vec<Message> = "messages" with crate::object::null_as_empty,
+    message: Message = "message",
+    postbacks: Vec<Postback> = "postbacks" with crate::object::null_as_empty,
+    surviving: AppUser = "surviving",
+    discarded: Vec<AppUser> = "discarded" with crate::object::null_as_empty,
+    payments: Vec<Payment> = "payments" with crate::object::null_as_empty,
+    channel: Platform = "channel",
+    criteria: LinkCriteria = "criteria" with crate::object::open_map,
+    error: ChannelError = "error",
+    is_final_event: bool = "isFinalEvent",
+    external_messages: Vec<ExternalMessage> = "externalMessages",
+    activity: Activity = "activity",
 }
 
 /// Defines the payload struct of one or more triggers.
@@ -146,10 +192,10 @@ macro_rules! payload {
                 Self { $($rfield,)* $($ofield: None,)* envelope: $crate::event::Envelope::new() }
             }
 
-            pub(crate) fn from_body<E: ::serde::de::Error>(mut body: $crate::event::Body) -> Result<Self, E> {
+            pub(crate) fn from_body<E: ::serde::de::Error>(body: &mut $crate::event::Body) -> Result<Self, E> {
                 Ok(Self {
-                    $( $rfield: body.$rfield.take().ok_or_else(|| E::missing_field($rkey))?, )*
-                    $( $ofield: body.$ofield.take(), )*
+                    $( $rfield: body.$rfield.take().flatten().ok_or_else(|| E::missing_field($rkey))?, )*
+                    $( $ofield: body.$ofield.take().flatten(), )*
                     envelope: $crate::event::Envelope::from_body(body)?,
                 })
             }
@@ -208,7 +254,7 @@ macro_rules! events {
                 }
             }
 
-            fn from_body<E: de::Error>(trigger: &str, body: Body) -> Result<Self, E> {
+            fn from_body<E: de::Error>(trigger: &str, body: &mut Body) -> Result<Self, E> {
                 Ok(match trigger {
                     $( $trigger => Event::$variant(Box::new(<$payload>::from_body(body)?)), )*
                     _ => Event::Unknown(Box::new(UnknownEvent::from_body(trigger, body)?)),
@@ -292,8 +338,8 @@ impl UnknownEvent {
     }
 
     /// For a trigger that came after typed keys: they are written back to JSON.
-    fn from_body<E: de::Error>(trigger: &str, body: Body) -> Result<Self, E> {
-        match serde_json::to_value(&body).map_err(E::custom)? {
+    fn from_body<E: de::Error>(trigger: &str, body: &Body) -> Result<Self, E> {
+        match serde_json::to_value(body).map_err(E::custom)? {
             Value::Object(map) => Ok(UnknownEvent::new(trigger, map)),
             _ => unreachable!("a body serializes to a map"),
         }
@@ -364,7 +410,7 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
-        let mut slots = Body::slots();
+        let mut body = Body::default();
         let mut trigger: Option<Cow<'de, str>> = None;
         let mut first = true;
         while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -379,12 +425,12 @@ impl<'de> Visitor<'de> for EventVisitor {
                 }
                 trigger = Some(name);
             } else {
-                Body::visit(&mut slots, key, &mut map)?;
+                body.visit(key, &mut map)?;
             }
             first = false;
         }
         let trigger = trigger.ok_or_else(|| de::Error::missing_field("trigger"))?;
-        Event::from_body(&trigger, Body::finish(slots)?)
+        Event::from_body(&trigger, &mut body)
     }
 }
 

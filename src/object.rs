@@ -318,7 +318,6 @@ macro_rules! object {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq)]
         #[non_exhaustive]
-        #[allow(unreachable_pub)] // the fields of the crate-private `Body`
         $vis struct $name {
             $( $(#[$rdoc])* pub $rfield: $rty, )*
             $( $(#[$odoc])* pub $ofield: Option<$oty>, )*
@@ -329,7 +328,7 @@ macro_rules! object {
 
         impl $name {
             /// Creates a value with the given required fields and every optional field absent.
-            #[allow(dead_code, unreachable_pub, clippy::too_many_arguments, clippy::new_without_default)]
+            #[allow(clippy::too_many_arguments, clippy::new_without_default)]
             pub fn new($($rfield: $rty),*) -> Self {
                 Self { $($rfield,)* $($ofield: None,)* extra: ::serde_json::Map::new() }
             }
