@@ -25,7 +25,11 @@ use crate::object::StrictValue;
 /// # Ok::<(), smooch_events::ParseError>(())
 /// ```
 pub fn parse_event(bytes: &[u8]) -> Result<Event, ParseError> {
-    serde_json::from_slice(bytes).or_else(|_| diagnose(bytes))
+    // Checking UTF-8 once for the whole body is cheaper than serde_json checking each string.
+    match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text).or_else(|_| diagnose(bytes)),
+        Err(_) => diagnose(bytes),
+    }
 }
 
 /// Reads a body that failed to parse again, step by step, to classify the failure.
