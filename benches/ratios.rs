@@ -37,6 +37,9 @@ mod counting {
     static ON: AtomicBool = AtomicBool::new(false);
     static COUNT: AtomicU64 = AtomicU64::new(0);
     static BYTES: AtomicU64 = AtomicU64::new(0);
+    // Bytes held now, and the most held since the last `measure_peak`; always tracked.
+    static LIVE: AtomicU64 = AtomicU64::new(0);
+    static PEAK: AtomicU64 = AtomicU64::new(0);
 
     fn note(size: usize) {
         if ON.load(Relaxed) {
@@ -45,27 +48,41 @@ mod counting {
         }
     }
 
+    fn grow(size: usize) {
+        let live = LIVE.fetch_add(size as u64, Relaxed) + size as u64;
+        PEAK.fetch_max(live, Relaxed);
+    }
+
+    fn shrink(size: usize) {
+        LIVE.fetch_sub(size as u64, Relaxed);
+    }
+
     // SAFETY: every call goes to `System` unchanged, with the caller's arguments.
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             note(layout.size());
+            grow(layout.size());
             // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which is `System`'s.
             unsafe { System.alloc(layout) }
         }
 
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
             note(layout.size());
+            grow(layout.size());
             // SAFETY: as for `alloc`.
             unsafe { System.alloc_zeroed(layout) }
         }
 
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            shrink(layout.size());
             // SAFETY: `ptr` came from `System` through this allocator, with this layout.
             unsafe { System.dealloc(ptr, layout) }
         }
 
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             note(new_size);
+            shrink(layout.size());
+            grow(new_size);
             // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
             unsafe { System.realloc(ptr, layout, new_size) }
         }
@@ -79,6 +96,15 @@ mod counting {
         let result = f();
         ON.store(false, Relaxed);
         (result, COUNT.load(Relaxed) - count, BYTES.load(Relaxed) - bytes)
+    }
+
+    /// Runs `f` and returns its result with the most bytes held at once while it ran, beyond what
+    /// was held before.
+    pub(crate) fn measure_peak<R>(f: impl FnOnce() -> R) -> (R, u64) {
+        let before = LIVE.load(Relaxed);
+        PEAK.store(before, Relaxed);
+        let result = f();
+        (result, PEAK.load(Relaxed) - before)
     }
 }
 
@@ -811,6 +837,7 @@ struct Report {
     cases: Vec<CaseReport>,
     trigger_last_over_first: PerStrategy<f64>,
     targets: Vec<TargetReport>,
+    linearity: Vec<LinearityReport>,
 }
 
 /// A target on one ratio over the cases of one group.
@@ -1066,6 +1093,8 @@ fn main() {
         worst_case: cases[last].label(),
     });
 
+    let linearity = linearity(quick);
+
     let report = Report {
         bench: "ratios",
         quick,
@@ -1086,9 +1115,102 @@ fn main() {
             .collect(),
         trigger_last_over_first: PerStrategy::from_fn(|s| round(trigger_last_over_first.get(s), 3)),
         targets,
+        linearity,
     };
     println!(
         "{}",
         serde_json::to_string(&report).expect("the report serializes")
     );
+}
+
+/// One body of the linearity check.
+#[derive(Serialize)]
+struct LinearityReport {
+    shape: &'static str,
+    bytes: usize,
+    floor_ns_per_byte: f64,
+    crate_ns_per_byte: f64,
+    /// The most bytes the crate held at once while parsing, over the body's size.
+    crate_peak_over_body: f64,
+}
+
+/// A `message:appUser` of about `size` bytes, grown in one of two ways.
+fn big_body(shape: &str, size: usize) -> Vec<u8> {
+    let head = r#"{"trigger":"message:appUser","appUser":{"_id":"c7f6e6d6c3a637261bd9656f","properties":{"#;
+    let mut body = head.to_owned();
+    match shape {
+        // One long string: a 10 MiB message text.
+        "one long string" => {
+            body.push_str(r#"}},"messages":[{"_id":"m","role":"appUser","text":""#);
+            body.push_str(&"x".repeat(size));
+            body.push_str(r#""}]}"#);
+        }
+        // Many small keys: unknown entries in a free-form map.
+        _ => {
+            let mut i = 0;
+            while body.len() < size {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&format!(r#""key{i}":{i}"#));
+                i += 1;
+            }
+            body.push_str(r#"}},"messages":[{"_id":"m","role":"appUser","text":"hi"}]}"#);
+        }
+    }
+    body.into_bytes()
+}
+
+/// Parsing stays linear in time and memory: 1 MiB and 10 MiB bodies of two shapes, each parsed a
+/// few times (the minimum is kept), reported per byte, with the peak memory held while parsing.
+fn linearity(quick: bool) -> Vec<LinearityReport> {
+    let runs = if quick { 1 } else { 5 };
+    let mut reports = Vec::new();
+    println!("\nlinearity: ns per byte (min of {runs}) and peak memory held by the crate while parsing\n");
+    for shape in ["one long string", "many small keys"] {
+        let mut per_size = Vec::new();
+        for size in [1 << 20, 10 << 20] {
+            let bytes = big_body(shape, size);
+            let time = |f: &dyn Fn()| {
+                (0..runs)
+                    .map(|_| {
+                        let start = Instant::now();
+                        f();
+                        start.elapsed().as_nanos() as f64
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let floor = time(&|| {
+                black_box(serde_json::from_slice::<IgnoredAny>(black_box(&bytes)).unwrap());
+            });
+            let krate = time(&|| {
+                black_box(smooch_events::parse_event(black_box(&bytes)).unwrap());
+            });
+            let (event, peak) = counting::measure_peak(|| smooch_events::parse_event(&bytes).unwrap());
+            drop(event);
+            let report = LinearityReport {
+                shape,
+                bytes: bytes.len(),
+                floor_ns_per_byte: round(floor / bytes.len() as f64, 3),
+                crate_ns_per_byte: round(krate / bytes.len() as f64, 3),
+                crate_peak_over_body: round(peak as f64 / bytes.len() as f64, 2),
+            };
+            println!(
+                "{:<16} {:>9} bytes: floor {:.3} ns/B, crate {:.3} ns/B, peak {:.2}x the body",
+                shape,
+                report.bytes,
+                report.floor_ns_per_byte,
+                report.crate_ns_per_byte,
+                report.crate_peak_over_body
+            );
+            per_size.push(report.crate_ns_per_byte);
+            reports.push(report);
+        }
+        println!(
+            "{shape}: 10 MiB / 1 MiB time per byte = {:.2} (1.00 is linear)",
+            per_size[1] / per_size[0]
+        );
+    }
+    println!();
+    reports
 }
