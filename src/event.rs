@@ -53,7 +53,8 @@ object! {
             /// The conversation (v1.1).
             conversation: ConversationRef = "conversation",
             /// The client the event came through (v1.1, webhooks created with `includeClient`).
-            client: Client = "client",
+            /// Boxed: it is large and rarely sent.
+            client: Box<Client> = "client",
         }
     }
 }
@@ -138,7 +139,7 @@ body! {
     destination: Source = "destination",
     version: String = "version",
     conversation: ConversationRef = "conversation",
-    client: Client = "client",
+    client: Box<Client> = "client",
     app_user: AppUser = "appUser",
     source: Source = "source",
     referral: Referral = "referral",

@@ -293,7 +293,7 @@ impl Checker {
                 c.at("_id", |c| c.id(&conversation.id));
             },
         );
-        self.at_opt("client", envelope.client.as_ref(), Checker::client);
+        self.at_opt("client", envelope.client.as_deref(), Checker::client);
     }
 
     fn app_user(&mut self, user: &AppUser) {

@@ -281,7 +281,7 @@ fn envelope() -> BoxedStrategy<Envelope> {
                 envelope.destination = destination;
                 envelope.version = version;
                 envelope.conversation = conversation.map(ConversationRef::new);
-                envelope.client = client;
+                envelope.client = client.map(Box::new);
                 envelope.extra = extra;
                 envelope
             },
