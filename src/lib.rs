@@ -21,6 +21,24 @@
 //! }
 //! # Ok::<(), smooch_events::ParseError>(())
 //! ```
+//!
+//! - [`parse_event`] reads the raw bytes of a webhook request into an [`Event`], one variant per
+//!   trigger; a trigger the crate does not model is [`Event::Unknown`], with its body. `Event`
+//!   also implements `Deserialize` and `Serialize`; serializing gives the body back, unknown keys
+//!   included (each struct keeps them in `extra`).
+//! - [`Event::validate`] checks what parsing lets through: empty ids, implausible times, roles that
+//!   do not fit the trigger, and more, each reported with its JSON path.
+//! - [`WebhookSecrets`] checks the `X-API-Key` header in constant time against every valid
+//!   secret, limits the body size and parses, telling which HTTP status to answer.
+//! - [`time`] holds the serde modules for Smooch's two time formats.
+//!
+//! A [`ParseError`] says which kind of problem a body has, and names the trigger and the JSON path:
+//!
+//! ```
+//! let error = smooch_events::parse_event(br#"{"trigger": "conversation:read", "appUser": {"_id": 7}}"#)
+//!     .unwrap_err();
+//! assert_eq!(error.to_string(), "conversation:read: appUser._id: invalid type: integer `7`, expected a string");
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
