@@ -3,6 +3,9 @@
 use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
@@ -268,28 +271,30 @@ impl Serialize for Metadata {
 
 impl<'de> Deserialize<'de> for Metadata {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match crate::object::StrictValue::deserialize(d)?.0 {
-            Value::Object(map) => Ok(Metadata::new(map)),
-            Value::Array(items) if items.is_empty() => Ok(Metadata {
-                map: Map::new(),
-                legacy_empty_array: true,
-            }),
-            other => Err(serde::de::Error::invalid_type(
-                unexpected(&other),
-                &"a JSON object (or the legacy `[]`)",
-            )),
-        }
+        d.deserialize_any(MetadataVisitor)
     }
 }
 
-fn unexpected(value: &Value) -> serde::de::Unexpected<'_> {
-    use serde::de::Unexpected;
-    match value {
-        Value::Null => Unexpected::Unit,
-        Value::Bool(b) => Unexpected::Bool(*b),
-        Value::Number(_) => Unexpected::Other("a number"),
-        Value::String(s) => Unexpected::Str(s),
-        Value::Array(_) => Unexpected::Seq,
-        Value::Object(_) => Unexpected::Map,
+struct MetadataVisitor;
+
+impl<'de> Visitor<'de> for MetadataVisitor {
+    type Value = Metadata;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object (or the legacy `[]`)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metadata, A::Error> {
+        crate::object::read_strict_map(&mut map).map(Metadata::new)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Metadata, A::Error> {
+        match seq.next_element::<IgnoredAny>()? {
+            None => Ok(Metadata {
+                map: Map::new(),
+                legacy_empty_array: true,
+            }),
+            Some(_) => Err(de::Error::invalid_length(1, &"an empty array")),
+        }
     }
 }
