@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use smooch_events::{parse_event, Event, Message};
+use smooch_events::{parse_event, ChannelError, Event, Message, Source};
 
 const HELP: &str = "\
 Parses Smooch webhook bodies and prints what each one is.
@@ -127,50 +127,74 @@ fn read(file: &str) -> Result<Vec<u8>, String> {
 /// A few words on what the event says.
 fn summary(event: &Event) -> String {
     let mut parts = Vec::new();
+    if let Some(user) = event.app_user_id() {
+        parts.push(format!("appUser {user}"));
+    }
+    let source = |source: Option<&Source>| {
+        source
+            .and_then(|s| s.kind.as_ref())
+            .map(|kind| format!("on {kind}"))
+    };
+    let error =
+        |error: Option<&ChannelError>| error.map(|e| format!("error {}", e.code.as_deref().unwrap_or("?")));
     match event {
         Event::Unknown(_) => return "unknown trigger".to_owned(),
         Event::ConversationStart(e) => {
-            parts.extend(e.source.as_ref().map(|s| format!("on {}", s.kind)));
-            parts.extend(e.referral.as_ref().map(|r| format!("referral {:?}", r.code)));
+            parts.extend(source(e.source.as_ref()));
+            parts.extend(
+                e.referral
+                    .as_ref()
+                    .map(|r| format!("referral {:?}", r.code.as_deref().unwrap_or(""))),
+            );
         }
-        Event::ConversationRead(e) => parts.extend(e.source.as_ref().map(|s| format!("on {}", s.kind))),
+        Event::ConversationRead(e) => parts.extend(source(e.source.as_ref())),
         Event::ConversationReferral(e) => {
-            parts.extend(e.source.as_ref().map(|s| format!("on {}", s.kind)));
-            parts.push(format!("referral {:?}", e.referral.code));
+            parts.extend(source(e.source.as_ref()));
+            parts.extend(
+                e.referral
+                    .as_ref()
+                    .map(|r| format!("referral {:?}", r.code.as_deref().unwrap_or(""))),
+            );
         }
-        Event::MessageAppUser(e) | Event::MessageAppMaker(e) => parts.push(messages(&e.messages)),
+        Event::MessageAppUser(_) | Event::MessageAppMaker(_) => parts.push(messages(event.messages())),
         Event::DeliverySuccess(e) | Event::DeliveryFailure(e) => {
             parts.push(messages(&e.messages));
-            parts.extend(e.error.as_ref().map(|error| format!("error {}", error.code)));
+            parts.extend(error(e.error.as_ref()));
         }
         Event::MessageDeliveryChannel(e)
         | Event::MessageDeliveryUser(e)
         | Event::MessageDeliveryFailure(e) => {
             parts.extend(e.message.as_ref().map(|m| format!("message {}", m.id)));
-            parts.extend(e.error.as_ref().map(|error| format!("error {}", error.code)));
+            parts.extend(error(e.error.as_ref()));
         }
         Event::Postback(e) => {
             let payloads: Vec<_> = e
                 .postbacks
                 .iter()
-                .filter_map(|p| p.action.payload.as_deref())
+                .filter_map(|p| p.action.as_ref()?.payload.as_deref())
                 .collect();
             parts.push(format!("payload {payloads:?}"));
         }
         Event::PaymentSuccess(e) => {
-            let charges: Vec<_> = e.payments.iter().map(|p| p.charge.id.as_str()).collect();
+            let charges: Vec<_> = e
+                .payments
+                .iter()
+                .filter_map(|p| p.charge.as_ref()?.id.as_deref())
+                .collect();
             parts.push(format!("charge {charges:?}"));
         }
         Event::MergeAppUser(e) => parts.push(format!("{} discarded", e.discarded.len())),
         Event::LinkSuccess(e) | Event::LinkMatch(e) | Event::LinkFailure(e) => {
             parts.extend(e.channel.as_ref().map(|c| format!("channel {c}")));
-            parts.extend(e.error.as_ref().map(|error| format!("error {}", error.code)));
+            parts.extend(error(e.error.as_ref()));
         }
-        Event::TypingAppUser(e) => parts.extend(e.activity.as_ref().map(|a| a.kind.to_string())),
+        Event::TypingAppUser(e) => parts.extend(
+            e.activity
+                .as_ref()
+                .and_then(|a| a.kind.as_ref())
+                .map(|k| k.to_string()),
+        ),
         other => parts.push(format!("({})", other.trigger())),
-    }
-    if let Some(user) = event.app_user() {
-        parts.insert(0, format!("appUser {}", user.id));
     }
     if let Some(time) = event.timestamp() {
         parts.push(format!(

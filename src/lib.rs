@@ -37,43 +37,24 @@
 //! ```
 //! let error = smooch_events::parse_event(br#"{"trigger": "conversation:read", "appUser": {"_id": 7}}"#)
 //!     .unwrap_err();
-//! assert_eq!(error.to_string(), "conversation:read: appUser._id: invalid type: integer `7`, expected a string");
+//! assert_eq!(error.to_string(), "conversation:read: appUser._id: expected a string, found the number 7");
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod de;
 mod error;
-mod event;
-mod events;
-mod object;
-mod open_enum;
 mod parse;
-pub mod time;
-mod types;
-mod validate;
+pub mod v1;
 mod webhook;
 
+pub use de::map::JsonMap;
+pub use de::open_enum::OtherValue;
+pub use de::time;
+pub use de::walk::{ValidationErrors, ValidationIssue};
 pub use error::ParseError;
-pub use event::{Envelope, Event, UnknownEvent};
-pub use events::conversation::{ConversationRead, ConversationReferral, ConversationStart};
-pub use events::delivery::{DeliveryEvent, ExternalMessage, MessageDelivery};
-pub use events::link::{LinkCriteria, LinkEvent};
-pub use events::merge::MergeAppUser;
-pub use events::message::MessageEvent;
-pub use events::payment::{Charge, Payment, PaymentSuccess};
-pub use events::postback::{Postback, PostbackEvent};
-pub use events::typing::{Activity, ActivityType, TypingAppUser};
 pub use parse::parse_event;
-pub use types::action::{Action, ActionState, ActionType};
-pub use types::app::{App, ConversationRef};
-pub use types::app_user::{AppUser, Client, ClientStatus};
-pub use types::channel_error::ChannelError;
-pub use types::message::{
-    Coordinates, DisplaySettings, FormField, ItemSize, Message, MessageItem, MessageType, Metadata, Role,
-};
-pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
-pub use types::source::{Platform, Source};
-pub use validate::{ValidationErrors, ValidationIssue};
+pub use v1::*;
 pub use webhook::{AuthError, WebhookError, WebhookSecrets};
 
 /// The README's examples, run as doctests so that they stay true.

@@ -1,20 +1,25 @@
-//! [`parse_event`]: bytes in, an [`Event`] or a classified [`ParseError`] out.
+//! The entries: bytes in, an event or a classified [`ParseError`] out.
+//!
+//! A body is read in one pass. Only when that pass fails is it read again, step by step, to say
+//! what is wrong and where: as JSON first (invalid JSON and duplicate keys, with their position),
+//! then as a `Value` whose tag keys are read first, through `serde_path_to_error`, for the path
+//! of the value that made it fail.
 
 use serde_json::Value;
 
-use crate::error::{short_message, ParseError};
-use crate::event::{Event, UnknownEvent};
-use crate::object::StrictValue;
+use crate::de::json::{clear_duplicate, kind, take_duplicate, StrictValue, TagFirst};
+use crate::error::ParseError;
+use crate::v1;
 
-/// Parses a webhook body.
+/// Parses a Smooch v1 or v1.1 webhook body (one with a `trigger`).
 ///
-/// A trigger this crate does not model is not an error: it comes back as [`Event::Unknown`] with
-/// its body. Unknown keys and enum values are kept too (see the crate docs).
-///
-/// Correct bodies are read in one pass. Only when that pass fails is the body read again, to say
-/// what is wrong and where (see [`ParseError`]); that second reading is also what lets a body with
-/// an unmodelled trigger whose keys did not fit the modelled types still come back as
-/// [`Event::Unknown`].
+/// A trigger this crate does not model is not an error: it comes back as
+/// [`Event::Unknown`](crate::Event::Unknown) with its body. Unknown keys and enum values are kept,
+/// and so is a value that does not fit its field (see the crate docs): a body is refused only
+/// when it is not a JSON object, has no string `trigger`, holds a key twice, or lacks what
+/// identifies its event (each payload's docs say what that is). A lone surrogate escape (half of
+/// an emoji, `"\ud83d"`) is read as U+FFFD, which [`Event::validate`](crate::Event::validate)
+/// reports.
 ///
 /// ```
 /// let body = br#"{"trigger": "client:add", "app": {"_id": "57ec2881c47d2d24b0c16427"}}"#;
@@ -24,96 +29,82 @@ use crate::object::StrictValue;
 /// assert_eq!(event.app_id(), Some("57ec2881c47d2d24b0c16427"));
 /// # Ok::<(), smooch_events::ParseError>(())
 /// ```
-pub fn parse_event(bytes: &[u8]) -> Result<Event, ParseError> {
-    // Checking UTF-8 once for the whole body is cheaper than serde_json checking each string.
-    match std::str::from_utf8(bytes) {
-        Ok(text) => serde_json::from_str(text).or_else(|_| diagnose(bytes)),
-        Err(_) => diagnose(bytes),
+pub fn parse_event(bytes: &[u8]) -> Result<v1::Event, ParseError> {
+    if let Some(event) = fast::<v1::Event>(bytes) {
+        return Ok(event);
+    }
+    match repair_surrogates(bytes) {
+        Some(repaired) => fast(&repaired).map_or_else(|| diagnose_v1(&repaired), Ok),
+        None => diagnose_v1(bytes),
     }
 }
 
-/// Reads a body that failed to parse again, step by step, to classify the failure.
-fn diagnose(bytes: &[u8]) -> Result<Event, ParseError> {
-    let mut body = match read_json(bytes)? {
-        Value::Object(body) => body,
-        other => return Err(ParseError::NotAnObject { found: kind(&other) }),
-    };
-    let trigger = match body.get_mut("trigger") {
+/// The one-pass read; `None` when it fails.
+fn fast<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    // Checking UTF-8 once for the whole body is cheaper than serde_json checking each string.
+    let text = std::str::from_utf8(bytes).ok()?;
+    serde_json::from_str(text).ok()
+}
+
+/// Reads a v1 body that failed to parse again, to classify the failure.
+fn diagnose_v1(bytes: &[u8]) -> Result<v1::Event, ParseError> {
+    let body = read_object(bytes)?;
+    let trigger = match body.get("trigger") {
+        None if body.contains_key("events") => return Err(ParseError::V2Body),
         None => return Err(ParseError::MissingTrigger),
-        Some(Value::String(trigger)) => std::mem::take(trigger),
+        Some(Value::String(trigger)) => trigger.as_str(),
         Some(other) => return Err(ParseError::TriggerNotString { found: kind(other) }),
     };
-    if !Event::TRIGGERS.contains(&trigger.as_str()) {
-        return Ok(Event::Unknown(Box::new(UnknownEvent::new(trigger, body))));
-    }
-    let mut json = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, Event>(&mut json) {
-        // Unreachable unless the first pass failed for a reason that does not repeat.
-        Ok(event) => Ok(event),
-        Err(error) => {
-            let path = path_string(error.path());
-            let source = error.into_inner();
-            Err(ParseError::Malformed {
-                trigger,
-                path,
-                message: short_message(&source),
-                line: source.line(),
-                column: source.column(),
-                source,
-            })
-        }
-    }
+    typed(&body, trigger)
 }
 
-/// Reads the body as JSON, refusing duplicate keys, with the path of the first problem.
-fn read_json(bytes: &[u8]) -> Result<Value, ParseError> {
+/// Reads `body` into `T` with its tag keys first, naming the path of the value that fails.
+fn typed<T: serde::de::DeserializeOwned>(
+    body: &serde_json::Map<String, Value>,
+    name: &str,
+) -> Result<T, ParseError> {
+    let value = Value::Object(body.clone());
+    let reader = TagFirst {
+        value: &value,
+        tags: &["trigger", "events", "type"],
+    };
+    serde_path_to_error::deserialize(reader).map_err(|error| {
+        let path = path_string(error.path());
+        ParseError::malformed(name, &path, error.inner())
+    })
+}
+
+/// Reads the body as a JSON object, refusing duplicate keys, with the position or path of the
+/// first problem.
+fn read_object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, ParseError> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
+    clear_duplicate();
     let error = match serde_path_to_error::deserialize::<_, StrictValue>(&mut json) {
         Ok(StrictValue(value)) => match json.end() {
-            Ok(()) => return Ok(value),
+            Ok(()) => {
+                return match value {
+                    Value::Object(body) => Ok(body),
+                    other => Err(ParseError::NotAnObject { found: kind(&other) }),
+                }
+            }
             Err(trailing) => trailing,
         },
         Err(error) => {
             let path = path_string(error.path());
             let error = error.into_inner();
-            if let Some(key) = duplicate_key_of(&error) {
-                return Err(ParseError::DuplicateKey {
-                    key,
-                    path,
-                    source: error,
-                });
+            if let Some(key) = take_duplicate() {
+                return Err(ParseError::duplicate_key(&key, &path));
             }
             error
         }
     };
-    let message = if bytes.starts_with(BOM) && (error.line(), error.column()) == (1, 1) {
-        "a byte-order mark before the JSON (JSON bodies must not start with one)".to_owned()
-    } else {
-        short_message(&error)
-    };
-    Err(ParseError::InvalidJson {
-        line: error.line(),
-        column: error.column(),
-        message,
-        source: error,
-    })
+    let bom = bytes.starts_with(BOM) && (error.line(), error.column()) == (1, 1);
+    let message = bom.then_some("a byte-order mark before the JSON (JSON bodies must not start with one)");
+    Err(ParseError::invalid_json(&error, message))
 }
 
 /// The UTF-8 byte-order mark, which some tools put before a document.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// The key of a duplicate-key error raised by this crate ("duplicate key `k`") or by a typed
-/// field ("duplicate field `k`").
-fn duplicate_key_of(error: &serde_json::Error) -> Option<String> {
-    if !error.is_data() {
-        return None;
-    }
-    let message = short_message(error);
-    let rest = message
-        .strip_prefix("duplicate key `")
-        .or_else(|| message.strip_prefix("duplicate field `"))?;
-    Some(rest.strip_suffix('`')?.to_owned())
-}
 
 /// A path as `messages[0].actions[1].amount`, or empty for the top level.
 fn path_string(path: &serde_path_to_error::Path) -> String {
@@ -124,14 +115,68 @@ fn path_string(path: &serde_path_to_error::Path) -> String {
     }
 }
 
-/// How a JSON value is named in messages.
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+/// The body with every lone surrogate escape (`\ud83d` not followed by a low surrogate escape, or
+/// a low one alone) replaced by `\ufffd`, the same length, so that positions stay the same; `None`
+/// when it has none.
+///
+/// JSON writers emit lone surrogates when they cut a string in the middle of an emoji; serde_json
+/// refuses them in a string. A backslash can only start an escape in valid JSON, so the escapes
+/// are found without tracking strings (in invalid JSON, the repair changes nothing that matters).
+fn repair_surrogates(bytes: &[u8]) -> Option<Vec<u8>> {
+    fn unit(bytes: &[u8], at: usize) -> Option<u16> {
+        let hex = bytes.get(at..at + 6)?;
+        if hex[0] != b'\\' || hex[1] != b'u' {
+            return None;
+        }
+        u16::from_str_radix(std::str::from_utf8(&hex[2..]).ok()?, 16).ok()
+    }
+    let mut repaired: Option<Vec<u8>> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'\\' {
+            i += 1;
+            continue;
+        }
+        let Some(n) = unit(bytes, i) else {
+            i += 2;
+            continue;
+        };
+        let lone = match n {
+            0xD800..=0xDBFF => match unit(bytes, i + 6) {
+                Some(0xDC00..=0xDFFF) => {
+                    i += 12;
+                    continue;
+                }
+                _ => true,
+            },
+            0xDC00..=0xDFFF => true,
+            _ => false,
+        };
+        if lone {
+            repaired.get_or_insert_with(|| bytes.to_vec())[i..i + 6].copy_from_slice(b"\\ufffd");
+        }
+        i += 6;
+    }
+    repaired
+}
+
+#[cfg(test)]
+mod tests {
+    use super::repair_surrogates;
+
+    #[test]
+    fn lone_surrogates_are_replaced_and_pairs_kept() {
+        let repair = |text: &str| repair_surrogates(text.as_bytes()).map(|b| String::from_utf8(b).unwrap());
+        assert_eq!(repair(r#""Hi \ud83d""#).as_deref(), Some(r#""Hi \ufffd""#));
+        assert_eq!(repair(r#""\ude00 x""#).as_deref(), Some(r#""\ufffd x""#));
+        assert_eq!(repair(r#""\ud83d\u0041""#).as_deref(), Some(r#""\ufffd\u0041""#));
+        assert_eq!(
+            repair(r#""\ud83d\ud83d\ude00""#).as_deref(),
+            Some(r#""\ufffd\ud83d\ude00""#)
+        );
+        assert_eq!(repair(r#""\ud83d\ude00 \\ud83d \u00e9""#), None);
+        assert_eq!(repair(r#""\\""#), None);
+        assert_eq!(repair("\\"), None);
+        assert_eq!(repair(r#""\uD83D""#).as_deref(), Some(r#""\ufffd""#));
     }
 }

@@ -4,8 +4,8 @@ use std::fmt;
 use std::hint::black_box;
 
 use crate::error::ParseError;
-use crate::event::Event;
 use crate::parse::parse_event;
+use crate::v1::Event;
 
 /// The webhook secrets that are valid now, and the largest body accepted.
 ///

@@ -14,7 +14,7 @@ fn conversation_read() {
     };
     assert_eq!(event.trigger(), "conversation:read");
     assert_eq!(event.app_id(), Some("57ec2881c47d2d24b0c16427"));
-    assert_eq!(read.source.as_ref().unwrap().kind, Platform::Messenger);
+    assert_eq!(read.source.as_ref().unwrap().kind, Some(Platform::Messenger));
     // The truncated appUser: only `_id`.
     assert_eq!(read.app_user.id, "7685787bf0e9e8cf56182288");
     assert_eq!(read.app_user.user_id, None);
@@ -32,7 +32,7 @@ fn conversation_start() {
         panic!("{event:?}")
     };
     assert_eq!(event.app_id(), Some("57ec2881c47d2d24b0c16427"));
-    assert_eq!(start.source.as_ref().unwrap().kind, Platform::Messenger);
+    assert_eq!(start.source.as_ref().unwrap().kind, Some(Platform::Messenger));
     assert_eq!(ms(start.envelope.timestamp), 1480349392103);
     assert_eq!(start.referral, None);
     let user = &start.app_user;
@@ -44,7 +44,7 @@ fn conversation_start() {
         panic!("{:?}", user.clients)
     };
     assert_eq!(client.id.as_deref(), Some("5A7F8343-DF41-46A8-96EC-8583FCB422FB"));
-    assert_eq!(client.platform, Platform::Messenger);
+    assert_eq!(client.platform, Some(Platform::Messenger));
     assert_eq!(client.active, Some(true));
     assert_eq!(ms(client.last_seen), 1457550541431);
     assert_round_trip(name, &event);
@@ -58,13 +58,16 @@ fn conversation_referral() {
         panic!("{event:?}")
     };
     assert_eq!(event.app_id(), Some("589b7811d626a6d76d6b8555"));
-    assert_eq!(referral.source.as_ref().unwrap().kind, Platform::Messenger);
+    assert_eq!(referral.source.as_ref().unwrap().kind, Some(Platform::Messenger));
     assert_eq!(referral.app_user.id, "4a5f73a36a7b818c2643296f");
     assert_eq!(ms(referral.envelope.timestamp), 1495650348685);
-    assert_eq!(referral.referral.code, "my-ref-code");
-    let details = referral.referral.details.as_ref().unwrap();
-    assert_eq!(details.source, ReferralSource::MessengerCode);
-    assert_eq!(details.kind, ReferralType::OpenThread);
+    assert_eq!(
+        referral.referral.as_ref().unwrap().code.as_deref(),
+        Some("my-ref-code")
+    );
+    let details = referral.referral.as_ref().unwrap().details.as_ref().unwrap();
+    assert_eq!(details.source, Some(ReferralSource::MessengerCode));
+    assert_eq!(details.kind, Some(ReferralType::OpenThread));
     assert_eq!(details.ad_id(), None);
     assert_round_trip(name, &event);
 }
@@ -80,10 +83,10 @@ fn conversation_start_with_a_messenger_ad_referral() {
     assert_eq!(start.app_user.id, "c7f6e6d6c3a637261bd9656f");
     assert_eq!(ms(start.envelope.timestamp), 1496853456207);
     let referral = start.referral.as_ref().unwrap();
-    assert_eq!(referral.code, "spring-sale");
+    assert_eq!(referral.code.as_deref(), Some("spring-sale"));
     let details = referral.details.as_ref().unwrap();
-    assert_eq!(details.source, ReferralSource::Ads);
-    assert_eq!(details.kind, ReferralType::OpenThread);
+    assert_eq!(details.source, Some(ReferralSource::Ads));
+    assert_eq!(details.kind, Some(ReferralType::OpenThread));
     assert_eq!(details.ad_id_camel.as_deref(), Some("6045246247433"));
     assert_eq!(details.ad_id(), Some("6045246247433"));
     assert_round_trip(name, &event);
@@ -97,17 +100,17 @@ fn conversation_start_on_wechat_with_only_a_referral_code() {
         panic!("{event:?}")
     };
     let source = start.source.as_ref().unwrap();
-    assert_eq!(source.kind, Platform::Wechat);
+    assert_eq!(source.kind, Some(Platform::Wechat));
     assert_eq!(source.id.as_deref(), Some("6371429146171906769"));
     // An integer timestamp.
     assert_eq!(ms(start.envelope.timestamp), 1483463951000);
     let referral = start.referral.as_ref().unwrap();
-    assert_eq!(referral.code, "qrscene_store-42");
+    assert_eq!(referral.code.as_deref(), Some("qrscene_store-42"));
     assert_eq!(referral.details, None);
     let user = &start.app_user;
     assert_eq!(user.given_name.as_deref(), Some("Anastasi"));
     let [client] = user.clients() else { panic!() };
-    assert_eq!(client.platform, Platform::Wechat);
+    assert_eq!(client.platform, Some(Platform::Wechat));
     assert_eq!(ms(client.last_seen), 1483463951898);
     // `info` holds numbers as well as strings.
     let info = client.info.as_ref().unwrap();
@@ -123,9 +126,12 @@ fn conversation_referral_with_the_later_ad_id_spelling() {
     let Event::ConversationReferral(referral) = &event else {
         panic!("{event:?}")
     };
-    let details = referral.referral.details.as_ref().unwrap();
-    assert_eq!(referral.referral.code, "sunshine");
-    assert_eq!(details.source, ReferralSource::Ads);
+    let details = referral.referral.as_ref().unwrap().details.as_ref().unwrap();
+    assert_eq!(
+        referral.referral.as_ref().unwrap().code.as_deref(),
+        Some("sunshine")
+    );
+    assert_eq!(details.source, Some(ReferralSource::Ads));
     assert_eq!(details.ad_id_camel, None);
     assert_eq!(details.ad_id_snake.as_deref(), Some("6045246247433"));
     assert_eq!(details.ad_id(), Some("6045246247433"));
@@ -143,11 +149,11 @@ fn conversation_referral_with_the_schema_tables_open_thread_spelling() {
     let Event::ConversationReferral(referral) = &event else {
         panic!("{event:?}")
     };
-    let details = referral.referral.details.as_ref().unwrap();
-    assert_eq!(details.source, ReferralSource::Shortlink);
-    assert_eq!(details.kind, ReferralType::OpenThreadDashed);
-    assert!(details.kind.is_open_thread());
-    assert_eq!(details.kind.as_str(), "OPEN-THREAD");
+    let details = referral.referral.as_ref().unwrap().details.as_ref().unwrap();
+    assert_eq!(details.source, Some(ReferralSource::Shortlink));
+    assert_eq!(details.kind, Some(ReferralType::OpenThreadDashed));
+    assert!(details.kind.as_ref().unwrap().is_open_thread());
+    assert_eq!(details.kind.as_ref().unwrap().as_str(), "OPEN-THREAD");
     assert_eq!(ms(referral.envelope.timestamp), 1495650348685);
     assert_round_trip(name, &event);
 }

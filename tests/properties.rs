@@ -68,17 +68,17 @@ fn iso_time() -> impl Strategy<Value = DateTime<Utc>> {
 }
 
 /// An open enum value: a known one, or `Other` with a spelling that is not known.
-fn open<T: Clone + std::fmt::Debug + 'static>(
+fn open<T: Clone + std::fmt::Debug + From<String> + 'static>(
     known: &'static [T],
-    other: fn(String) -> T,
 ) -> impl Strategy<Value = T> {
-    prop_oneof![select(known), "[a-z]{3,8}-new".prop_map(other)]
+    prop_oneof![select(known), "[a-z]{3,8}-new".prop_map(T::from)]
 }
 
 fn app() -> BoxedStrategy<App> {
     (text(), extra())
         .prop_map(|(id, extra)| {
-            let mut app = App::new(id);
+            let mut app = App::new();
+            app.id = Some(id);
             app.extra = extra;
             app
         })
@@ -87,14 +87,15 @@ fn app() -> BoxedStrategy<App> {
 
 fn source() -> BoxedStrategy<Source> {
     (
-        open(Platform::KNOWN, Platform::Other),
+        open(Platform::KNOWN),
         opt(text()),
         opt(text()),
         opt(json()),
         extra(),
     )
         .prop_map(|(kind, id, integration_id, original_timestamp, extra)| {
-            let mut source = Source::new(kind);
+            let mut source = Source::new();
+            source.kind = Some(kind);
             source.id = id;
             source.integration_id = integration_id;
             // `null` means absent, so it cannot come back as a value.
@@ -107,23 +108,24 @@ fn source() -> BoxedStrategy<Source> {
 
 fn client() -> BoxedStrategy<Client> {
     (
-        open(Platform::KNOWN, Platform::Other),
+        open(Platform::KNOWN),
         opt(text()),
         opt(any::<bool>()),
         opt(iso_time()),
         opt(iso_time()),
         opt(map()),
-        opt(open(ClientStatus::KNOWN, ClientStatus::Other)),
+        opt(open(ClientStatus::KNOWN)),
         extra(),
     )
         .prop_map(
             |(platform, id, active, last_seen, linked_at, info, status, extra)| {
-                let mut client = Client::new(platform);
+                let mut client = Client::new();
+                client.platform = Some(platform);
                 client.id = id;
                 client.active = active;
                 client.last_seen = last_seen;
                 client.linked_at = linked_at;
-                client.info = info;
+                client.info = info.map(JsonMap::from);
                 client.status = status;
                 client.extra = extra;
                 client
@@ -146,7 +148,7 @@ fn app_user() -> BoxedStrategy<AppUser> {
             |(id, user_id, properties, signed_up_at, clients, started, extra)| {
                 let mut user = AppUser::new(id);
                 user.user_id = user_id;
-                user.properties = properties;
+                user.properties = properties.map(JsonMap::from);
                 user.signed_up_at = signed_up_at;
                 user.clients = clients;
                 user.conversation_started = started;
@@ -159,16 +161,17 @@ fn app_user() -> BoxedStrategy<AppUser> {
 
 fn action() -> BoxedStrategy<Action> {
     (
-        open(ActionType::KNOWN, ActionType::Other),
+        open(ActionType::KNOWN),
         opt(text()),
         opt(text()),
         opt(any::<u64>()),
-        opt(open(ActionState::KNOWN, ActionState::Other)),
+        opt(open(ActionState::KNOWN)),
         opt(map()),
         extra(),
     )
         .prop_map(|(kind, id, payload, amount, state, metadata, extra)| {
-            let mut action = Action::new(kind);
+            let mut action = Action::new();
+            action.kind = Some(kind);
             action.id = id;
             action.payload = payload;
             action.amount = amount;
@@ -184,9 +187,9 @@ fn message() -> BoxedStrategy<Message> {
     (
         (
             text(),
-            opt(open(MessageType::KNOWN, MessageType::Other)),
+            opt(open(MessageType::KNOWN)),
             opt(text()),
-            opt(open(Role::KNOWN, Role::Other)),
+            opt(open(Role::KNOWN)),
         ),
         (opt(unix_time()), opt(source()), opt(vec(action(), 0..3))),
         (
@@ -209,12 +212,17 @@ fn message() -> BoxedStrategy<Message> {
                 message.received = received;
                 message.source = source;
                 message.actions = actions;
-                message.coordinates = coordinates.map(|(lat, long)| Coordinates::new(lat, long));
+                message.coordinates = coordinates.map(|(lat, long)| {
+                    let mut coordinates = Coordinates::new();
+                    (coordinates.lat, coordinates.long) = (Some(lat), Some(long));
+                    coordinates
+                });
                 message.items = items.map(|items| {
                     items
                         .into_iter()
                         .map(|(title, actions)| {
-                            let mut item = MessageItem::new(title);
+                            let mut item = MessageItem::new();
+                            item.title = Some(title);
                             item.actions = actions;
                             item
                         })
@@ -233,16 +241,18 @@ fn referral() -> BoxedStrategy<Referral> {
     (
         text(),
         opt((
-            open(ReferralSource::KNOWN, ReferralSource::Other),
-            open(ReferralType::KNOWN, ReferralType::Other),
+            open(ReferralSource::KNOWN),
+            open(ReferralType::KNOWN),
             opt(text()),
             opt(text()),
         )),
     )
         .prop_map(|(code, details)| {
-            let mut referral = Referral::new(code);
+            let mut referral = Referral::new();
+            referral.code = Some(code);
             referral.details = details.map(|(source, kind, camel, snake)| {
-                let mut details = ReferralDetails::new(source, kind);
+                let mut details = ReferralDetails::new();
+                (details.source, details.kind) = (Some(source), Some(kind));
                 details.ad_id_camel = camel;
                 details.ad_id_snake = snake;
                 details
@@ -255,7 +265,8 @@ fn referral() -> BoxedStrategy<Referral> {
 fn channel_error() -> BoxedStrategy<ChannelError> {
     (text(), opt(text()), opt(json()))
         .prop_map(|(code, message, underlying)| {
-            let mut error = ChannelError::new(code);
+            let mut error = ChannelError::new();
+            error.code = Some(code);
             error.message = message;
             error.underlying_error = underlying.filter(|v| !v.is_null());
             error
@@ -280,7 +291,11 @@ fn envelope() -> BoxedStrategy<Envelope> {
                 envelope.timestamp = timestamp;
                 envelope.destination = destination;
                 envelope.version = version;
-                envelope.conversation = conversation.map(ConversationRef::new);
+                envelope.conversation = conversation.map(|id| {
+                    let mut conversation = ConversationRef::new();
+                    conversation.id = Some(id);
+                    conversation
+                });
                 envelope.client = client.map(Box::new);
                 envelope.extra = extra;
                 envelope
@@ -304,9 +319,8 @@ fn event() -> BoxedStrategy<Event> {
                 Event::ConversationStart(Box::new(e))
             }
             _ => {
-                let mut e =
-                    ConversationReferral::new(user, referral.unwrap_or_else(|| Referral::new("r".into())));
-                (e.source, e.envelope) = (source, envelope);
+                let mut e = ConversationReferral::new(user);
+                (e.source, e.referral, e.envelope) = (source, referral, envelope);
                 Event::ConversationReferral(Box::new(e))
             }
         },
@@ -324,11 +338,11 @@ fn event() -> BoxedStrategy<Event> {
     );
     let postback =
         (vec((action(), opt(message())), 0..3), app_user(), envelope()).prop_map(|(p, user, envelope)| {
-            let postbacks = p
+            let postbacks: Vec<Postback> = p
                 .into_iter()
                 .map(|(action, message)| {
-                    let mut postback = Postback::new(action);
-                    postback.message = message;
+                    let mut postback = Postback::new();
+                    (postback.action, postback.message) = (Some(action), message);
                     postback
                 })
                 .collect();
@@ -364,10 +378,13 @@ fn event() -> BoxedStrategy<Event> {
         envelope(),
     )
         .prop_map(|(p, user, envelope)| {
-            let payments = p
+            let payments: Vec<Payment> = p
                 .into_iter()
                 .map(|(action, charge, source, message)| {
-                    let mut payment = Payment::new(action, Charge::new(charge));
+                    let mut payment = Payment::new();
+                    let mut charge_object = Charge::new();
+                    charge_object.id = Some(charge);
+                    (payment.action, payment.charge) = (Some(action), Some(charge_object));
                     (payment.source, payment.message) = (source, message);
                     payment
                 })
@@ -378,7 +395,7 @@ fn event() -> BoxedStrategy<Event> {
         });
     let link = (
         app_user(),
-        opt(open(Platform::KNOWN, Platform::Other)),
+        opt(open(Platform::KNOWN)),
         opt(map()),
         opt(channel_error()),
         envelope(),
@@ -386,7 +403,8 @@ fn event() -> BoxedStrategy<Event> {
     )
         .prop_map(|(user, channel, criteria, error, envelope, which)| {
             let mut e = LinkEvent::new(user);
-            (e.channel, e.criteria, e.error, e.envelope) = (channel, criteria, error, envelope);
+            (e.channel, e.error, e.envelope) = (channel, error, envelope);
+            e.criteria = criteria.map(JsonMap::from);
             match which {
                 0 => Event::LinkSuccess(Box::new(e)),
                 1 => Event::LinkMatch(Box::new(e)),
@@ -401,19 +419,29 @@ fn event() -> BoxedStrategy<Event> {
         opt(channel_error()),
         envelope(),
         0..4u8,
-        open(ActivityType::KNOWN, ActivityType::Other),
+        open(ActivityType::KNOWN),
     )
         .prop_map(
             |(user, message, last, external, error, envelope, which, activity)| {
                 if which == 3 {
                     let mut e = TypingAppUser::new();
-                    (e.app_user, e.activity, e.envelope) = (user, Some(Activity::new(activity)), envelope);
+                    let mut act = Activity::new();
+                    act.kind = Some(activity);
+                    (e.app_user, e.activity, e.envelope) = (user, Some(act), envelope);
                     return Event::TypingAppUser(Box::new(e));
                 }
                 let mut e = MessageDelivery::new();
                 (e.app_user, e.message, e.is_final_event, e.error, e.envelope) =
                     (user, message, last, error, envelope);
-                e.external_messages = external.map(|ids| ids.into_iter().map(ExternalMessage::new).collect());
+                e.external_messages = external.map(|ids| {
+                    ids.into_iter()
+                        .map(|id| {
+                            let mut external = ExternalMessage::new();
+                            external.id = Some(id);
+                            external
+                        })
+                        .collect()
+                });
                 match which {
                     0 => Event::MessageDeliveryChannel(Box::new(e)),
                     1 => Event::MessageDeliveryUser(Box::new(e)),

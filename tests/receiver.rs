@@ -236,12 +236,12 @@ async fn every_request_gets_the_status_smooch_expects() {
             assert!(response.body.starts_with("invalid body: "), "{response:?}");
         }
         let mut wrong_type: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        wrong_type["messages"][0]["text"] = 3.into();
+        wrong_type["messages"][0]["_id"] = 3.into();
         let response = client
             .post(Some(CURRENT), &serde_json::to_vec(&wrong_type).unwrap())
             .await;
         assert_eq!(response.status, 400, "{response:?}");
-        assert!(response.body.contains("messages[0].text"), "{response:?}");
+        assert!(response.body.contains("messages[0]._id"), "{response:?}");
 
         // Exactly the limit: 200. One byte over: the crate's 413, on the same connection.
         let mut padded = body.clone();

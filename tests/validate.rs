@@ -44,7 +44,7 @@ fn empty_ids() {
             r#"{"trigger":"message:appUser","appUser":{"_id":"u","clients":[{"platform":"ios","id":""}]},
                 "messages":[{"_id":"","role":"appUser"}]}"#
         ),
-        ["appUser.clients[0].id: is empty", "messages[0]._id: is empty"]
+        ["messages[0]._id: is empty", "appUser.clients[0].id: is empty"]
     );
 }
 
@@ -83,9 +83,9 @@ fn times_before_2010_negative_or_in_the_future() {
                 "messages":[{"_id":"m","role":"appUser","received":1}]}"#
         ),
         [
+            "messages[0].received: is before 2010 (1970-01-01T00:00:01.000Z)",
             "appUser.signedUpAt: is before 2010 (2009-01-01T00:00:00.000Z)",
             "appUser.clients[0].lastSeen: is more than a day in the future (2030-01-01T00:00:00.000Z)",
-            "messages[0].received: is before 2010 (1970-01-01T00:00:01.000Z)",
         ]
     );
 }
@@ -97,7 +97,7 @@ fn empty_lists() {
         ["messages: is empty"]
     );
     assert_eq!(
-        problems(r#"{"trigger":"postback","appUser":{"_id":"u"},"postbacks":null}"#),
+        problems(r#"{"trigger":"postback","appUser":{"_id":"u"},"postbacks":[]}"#),
         ["postbacks: is empty"]
     );
     assert_eq!(
@@ -198,29 +198,105 @@ fn every_problem_is_reported_at_once() {
     )
     .unwrap();
     let errors = event.validate_at(now()).unwrap_err();
-    assert_eq!(errors.trigger(), "message:appUser");
+    assert_eq!(errors.subject(), "message:appUser");
     assert_eq!(
         errors.to_string(),
-        "message:appUser: 5 problems: timestamp: is before 2010 (1970-01-01T00:00:01.000Z); \
-         app._id: is empty; appUser._id: is empty; messages[0]._id: is empty; \
-         messages[0].role: is `appMaker` on this trigger, expected `appUser`"
+        "message:appUser: 5 problems: app._id: is empty; \
+         timestamp: is before 2010 (1970-01-01T00:00:01.000Z); messages[0]._id: is empty; \
+         appUser._id: is empty; messages[0].role: is `appMaker` on this trigger, expected `appUser`"
     );
     let paths: Vec<String> = errors.into_iter().map(|issue| issue.path).collect();
     assert_eq!(
         paths,
         [
-            "timestamp",
             "app._id",
-            "appUser._id",
+            "timestamp",
             "messages[0]._id",
+            "appUser._id",
             "messages[0].role"
         ]
     );
 }
 
 #[test]
-fn unknown_events_are_not_checked() {
+fn unknown_events_are_only_checked_for_replaced_text() {
     let event = parse_event(br#"{"trigger":"client:add","appUser":{"_id":""}}"#).unwrap();
     assert!(matches!(event, Event::Unknown(_)));
     assert_eq!(event.validate_at(now()), Ok(()));
+    let event = parse_event(br#"{"trigger":"client:add","appUser":{"_id":"\ud83d"}}"#).unwrap();
+    assert_eq!(
+        event.validate_at(now()).unwrap_err().issues()[0].path,
+        "appUser._id"
+    );
+}
+
+#[test]
+fn empty_item_and_external_message_ids() {
+    assert_eq!(
+        problems(
+            r#"{"trigger":"message:appMaker","appUser":{"_id":"u"},"messages":[{"_id":"m","role":"appMaker",
+                "items":[{"title":"t","_id":""}]}]}"#
+        ),
+        ["messages[0].items[0]._id: is empty"]
+    );
+    assert_eq!(
+        problems(r#"{"trigger":"message:delivery:channel","externalMessages":[{"id":"a"},{"id":""}]}"#),
+        ["externalMessages[1].id: is empty"]
+    );
+}
+
+#[test]
+fn an_empty_referral_code_with_or_without_a_source() {
+    for source in ["", r#","source":{"type":"messenger"}"#] {
+        let body = format!(
+            r#"{{"trigger":"conversation:referral","appUser":{{"_id":"u"}},"referral":{{"code":""}}{source}}}"#
+        );
+        assert_eq!(problems(&body), ["referral.code: is empty"], "{body}");
+    }
+    assert_eq!(
+        problems(r#"{"trigger":"conversation:referral","appUser":{"_id":"u"}}"#),
+        ["referral: is missing"]
+    );
+}
+
+#[test]
+fn a_lone_surrogate_is_read_as_the_replacement_character_and_reported() {
+    let body = br#"{"trigger":"message:appUser","appUser":{"_id":"u"},
+        "messages":[{"_id":"m","role":"appUser","text":"Hi \ud83d"}]}"#;
+    let event = parse_event(body).unwrap();
+    assert_eq!(event.messages()[0].text.as_deref(), Some("Hi \u{FFFD}"));
+    assert_eq!(
+        event.validate_at(now()).unwrap_err().issues()[0].to_string(),
+        "messages[0].text: holds U+FFFD, the replacement character (a lone surrogate escape, such as \
+         half an emoji, was replaced)"
+    );
+}
+
+#[test]
+fn fields_the_docs_say_are_always_sent() {
+    assert_eq!(
+        problems(
+            r#"{"trigger":"message:appUser","app":{},"appUser":{"_id":"u","clients":[{"id":"c"}]},
+                "messages":[{"_id":"m","role":"appUser","source":{},"coordinates":{"lat":1},
+                "actions":[{"text":"Go"}],"items":[{"_id":"i"}]}]}"#
+        ),
+        [
+            "app._id: is missing",
+            "messages[0].source.type: is missing",
+            "messages[0].actions[0].type: is missing",
+            "messages[0].coordinates.long: is missing",
+            "messages[0].items[0].title: is missing",
+            "appUser.clients[0].platform: is missing",
+        ]
+    );
+    assert_eq!(
+        problems(
+            r#"{"trigger":"delivery:failure","appUser":{"_id":"u"},"messages":[{"_id":"m"}],"error":{}}"#
+        ),
+        ["error.code: is missing"]
+    );
+    assert_eq!(
+        problems(r#"{"trigger":"typing:appUser","activity":{},"appUser":{}}"#),
+        ["activity.type: is missing", "appUser._id: is missing"]
+    );
 }

@@ -1,14 +1,17 @@
 //! Delivery events: v1 `delivery:success` / `delivery:failure` and v1.1 `message:delivery:*`.
 
-use crate::event::payload;
-use crate::object::object;
-use crate::types::app_user::AppUser;
-use crate::types::channel_error::ChannelError;
-use crate::types::message::Message;
+use crate::de::object::object;
+use crate::v1::envelope::payload;
+use crate::v1::types::app_user::AppUser;
+use crate::v1::types::channel_error::ChannelError;
+use crate::v1::types::message::Message;
 
 payload! {
     /// v1 `delivery:success` (a message reached the channel) and `delivery:failure` (it did not).
     /// The channel is `envelope.destination`; the time is `envelope.timestamp`.
+    ///
+    /// Identified by its `messages` (a list of message objects, each with its `_id`) and its
+    /// `appUser` with the appUser's `_id`: a body without them is refused.
     pub struct DeliveryEvent {
         required {
             /// The messages delivered or not (appMaker messages).
@@ -27,9 +30,9 @@ payload! {
     /// v1.1 `message:delivery:channel` (delivered to the channel), `message:delivery:user`
     /// (delivered to the user; some channels only) and `message:delivery:failure`.
     ///
-    /// Not in the v1 docs: every field is optional. The channel is `envelope.destination`.
+    /// Not in the v1 docs: every field is optional, and no body with this trigger is refused for
+    /// its fields. The channel is `envelope.destination`.
     pub struct MessageDelivery {
-        required {}
         optional {
             /// The user (truncated).
             app_user: AppUser = "appUser",
@@ -49,10 +52,9 @@ object! {
     /// The channel's id of a delivered message.
     pub struct ExternalMessage {
         expecting: "an external message object",
-        required {
+        expected {
             /// The id.
             id: String = "id",
         }
-        optional {}
     }
 }

@@ -1,12 +1,13 @@
 //! The two time formats of Smooch payloads, as `with` modules for serde.
 //!
-//! - [`unix_seconds`]: a JSON number of Unix seconds with a fraction of varying length
-//!   (`"timestamp": 1480349392.103`, `"received": 1483463860.71`), sometimes an integer.
-//! - [`rfc3339`]: an ISO-8601 string in UTC (`"signedUpAt": "2015-10-06T03:38:02.346Z"`), with or
-//!   without a fraction.
+//! - [`unix_seconds`]: a JSON number of Unix seconds, usually with a fraction
+//!   (`"timestamp": 1480349392.103`, `"received": 1483463860.71`), sometimes an integer (v1).
+//! - [`rfc3339`]: an ISO-8601 string (`"signedUpAt": "2015-10-06T03:38:02.346Z"`), with or
+//!   without a fraction, in UTC or with an offset (v1 and v2).
 //!
-//! Both give a `chrono::DateTime<Utc>` and write back the same value. They are public so that your
-//! own types can use them: `#[serde(with = "smooch_events::time::unix_seconds")]`.
+//! Both give a `chrono::DateTime<Utc>` and write the time back so that it reads back the same.
+//! They are public so that your own types can use them:
+//! `#[serde(with = "smooch_events::time::unix_seconds")]`.
 //!
 //! ```
 //! use chrono::{DateTime, Utc};
@@ -20,10 +21,30 @@
 //! let stamp: Stamp = serde_json::from_str(r#"{"timestamp": 1480349392.103}"#).unwrap();
 //! assert_eq!(stamp.timestamp.timestamp_millis(), 1480349392103);
 //! ```
+//!
+//! # Which numbers come back exact
+//!
+//! A JSON number is read as the nearest `f64`, and the time is taken from the shortest decimal
+//! that reads back as that `f64`. That decimal is what JavaScript, Ruby and Python write, so a
+//! timestamp they wrote (`1480349392.103`, `1483463860.71`, `1722790093.4617891`) gives the time
+//! those digits say and is written back with the same digits. A fraction with more significant
+//! digits than an `f64` holds (about 16 in all, so 6 or 7 after the point for today's times)
+//! cannot be: `1722790093.4610001` is the same `f64` as `1722790093.4610002`, and comes back as
+//! the latter. Digits beyond nanoseconds are dropped. A time that is a whole number of seconds is
+//! written as an integer, so `1480349392.0` comes back as `1480349392` (the same number in JSON,
+//! though `serde_json::Value` tells the two apart).
+//!
+//! ISO strings are written as Smooch writes them (JavaScript's `toISOString`): UTC, `Z`, and
+//! milliseconds, or 6 or 9 digits when the time has them. Another spelling of the same instant
+//! (no fraction, an offset) comes back in that form. A year outside 0–9999 is written with a sign
+//! and more digits (`+20000-01-01T00:00:00.000Z`), which [`rfc3339`] also reads.
 
 use std::fmt::{self, Write as _};
 
 use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::de::codec::{scalar_codec, Scalar};
+use crate::de::walk::Checker;
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::Serializer;
 
@@ -197,11 +218,16 @@ impl Visitor<'_> for IsoVisitor {
 
 /// Parses RFC 3339, with a fast path for the form Smooch sends (`2015-10-06T03:38:02.346Z`).
 fn parse_iso(text: &str) -> Option<DateTime<Utc>> {
-    parse_iso_utc(text.as_bytes()).or_else(|| {
+    if let Some(time) = parse_iso_utc(text.as_bytes()) {
+        return Some(time);
+    }
+    let time = if text.starts_with(['+', '-']) {
+        // A year outside 0-9999, as `Iso` writes it.
+        DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%#z")
+    } else {
         DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    })
+    };
+    time.ok().map(|t| t.with_timezone(&Utc))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z`, nothing else.
@@ -318,6 +344,56 @@ impl<const N: usize> fmt::Write for StackStr<N> {
             .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
+    }
+}
+
+/// The codec of a field holding Unix seconds (see [`unix_seconds`]).
+pub(crate) struct UnixSeconds;
+
+impl Scalar for UnixSeconds {
+    type Target = DateTime<Utc>;
+    const EXPECTING: &'static str = "Unix seconds (a number)";
+
+    fn from_u64(v: u64) -> Option<DateTime<Utc>> {
+        UnixVisitor.visit_u64::<de::value::Error>(v).ok()
+    }
+
+    fn from_i64(v: i64) -> Option<DateTime<Utc>> {
+        UnixVisitor.visit_i64::<de::value::Error>(v).ok()
+    }
+
+    fn from_f64(v: f64) -> Option<DateTime<Utc>> {
+        from_f64(v)
+    }
+
+    fn write<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        unix_seconds::serialize(time, s)
+    }
+
+    fn walk(time: &DateTime<Utc>, c: &mut Checker) {
+        c.time(time);
+    }
+}
+
+scalar_codec!(UnixSeconds, Rfc3339);
+
+/// The codec of a field holding an ISO-8601 time (see [`rfc3339`]).
+pub(crate) struct Rfc3339;
+
+impl Scalar for Rfc3339 {
+    type Target = DateTime<Utc>;
+    const EXPECTING: &'static str = "an ISO-8601 time";
+
+    fn from_str(v: &str) -> Option<DateTime<Utc>> {
+        parse_iso(v)
+    }
+
+    fn write<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        rfc3339::serialize(time, s)
+    }
+
+    fn walk(time: &DateTime<Utc>, c: &mut Checker) {
+        c.time(time);
     }
 }
 

@@ -1,12 +1,14 @@
 //! Errors reported by a channel or by Smooch.
 
-use crate::object::object;
+use serde_json::Value;
+
+use crate::de::object::object;
 
 object! {
     /// The `error` of `delivery:failure`, `message:delivery:failure` and `link:failure`.
     pub struct ChannelError {
         expecting: "an error object",
-        required {
+        expected {
             /// A short code such as `unauthorized` or `bad_request` (not enumerated by the docs).
             code: String = "code",
         }
@@ -15,7 +17,7 @@ object! {
             message: String = "message",
             /// Whatever the channel returned, as JSON (the `delivery:failure` example has
             /// `{"message": …}`; v1.1 channels send any shape).
-            underlying_error: serde_json::Value = "underlyingError" with crate::object::any_value,
+            underlying_error: Value = "underlyingError",
         }
     }
 }

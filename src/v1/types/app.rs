@@ -1,16 +1,15 @@
 //! The app and conversation an event belongs to.
 
-use crate::object::object;
+use crate::de::object::object;
 
 object! {
     /// The Smooch app the event belongs to: the docs' *truncated app*, `{"_id": …}`.
     pub struct App {
         expecting: "an app object",
-        required {
+        expected {
             /// The app's id, the same id that initialises the SDKs.
             id: String = "_id",
         }
-        optional {}
     }
 }
 
@@ -18,10 +17,9 @@ object! {
     /// The conversation of a v1.1 event (`"conversation": {"_id": …}`).
     pub struct ConversationRef {
         expecting: "a conversation object",
-        required {
+        expected {
             /// The conversation's id.
             id: String = "_id",
         }
-        optional {}
     }
 }

@@ -1,15 +1,14 @@
 //! `typing:appUser`: a user started or stopped typing (v1.1).
 
-use crate::event::payload;
-use crate::object::object;
-use crate::open_enum::open_enum;
-use crate::types::app_user::AppUser;
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::v1::envelope::payload;
+use crate::v1::types::app_user::AppUser;
 
 payload! {
     /// `typing:appUser`. Not in the v1 docs (its shape comes from integrations that receive it),
-    /// so every field is optional.
+    /// so every field is optional, and no body with this trigger is refused for its fields.
     pub struct TypingAppUser {
-        required {}
         optional {
             /// The user (truncated).
             app_user: AppUser = "appUser",
@@ -23,11 +22,10 @@ object! {
     /// A user activity.
     pub struct Activity {
         expecting: "an activity object",
-        required {
+        expected {
             /// The activity.
             kind: ActivityType = "type",
         }
-        optional {}
     }
 }
 

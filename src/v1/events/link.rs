@@ -1,19 +1,20 @@
 //! `link:success`, `link:match` and `link:failure`: linking a channel to an existing user.
 
-use serde_json::{Map, Value};
-
-use crate::event::payload;
-use crate::types::app_user::AppUser;
-use crate::types::channel_error::ChannelError;
-use crate::types::source::Platform;
+use crate::de::map::JsonMap;
+use crate::v1::envelope::payload;
+use crate::v1::types::app_user::AppUser;
+use crate::v1::types::channel_error::ChannelError;
+use crate::v1::types::source::Platform;
 
 /// What was sent to the link API, echoed back (an open map): `phoneNumber` for Twilio and
 /// Messenger (with optional `givenName`, `surname`), `address` (and `subject`) for Mailgun.
-pub type LinkCriteria = Map<String, Value>;
+pub type LinkCriteria = JsonMap;
 
 payload! {
     /// `link:success` (the channel was linked), `link:match` (a matching channel user was found)
     /// and `link:failure` (linking failed; see `error`).
+    ///
+    /// Identified by its `appUser` and the appUser's `_id`: a body without them is refused.
     pub struct LinkEvent {
         required {
             /// The user (truncated).

@@ -1,16 +1,15 @@
 //! Buttons of messages and items.
 
-use serde_json::{Map, Value};
-
-use crate::object::object;
-use crate::open_enum::open_enum;
-use crate::types::message::Metadata;
+use crate::de::map::JsonMap;
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::v1::types::message::Metadata;
 
 object! {
     /// A button of a message or of a carousel/list item: the docs' *action* schema.
     pub struct Action {
         expecting: "an action object",
-        required {
+        expected {
             /// The kind of action.
             kind: ActionType = "type",
         }
@@ -35,7 +34,7 @@ object! {
             /// Flat key/value data the app attached to the action.
             metadata: Metadata = "metadata",
             /// Channel-specific options, e.g. `{"messenger": {"webview_height_ratio": …}}`.
-            extra_channel_options: Map<String, Value> = "extraChannelOptions" with crate::object::open_map,
+            extra_channel_options: JsonMap = "extraChannelOptions",
             /// The icon of a `reply` action.
             icon_url: String = "iconUrl",
             /// The size of a `webview`: `compact`, `tall` or `full`.

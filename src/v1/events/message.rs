@@ -1,12 +1,15 @@
 //! `message:appUser` and `message:appMaker`.
 
-use crate::event::payload;
-use crate::types::app_user::AppUser;
-use crate::types::message::Message;
+use crate::v1::envelope::payload;
+use crate::v1::types::app_user::AppUser;
+use crate::v1::types::message::Message;
 
 payload! {
     /// `message:appUser` (a user wrote) and `message:appMaker` (the business wrote; the role may
     /// also be `whisper`, a note agents see but the user does not).
+    ///
+    /// Identified by its `messages` (a list of message objects, each with its `_id`) and its
+    /// `appUser` with the appUser's `_id`: a body without them is refused.
     pub struct MessageEvent {
         required {
             /// The messages (one in every example; the docs allow more).
@@ -15,6 +18,5 @@ payload! {
             /// `includeFullAppUser`.
             app_user: AppUser = "appUser",
         }
-        optional {}
     }
 }

@@ -1,18 +1,21 @@
 //! The user of an event and the clients (devices and channels) the user talks through.
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value};
 
-use crate::object::object;
-use crate::open_enum::open_enum;
-use crate::types::source::Platform;
+use crate::de::map::JsonMap;
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::de::time::Rfc3339;
+use crate::v1::types::source::Platform;
 
 object! {
     /// The user an event is about: the docs' *appUser*.
     ///
     /// Message, postback and `conversation:start` events send the full appUser; the other
     /// triggers (and v1.1 message events unless `includeFullAppUser` is set) send a *truncated*
-    /// one, often only `_id`. Every field but `_id` is therefore optional.
+    /// one, often only `_id`. Every field but `_id` is therefore optional; an appUser without a
+    /// usable `_id` is kept as JSON where it is optional, and refused where it identifies the
+    /// event.
     pub struct AppUser {
         expecting: "an appUser object",
         required {
@@ -23,9 +26,9 @@ object! {
             /// The app's own id for the user.
             user_id: String = "userId",
             /// Custom properties set by the app (a flat object of any JSON values).
-            properties: Map<String, Value> = "properties" with crate::object::open_map,
+            properties: JsonMap = "properties",
             /// When the user was created.
-            signed_up_at: DateTime<Utc> = "signedUpAt" with crate::time::rfc3339::option,
+            signed_up_at: DateTime<Utc> = "signedUpAt" as Rfc3339,
             /// The user's clients. See [`AppUser::clients`].
             clients: Vec<Client> = "clients",
             /// Clients linked but not yet confirmed (e.g. Twilio before the user answers).
@@ -62,7 +65,7 @@ object! {
     /// A device or channel through which a user talks: the docs' *client*.
     pub struct Client {
         expecting: "a client object",
-        required {
+        expected {
             /// The platform: `ios`, `messenger`, `web`, …
             platform: Platform = "platform",
         }
@@ -72,7 +75,7 @@ object! {
             /// `false` when the user logged out of the SDK (no push notifications).
             active: bool = "active",
             /// When the client was last seen.
-            last_seen: DateTime<Utc> = "lastSeen" with crate::time::rfc3339::option,
+            last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
             /// Whether this is the user's primary (preferred delivery) channel.
             primary: bool = "primary",
             /// The user's name on the channel.
@@ -81,13 +84,13 @@ object! {
             avatar_url: String = "avatarUrl",
             /// Properties of the device or channel; keys vary by platform, values are strings or
             /// numbers (WeChat's `sex`, `subscribe_time`).
-            info: Map<String, Value> = "info" with crate::object::open_map,
+            info: JsonMap = "info",
             /// The channel's raw profile of the user (nested, per channel).
-            raw: Map<String, Value> = "raw" with crate::object::open_map,
+            raw: JsonMap = "raw",
             /// The version of the app that embeds the SDK.
             app_version: String = "appVersion",
             /// When the channel was linked to an existing user.
-            linked_at: DateTime<Utc> = "linkedAt" with crate::time::rfc3339::option,
+            linked_at: DateTime<Utc> = "linkedAt" as Rfc3339,
             /// The APN or FCM token (iOS and Android).
             push_notification_token: String = "pushNotificationToken",
             /// The integration the client belongs to (v1.1).

@@ -1,13 +1,16 @@
 //! `postback`: a user tapped a postback button.
 
-use crate::event::payload;
-use crate::object::object;
-use crate::types::action::Action;
-use crate::types::app_user::AppUser;
-use crate::types::message::Message;
+use crate::de::object::object;
+use crate::v1::envelope::payload;
+use crate::v1::types::action::Action;
+use crate::v1::types::app_user::AppUser;
+use crate::v1::types::message::Message;
 
 payload! {
     /// `postback`: a user tapped a button of type `postback`.
+    ///
+    /// Identified by its `postbacks` (a list of objects) and its `appUser` with the appUser's
+    /// `_id`: a body without them is refused.
     pub struct PostbackEvent {
         required {
             /// The postbacks (one in every example).
@@ -15,7 +18,6 @@ payload! {
             /// The user (full).
             app_user: AppUser = "appUser",
         }
-        optional {}
     }
 }
 
@@ -23,7 +25,7 @@ object! {
     /// One tapped postback button.
     pub struct Postback {
         expecting: "a postback object",
-        required {
+        expected {
             /// The action that was tapped.
             action: Action = "action",
         }

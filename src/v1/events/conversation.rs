@@ -1,12 +1,14 @@
 //! `conversation:read`, `conversation:start` and `conversation:referral`.
 
-use crate::event::payload;
-use crate::types::app_user::AppUser;
-use crate::types::referral::Referral;
-use crate::types::source::Source;
+use crate::v1::envelope::payload;
+use crate::v1::types::app_user::AppUser;
+use crate::v1::types::referral::Referral;
+use crate::v1::types::source::Source;
 
 payload! {
     /// `conversation:read`: the user read the conversation.
+    ///
+    /// Identified by its `appUser` and the appUser's `_id`: a body without them is refused.
     pub struct ConversationRead {
         required {
             /// The user (truncated: usually only `_id`).
@@ -23,6 +25,8 @@ payload! {
 payload! {
     /// `conversation:start`: the user opted in to receive messages (only some channels send it,
     /// and not when a second channel is linked through the Web Messenger).
+    ///
+    /// Identified by its `appUser` and the appUser's `_id`: a body without them is refused.
     pub struct ConversationStart {
         required {
             /// The user (full).
@@ -40,10 +44,14 @@ payload! {
 payload! {
     /// `conversation:referral`: a user already in a conversation was referred again (a Messenger
     /// code scan, a conversion-ad click, a WeChat QR scan by a follower).
+    ///
+    /// Identified by its `appUser` and the appUser's `_id`: a body without them is refused.
     pub struct ConversationReferral {
         required {
             /// The user (truncated).
             app_user: AppUser = "appUser",
+        }
+        expected {
             /// The referral.
             referral: Referral = "referral",
         }

@@ -3,23 +3,25 @@
 use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
-use std::fmt;
-
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, MapAccess, SeqAccess};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::object::object;
-use crate::open_enum::open_enum;
-use crate::types::action::Action;
-use crate::types::source::Source;
+use crate::de::codec::{Codec, Kept, Reader, Shape};
+use crate::de::json::{read_strict_entries, StrictValueVisitor};
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::de::time::UnixSeconds;
+use crate::v1::types::action::Action;
+use crate::v1::types::source::Source;
 
 object! {
     /// A message: the docs' *message* schema, with the fields later API versions added.
     ///
     /// Only `_id` is always sent. `type` is missing in the guide's example and in early delivery
     /// payloads; `text` is missing on images, carousels and lists; v1.1 delivery events often
-    /// send a message with nothing but `_id`.
+    /// send a message with nothing but `_id`. A message without a usable `_id` is kept as JSON
+    /// where it is optional, and refused in a trigger's `messages`.
     pub struct Message {
         expecting: "a message object",
         required {
@@ -39,7 +41,7 @@ object! {
             /// The author's display name.
             name: String = "name",
             /// When Smooch received the message.
-            received: DateTime<Utc> = "received" with crate::time::unix_seconds::option,
+            received: DateTime<Utc> = "received" as UnixSeconds,
             /// Where the message came from (absent before December 2016).
             source: Source = "source",
             /// The appMaker's picture.
@@ -63,9 +65,9 @@ object! {
             /// Display options of a carousel.
             display_settings: DisplaySettings = "displaySettings",
             /// Where an appMaker asked the message to go (`{integrationId | integrationType}`).
-            destination: Value = "destination" with crate::object::any_value,
+            destination: Value = "destination",
             /// The message this one replies to (v1.1; kept as JSON).
-            quoted_message: Value = "quotedMessage" with crate::object::any_value,
+            quoted_message: Value = "quotedMessage",
             /// The fields of a `form` or `formResponse` message (v1.1).
             fields: Vec<FormField> = "fields",
         }
@@ -126,7 +128,7 @@ object! {
     /// The location of a `location` message.
     pub struct Coordinates {
         expecting: "a coordinates object",
-        required {
+        expected {
             /// Latitude.
             lat: f64 = "lat",
             /// Longitude.
@@ -143,7 +145,7 @@ object! {
     /// An item of a `carousel` or `list` message.
     pub struct MessageItem {
         expecting: "a message item object",
-        required {
+        expected {
             /// The item's title.
             title: String = "title",
         }
@@ -185,7 +187,6 @@ object! {
     /// Display options of a carousel.
     pub struct DisplaySettings {
         expecting: "a display settings object",
-        required {}
         optional {
             /// `horizontal` or `square`.
             image_aspect_ratio: String = "imageAspectRatio",
@@ -198,7 +199,6 @@ object! {
     /// is optional).
     pub struct FormField {
         expecting: "a form field object",
-        required {}
         optional {
             /// The field's type: `text`, `email`, `select`, …
             kind: String = "type",
@@ -271,30 +271,59 @@ impl Serialize for Metadata {
 
 impl<'de> Deserialize<'de> for Metadata {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(MetadataVisitor)
+        let mut slot = None;
+        match Metadata::read(d, &mut slot, true)? {
+            None => Ok(slot.unwrap_or_default()),
+            Some(_) => Err(de::Error::custom("expected a JSON object")),
+        }
     }
 }
 
-struct MetadataVisitor;
+struct MetadataShape<'t> {
+    slot: &'t mut Option<Metadata>,
+    strict: bool,
+}
 
-impl<'de> Visitor<'de> for MetadataVisitor {
-    type Value = Metadata;
+impl<'de> Shape<'de> for MetadataShape<'_> {
+    const EXPECTING: &'static str = "a JSON object (or the legacy `[]`)";
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object (or the legacy `[]`)")
+    fn strict(&self) -> bool {
+        self.strict
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Metadata, A::Error> {
-        crate::object::read_strict_map(&mut map).map(Metadata::new)
+    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kept, A::Error> {
+        let metadata = self.slot.insert(Metadata::default());
+        read_strict_entries(&mut map, &mut metadata.map)?;
+        Ok(None)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Metadata, A::Error> {
-        match seq.next_element::<IgnoredAny>()? {
-            None => Ok(Metadata {
-                map: Map::new(),
-                legacy_empty_array: true,
-            }),
-            Some(_) => Err(de::Error::invalid_length(1, &"an empty array")),
+    fn seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kept, A::Error> {
+        match serde::de::Visitor::visit_seq(StrictValueVisitor, seq)? {
+            Value::Array(items) if items.is_empty() => {
+                *self.slot = Some(Metadata {
+                    map: Map::new(),
+                    legacy_empty_array: true,
+                });
+                Ok(None)
+            }
+            other => crate::de::codec::misfit(Self::EXPECTING, other, self.strict),
         }
+    }
+}
+
+impl Codec for Metadata {
+    type Target = Metadata;
+    const EXPECTING: &'static str = "a JSON object (or the legacy `[]`)";
+
+    fn read<'de, D: Deserializer<'de>>(
+        d: D,
+        slot: &mut Option<Metadata>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        d.deserialize_any(Reader(MetadataShape { slot, strict }))
+    }
+
+    fn write<S: Serializer>(target: &Metadata, s: S) -> Result<S::Ok, S::Error> {
+        target.serialize(s)
     }
 }

@@ -1,7 +1,7 @@
 //! Referral information: how a user came to a conversation.
 
-use crate::object::object;
-use crate::open_enum::open_enum;
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
 
 object! {
     /// Referral information of `conversation:referral` and of some `conversation:start` events.
@@ -9,7 +9,7 @@ object! {
     /// WeChat sends only `code` (the parametric QR code's scene); Messenger adds `details`.
     pub struct Referral {
         expecting: "a referral object",
-        required {
+        expected {
             /// The referral identifier (an `m.me` ref, a Messenger code's ref, a WeChat scene).
             code: String = "code",
         }
@@ -24,7 +24,7 @@ object! {
     /// The details of a Messenger referral.
     pub struct ReferralDetails {
         expecting: "a referral details object",
-        required {
+        expected {
             /// What the user acted on.
             source: ReferralSource = "source",
             /// The kind of referral, typically `OPEN_THREAD`.

@@ -1,14 +1,17 @@
 //! `payment:success`: a user paid through a `buy` action.
 
-use crate::event::payload;
-use crate::object::object;
-use crate::types::action::Action;
-use crate::types::app_user::AppUser;
-use crate::types::message::Message;
-use crate::types::source::Source;
+use crate::de::object::object;
+use crate::v1::envelope::payload;
+use crate::v1::types::action::Action;
+use crate::v1::types::app_user::AppUser;
+use crate::v1::types::message::Message;
+use crate::v1::types::source::Source;
 
 payload! {
     /// `payment:success`: Smooch got the payment confirmation.
+    ///
+    /// Identified by its `payments` (a list of objects) and its `appUser` with the appUser's
+    /// `_id`: a body without them is refused.
     pub struct PaymentSuccess {
         required {
             /// The payments (one in the example).
@@ -16,7 +19,6 @@ payload! {
             /// The user (truncated).
             app_user: AppUser = "appUser",
         }
-        optional {}
     }
 }
 
@@ -24,15 +26,15 @@ object! {
     /// One payment.
     pub struct Payment {
         expecting: "a payment object",
-        required {
+        expected {
             /// The `buy` action that was paid (`state` is `paid`).
             action: Action = "action",
             /// The charge.
             charge: Charge = "charge",
-        }
-        optional {
             /// The channel the payment came from.
             source: Source = "source",
+        }
+        optional {
             /// The appMaker message that carried the `buy` button.
             message: Message = "message",
         }
@@ -43,10 +45,9 @@ object! {
     /// The charge of a payment.
     pub struct Charge {
         expecting: "a charge object",
-        required {
+        expected {
             /// The Stripe charge id (`ch_…`).
             id: String = "id",
         }
-        optional {}
     }
 }

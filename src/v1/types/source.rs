@@ -1,7 +1,9 @@
 //! Where a message or event came from, or where it went.
 
-use crate::object::object;
-use crate::open_enum::open_enum;
+use serde_json::Value;
+
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
 
 open_enum! {
     /// A channel or platform: `source.type`, `destination.type`, `client.platform` and the linked
@@ -59,7 +61,7 @@ object! {
     /// `conversation:*`, the `destination` of delivery events, and `payments[].source`.
     pub struct Source {
         expecting: "a source object",
-        required {
+        expected {
             /// The channel, e.g. `messenger` or `api`.
             kind: Platform = "type",
         }
@@ -75,7 +77,7 @@ object! {
             original_message_id: String = "originalMessageId",
             /// The channel's own time of the message (v1.1; its format is not documented, so it is
             /// kept as JSON).
-            original_message_timestamp: serde_json::Value = "originalMessageTimestamp" with crate::object::any_value,
+            original_message_timestamp: Value = "originalMessageTimestamp",
         }
     }
 }

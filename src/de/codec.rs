@@ -1,0 +1,639 @@
+//! How each kind of field is read, written and checked: the [`Codec`] trait and its
+//! implementations for strings, numbers, booleans, lists, boxes and any JSON value.
+//!
+//! Reading is tolerant. A value of the wrong JSON type, or one that cannot be what its field
+//! says (an impossible date, a negative size), is not an error: the codec reports it as a
+//! [`Misfit`] holding the value exactly as it was sent, the struct keeps that value in its
+//! `extra` map under its own key (so that serializing writes it back where it was), and
+//! validation reports it with its path. Only a *strict* read, for what identifies an event,
+//! turns a misfit into an error.
+
+use std::borrow::Cow;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::ser::Serializer;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::de::json::{describe, StrictValue, StrictValueVisitor};
+use crate::de::walk::Checker;
+
+/// A value that did not fit its field, kept exactly as it was sent.
+#[derive(Debug)]
+pub(crate) struct Misfit {
+    /// The value as it was sent.
+    pub(crate) value: Value,
+    /// Where in the value the problem is, relative to it: empty, `[1]` or `._id`.
+    pub(crate) path: String,
+    /// What is wrong: `expected an ISO-8601 time, found the number 1457550541431`.
+    pub(crate) problem: Cow<'static, str>,
+}
+
+/// What a read gives back: `None` when the value fit (and was stored), else the misfit.
+pub(crate) type Kept = Option<Box<Misfit>>;
+
+/// The misfit `value` for a field that expects `expecting`, or the error that says so when the
+/// read is strict.
+pub(crate) fn misfit<E: de::Error>(expecting: &str, value: Value, strict: bool) -> Result<Kept, E> {
+    if strict {
+        return Err(E::custom(format_args!(
+            "expected {expecting}, found {}",
+            describe(&value)
+        )));
+    }
+    let problem = if value.is_null() {
+        Cow::Borrowed("is null")
+    } else {
+        Cow::Owned(format!("expected {expecting}, found {}", describe(&value)))
+    };
+    Ok(Some(Box::new(Misfit {
+        value,
+        path: String::new(),
+        problem,
+    })))
+}
+
+/// How one kind of field is read, written and checked.
+///
+/// `Target` is what the struct stores; the codec is often the same type, but a time is stored as
+/// `DateTime<Utc>` by [`UnixSeconds`](crate::de::time::UnixSeconds) or
+/// [`Rfc3339`](crate::de::time::Rfc3339).
+pub(crate) trait Codec {
+    /// What the struct stores.
+    type Target;
+    /// What a fitting value is, for messages: `a string`, `an appUser object`.
+    const EXPECTING: &'static str;
+
+    /// Reads an optional field: `slot` is `Some` when the value fits, `None` when it does not
+    /// (then the misfit is returned, or an error when `strict`).
+    fn read<'de, D: Deserializer<'de>>(
+        d: D,
+        slot: &mut Option<Self::Target>,
+        strict: bool,
+    ) -> Result<Kept, D::Error>;
+
+    /// Reads a field that always holds a value, in place. `target` is left as it was on a misfit.
+    fn read_into<'de, D: Deserializer<'de>>(
+        d: D,
+        target: &mut Self::Target,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        let mut slot = None;
+        let kept = Self::read(d, &mut slot, strict)?;
+        if let Some(value) = slot {
+            *target = value;
+        }
+        Ok(kept)
+    }
+
+    /// Reads a list item onto the end of `list` (nothing is added on a misfit).
+    fn read_push<'de, D: Deserializer<'de>>(
+        d: D,
+        list: &mut Vec<Self::Target>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        let mut slot = None;
+        let kept = Self::read(d, &mut slot, strict)?;
+        list.extend(slot);
+        Ok(kept)
+    }
+
+    /// Writes the value.
+    fn write<S: Serializer>(target: &Self::Target, s: S) -> Result<S::Ok, S::Error>;
+
+    /// Checks the value (and what it holds), reporting to `c` at its path.
+    fn walk(_target: &Self::Target, _c: &mut Checker) {}
+}
+
+/// Reads an optional field; a misfit goes to `extra` under `key`.
+pub(crate) fn read_optional<'de, C: Codec, D: Deserializer<'de>>(
+    d: D,
+    slot: &mut Option<C::Target>,
+    extra: &mut Map<String, Value>,
+    key: &'static str,
+) -> Result<(), D::Error> {
+    if let Some(misfit) = C::read(d, slot, false)? {
+        extra.insert(key.to_owned(), misfit.value);
+    }
+    Ok(())
+}
+
+/// Writes a value through its codec.
+pub(crate) struct Write<'a, C: Codec>(pub(crate) &'a C::Target);
+
+impl<C: Codec> Serialize for Write<'_, C> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        C::write(self.0, s)
+    }
+}
+
+/// A value written back to JSON through its codec (to keep a list or object that did not fit).
+pub(crate) fn to_json<C: Codec, E: de::Error>(target: &C::Target) -> Result<Value, E> {
+    Write::<C>(target)
+        .serialize(serde_json::value::Serializer)
+        .map_err(E::custom)
+}
+
+/// What a visitor of one codec accepts. Every method it does not override reads the value as
+/// JSON and reports it as a misfit; [`Reader`] turns it into a serde `Visitor`.
+pub(crate) trait Shape<'de>: Sized {
+    /// What a fitting value is.
+    const EXPECTING: &'static str;
+
+    /// Whether a misfit is an error.
+    fn strict(&self) -> bool;
+
+    fn bool<E: de::Error>(self, v: bool) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::Bool(v), self.strict())
+    }
+
+    fn u64<E: de::Error>(self, v: u64) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::from(v), self.strict())
+    }
+
+    fn i64<E: de::Error>(self, v: i64) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::from(v), self.strict())
+    }
+
+    fn f64<E: de::Error>(self, v: f64) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::from(v), self.strict())
+    }
+
+    fn str<E: de::Error>(self, v: &str) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::String(v.to_owned()), self.strict())
+    }
+
+    fn string<E: de::Error>(self, v: String) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::String(v), self.strict())
+    }
+
+    fn null<E: de::Error>(self) -> Result<Kept, E> {
+        misfit(Self::EXPECTING, Value::Null, self.strict())
+    }
+
+    fn seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kept, A::Error> {
+        let strict = self.strict();
+        misfit(Self::EXPECTING, StrictValueVisitor.visit_seq(seq)?, strict)
+    }
+
+    fn map<A: MapAccess<'de>>(self, map: A) -> Result<Kept, A::Error> {
+        let strict = self.strict();
+        misfit(Self::EXPECTING, StrictValueVisitor.visit_map(map)?, strict)
+    }
+}
+
+/// The serde visitor of a [`Shape`].
+pub(crate) struct Reader<S>(pub(crate) S);
+
+impl<'de, S: Shape<'de>> Visitor<'de> for Reader<S> {
+    type Value = Kept;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(S::EXPECTING)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Kept, E> {
+        self.0.bool(v)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Kept, E> {
+        self.0.i64(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Kept, E> {
+        self.0.u64(v)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Kept, E> {
+        self.0.f64(v)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Kept, E> {
+        self.0.str(v)
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Kept, E> {
+        self.0.string(v)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Kept, E> {
+        self.0.null()
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Kept, E> {
+        self.0.null()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Kept, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kept, A::Error> {
+        self.0.seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Kept, A::Error> {
+        self.0.map(map)
+    }
+}
+
+/// A codec for a value that is one JSON scalar: say which values fit, and how to write it.
+pub(crate) trait Scalar {
+    /// What the struct stores.
+    type Target;
+    /// What a fitting value is.
+    const EXPECTING: &'static str;
+
+    fn from_str(_v: &str) -> Option<Self::Target> {
+        None
+    }
+
+    /// Like `from_str` for an owned string, which it gives back when it does not fit.
+    fn from_string(v: String) -> Result<Self::Target, String> {
+        Self::from_str(&v).ok_or(v)
+    }
+
+    fn from_bool(_v: bool) -> Option<Self::Target> {
+        None
+    }
+
+    fn from_u64(_v: u64) -> Option<Self::Target> {
+        None
+    }
+
+    fn from_i64(_v: i64) -> Option<Self::Target> {
+        None
+    }
+
+    fn from_f64(_v: f64) -> Option<Self::Target> {
+        None
+    }
+
+    fn write<S: Serializer>(target: &Self::Target, s: S) -> Result<S::Ok, S::Error>;
+
+    fn walk(_target: &Self::Target, _c: &mut Checker) {}
+}
+
+/// Stores the value when it fits, otherwise reports the misfit.
+fn fits<E: de::Error, T>(
+    slot: &mut Option<T>,
+    value: Option<T>,
+    or: impl FnOnce() -> Result<Kept, E>,
+) -> Result<Kept, E> {
+    match value {
+        Some(value) => {
+            *slot = Some(value);
+            Ok(None)
+        }
+        None => or(),
+    }
+}
+
+struct ScalarShape<'t, C: Scalar> {
+    slot: &'t mut Option<C::Target>,
+    strict: bool,
+}
+
+impl<'de, C: Scalar> Shape<'de> for ScalarShape<'_, C> {
+    const EXPECTING: &'static str = C::EXPECTING;
+
+    fn strict(&self) -> bool {
+        self.strict
+    }
+
+    fn bool<E: de::Error>(self, v: bool) -> Result<Kept, E> {
+        fits(self.slot, C::from_bool(v), || {
+            misfit(C::EXPECTING, Value::Bool(v), self.strict)
+        })
+    }
+
+    fn u64<E: de::Error>(self, v: u64) -> Result<Kept, E> {
+        fits(self.slot, C::from_u64(v), || {
+            misfit(C::EXPECTING, Value::from(v), self.strict)
+        })
+    }
+
+    fn i64<E: de::Error>(self, v: i64) -> Result<Kept, E> {
+        fits(self.slot, C::from_i64(v), || {
+            misfit(C::EXPECTING, Value::from(v), self.strict)
+        })
+    }
+
+    fn f64<E: de::Error>(self, v: f64) -> Result<Kept, E> {
+        fits(self.slot, C::from_f64(v), || {
+            misfit(C::EXPECTING, Value::from(v), self.strict)
+        })
+    }
+
+    fn str<E: de::Error>(self, v: &str) -> Result<Kept, E> {
+        fits(self.slot, C::from_str(v), || {
+            misfit(C::EXPECTING, Value::String(v.to_owned()), self.strict)
+        })
+    }
+
+    fn string<E: de::Error>(self, v: String) -> Result<Kept, E> {
+        match C::from_string(v) {
+            Ok(value) => {
+                *self.slot = Some(value);
+                Ok(None)
+            }
+            Err(v) => misfit(C::EXPECTING, Value::String(v), self.strict),
+        }
+    }
+}
+
+/// Implements [`Codec`] for a [`Scalar`].
+macro_rules! scalar_codec {
+    ($($codec:ty),* $(,)?) => {$(
+        impl $crate::de::codec::Codec for $codec {
+            type Target = <$codec as $crate::de::codec::Scalar>::Target;
+            const EXPECTING: &'static str = <$codec as $crate::de::codec::Scalar>::EXPECTING;
+
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                d: D,
+                slot: &mut Option<Self::Target>,
+                strict: bool,
+            ) -> Result<$crate::de::codec::Kept, D::Error> {
+                $crate::de::codec::read_scalar::<$codec, D>(d, slot, strict)
+            }
+
+            fn write<S: ::serde::Serializer>(target: &Self::Target, s: S) -> Result<S::Ok, S::Error> {
+                <$codec as $crate::de::codec::Scalar>::write(target, s)
+            }
+
+            fn walk(target: &Self::Target, c: &mut $crate::de::walk::Checker) {
+                <$codec as $crate::de::codec::Scalar>::walk(target, c)
+            }
+        }
+    )*};
+}
+
+pub(crate) use scalar_codec;
+
+/// The `read` of every [`Scalar`] codec.
+pub(crate) fn read_scalar<'de, C: Scalar, D: Deserializer<'de>>(
+    d: D,
+    slot: &mut Option<C::Target>,
+    strict: bool,
+) -> Result<Kept, D::Error> {
+    d.deserialize_any(Reader(ScalarShape::<C> { slot, strict }))
+}
+
+scalar_codec!(String, bool, u64, i64, f64);
+
+impl Scalar for String {
+    type Target = String;
+    const EXPECTING: &'static str = "a string";
+
+    fn from_str(v: &str) -> Option<String> {
+        Some(v.to_owned())
+    }
+
+    fn from_string(v: String) -> Result<String, String> {
+        Ok(v)
+    }
+
+    fn write<S: Serializer>(target: &String, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(target)
+    }
+
+    /// An id (a field named `_id` or `id`) must not be empty.
+    fn walk(target: &String, c: &mut Checker) {
+        c.id(target);
+    }
+}
+
+impl Scalar for bool {
+    type Target = bool;
+    const EXPECTING: &'static str = "a boolean";
+
+    fn from_bool(v: bool) -> Option<bool> {
+        Some(v)
+    }
+
+    fn write<S: Serializer>(target: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bool(*target)
+    }
+}
+
+impl Scalar for u64 {
+    type Target = u64;
+    const EXPECTING: &'static str = "a whole number of 0 or more";
+
+    fn from_u64(v: u64) -> Option<u64> {
+        Some(v)
+    }
+
+    fn from_i64(v: i64) -> Option<u64> {
+        u64::try_from(v).ok()
+    }
+
+    fn write<S: Serializer>(target: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(*target)
+    }
+}
+
+impl Scalar for i64 {
+    type Target = i64;
+    const EXPECTING: &'static str = "a whole number";
+
+    fn from_u64(v: u64) -> Option<i64> {
+        i64::try_from(v).ok()
+    }
+
+    fn from_i64(v: i64) -> Option<i64> {
+        Some(v)
+    }
+
+    fn write<S: Serializer>(target: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*target)
+    }
+}
+
+impl Scalar for f64 {
+    type Target = f64;
+    const EXPECTING: &'static str = "a number";
+
+    fn from_u64(v: u64) -> Option<f64> {
+        Some(v as f64)
+    }
+
+    fn from_i64(v: i64) -> Option<f64> {
+        Some(v as f64)
+    }
+
+    fn from_f64(v: f64) -> Option<f64> {
+        Some(v)
+    }
+
+    fn write<S: Serializer>(target: &f64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(*target)
+    }
+}
+
+/// Any JSON value (`underlyingError`, a v2 `template`, …): everything fits but `null`, which
+/// reads as absent like every optional field.
+impl Codec for Value {
+    type Target = Value;
+    const EXPECTING: &'static str = "any JSON value";
+
+    fn read<'de, D: Deserializer<'de>>(
+        d: D,
+        slot: &mut Option<Value>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        let StrictValue(value) = StrictValue::deserialize_from(d)?;
+        if value.is_null() {
+            return misfit(Self::EXPECTING, value, strict);
+        }
+        *slot = Some(value);
+        Ok(None)
+    }
+
+    fn write<S: Serializer>(target: &Value, s: S) -> Result<S::Ok, S::Error> {
+        target.serialize(s)
+    }
+}
+
+impl StrictValue {
+    fn deserialize_from<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+}
+
+/// A boxed value: for large objects that are rarely sent, so that the struct holding them stays
+/// small. Read in place.
+impl<C: Codec> Codec for Box<C>
+where
+    C::Target: Default,
+{
+    type Target = Box<C::Target>;
+    const EXPECTING: &'static str = C::EXPECTING;
+
+    fn read<'de, D: Deserializer<'de>>(
+        d: D,
+        slot: &mut Option<Box<C::Target>>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        let target = slot.insert(Box::default());
+        let kept = C::read_into(d, target, strict)?;
+        if kept.is_some() {
+            *slot = None;
+        }
+        Ok(kept)
+    }
+
+    fn read_into<'de, D: Deserializer<'de>>(
+        d: D,
+        target: &mut Box<C::Target>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        C::read_into(d, target, strict)
+    }
+
+    fn write<S: Serializer>(target: &Box<C::Target>, s: S) -> Result<S::Ok, S::Error> {
+        C::write(target, s)
+    }
+
+    fn walk(target: &Box<C::Target>, c: &mut Checker) {
+        C::walk(target, c)
+    }
+}
+
+/// A list. Items are built where they stay, and the first allocation holds one item (most lists
+/// of a webhook hold one).
+///
+/// A list with an item that does not fit is kept whole (with the items read so far written back)
+/// when the read is tolerant; a strict read (`messages`, `postbacks`, …) fails at that item.
+impl<C: Codec> Codec for Vec<C> {
+    type Target = Vec<C::Target>;
+    const EXPECTING: &'static str = "a list";
+
+    fn read<'de, D: Deserializer<'de>>(
+        d: D,
+        slot: &mut Option<Vec<C::Target>>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        let list = slot.insert(Vec::new());
+        let kept = Self::read_into(d, list, strict)?;
+        if kept.is_some() {
+            *slot = None;
+        }
+        Ok(kept)
+    }
+
+    fn read_into<'de, D: Deserializer<'de>>(
+        d: D,
+        target: &mut Vec<C::Target>,
+        strict: bool,
+    ) -> Result<Kept, D::Error> {
+        d.deserialize_any(Reader(ListShape::<C> { list: target, strict }))
+    }
+
+    fn write<S: Serializer>(target: &Vec<C::Target>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(target.iter().map(Write::<C>))
+    }
+
+    fn walk(target: &Vec<C::Target>, c: &mut Checker) {
+        for (i, item) in target.iter().enumerate() {
+            c.index(i, |c| C::walk(item, c));
+        }
+    }
+}
+
+struct ListShape<'t, C: Codec> {
+    list: &'t mut Vec<C::Target>,
+    strict: bool,
+}
+
+impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
+    const EXPECTING: &'static str = "a list";
+
+    fn strict(&self) -> bool {
+        self.strict
+    }
+
+    fn seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kept, A::Error> {
+        let list = self.list;
+        list.clear();
+        list.reserve_exact(1);
+        loop {
+            let index = list.len();
+            let seed = PushSeed::<C> {
+                list: &mut *list,
+                strict: self.strict,
+            };
+            let Some(kept) = seq.next_element_seed(seed)? else {
+                return Ok(None);
+            };
+            let Some(misfit) = kept else { continue };
+            // Keep the whole list as it was sent.
+            let mut items = Vec::with_capacity(index + 1);
+            for item in list.drain(..) {
+                items.push(to_json::<C, A::Error>(&item)?);
+            }
+            items.push(misfit.value);
+            while let Some(StrictValue(item)) = seq.next_element()? {
+                items.push(item);
+            }
+            return Ok(Some(Box::new(Misfit {
+                value: Value::Array(items),
+                path: format!("[{index}]{}", misfit.path),
+                problem: misfit.problem,
+            })));
+        }
+    }
+}
+
+struct PushSeed<'t, C: Codec> {
+    list: &'t mut Vec<C::Target>,
+    strict: bool,
+}
+
+impl<'de, C: Codec> DeserializeSeed<'de> for PushSeed<'_, C> {
+    type Value = Kept;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kept, D::Error> {
+        C::read_push(d, self.list, self.strict)
+    }
+}

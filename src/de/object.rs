@@ -1,0 +1,478 @@
+//! The machinery behind every JSON object type of the crate: [`object!`].
+//!
+//! Each Smooch object is a plain struct whose unknown keys land in an `extra` map. serde's
+//! `#[serde(flatten)]` would do that, but it buffers the whole object before typing it. Instead,
+//! [`object!`] writes, for each struct, a one-pass reader that fills the struct where it stays
+//! (the keys already seen are bits of a `u64`), matching each key against the wire names and
+//! sending everything else to `extra`, plus a `Serialize` impl that writes the fields and then
+//! `extra` inline, and the generic part of validation.
+//!
+//! Fields come in three kinds:
+//! - `required`: what identifies the object (`_id`). A required field that is missing or does not
+//!   fit makes the whole object a misfit: kept as JSON in its parent, or an error where the parent
+//!   reads it strictly (what identifies an event).
+//! - `expected`: optional for parsing, but the docs say it is always sent, so validation reports
+//!   it missing.
+//! - `optional`: everything else.
+//!
+//! An optional or expected value that does not fit its type (see [`Codec`]) reads as absent and
+//! is kept in `extra` under its own key, exactly as sent, so that serializing writes it back where
+//! it was and validation reports it. `null` is kept the same way (and not reported).
+//!
+//! Every object refuses a key that appears twice: two readers that keep different copies of a key
+//! could disagree on what a body means.
+
+use std::borrow::Cow;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess};
+use serde::ser::SerializeMap;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::de::codec::{misfit, Kept, Misfit, Shape};
+use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
+use crate::de::walk::Checker;
+
+/// The per-struct code that [`object!`] writes.
+pub(crate) trait Fields: Default + Serialize {
+    /// What the struct is, for messages: `an appUser object`.
+    const EXPECTING: &'static str;
+    /// The keys of the required fields, each with its bit in `seen`.
+    const REQUIRED: &'static [(&'static str, u64)];
+
+    /// Reads the value of `key` into its field (or into `extra`). `seen` holds a bit per field
+    /// already read. Returns the misfit of a required field (only when not `strict`).
+    fn read_field<'de, D: Deserializer<'de>>(
+        &mut self,
+        seen: &mut u64,
+        key: Cow<'de, str>,
+        d: D,
+        strict: bool,
+    ) -> Result<Option<(&'static str, Box<Misfit>)>, D::Error>;
+
+    /// Writes the fields that are present, then `extra`, into a map being serialized.
+    fn serialize_fields<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+
+    /// The generic checks of validation: kept values, missing expected fields, and the fields'
+    /// own checks.
+    fn walk(&self, c: &mut Checker);
+}
+
+/// Marks the field of `bit` as read, refusing a key read twice.
+pub(crate) fn take_bit<E: de::Error>(seen: &mut u64, bit: u64, key: &str) -> Result<(), E> {
+    if *seen & bit != 0 {
+        return Err(duplicate_key(key));
+    }
+    *seen |= bit;
+    Ok(())
+}
+
+/// Reads the value of a key no field models into `extra`.
+pub(crate) fn put_extra<'de, D: Deserializer<'de>>(
+    extra: &mut Map<String, Value>,
+    key: Cow<'de, str>,
+    d: D,
+) -> Result<(), D::Error> {
+    let StrictValue(value) = serde::Deserialize::deserialize(d)?;
+    insert_unique(extra, key.into_owned(), value)
+}
+
+/// Reads one field of `T`, as the seed of a map value.
+pub(crate) struct FieldSeed<'t, 'de, T> {
+    pub(crate) target: &'t mut T,
+    pub(crate) seen: &'t mut u64,
+    pub(crate) key: Cow<'de, str>,
+    pub(crate) strict: bool,
+}
+
+impl<'de, T: Fields> DeserializeSeed<'de> for FieldSeed<'_, 'de, T> {
+    type Value = Option<(&'static str, Box<Misfit>)>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.target.read_field(self.seen, self.key, d, self.strict)
+    }
+}
+
+/// Reads an object into `target`, where it stays.
+pub(crate) struct ObjectShape<'t, T> {
+    pub(crate) target: &'t mut T,
+    pub(crate) strict: bool,
+}
+
+impl<'de, T: Fields> Shape<'de> for ObjectShape<'_, T> {
+    const EXPECTING: &'static str = T::EXPECTING;
+
+    fn strict(&self) -> bool {
+        self.strict
+    }
+
+    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kept, A::Error> {
+        let mut seen = 0;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let seed = FieldSeed {
+                target: &mut *self.target,
+                seen: &mut seen,
+                key,
+                strict: self.strict,
+            };
+            if let Some(failed) = map.next_value_seed(seed)? {
+                return keep_whole(self.target, seen, Some(failed), map);
+            }
+        }
+        match T::REQUIRED.iter().find(|(_, bit)| seen & bit == 0) {
+            None => Ok(None),
+            Some((key, _)) if self.strict => Err(de::Error::missing_field(key)),
+            Some(_) => keep_whole(self.target, seen, None, map),
+        }
+    }
+}
+
+/// The object read so far, and the rest of its map, as JSON: for an object whose required field
+/// is missing or did not fit.
+fn keep_whole<'de, T: Fields, A: MapAccess<'de>>(
+    target: &T,
+    seen: u64,
+    failed: Option<(&'static str, Box<Misfit>)>,
+    mut map: A,
+) -> Result<Kept, A::Error> {
+    let mut object = match serde_json::to_value(target).map_err(de::Error::custom)? {
+        Value::Object(object) => object,
+        _ => Map::new(),
+    };
+    // Required fields not read hold placeholders.
+    for (key, bit) in T::REQUIRED {
+        if seen & bit == 0 {
+            object.remove(*key);
+        }
+    }
+    let (path, problem) = match failed {
+        Some((key, misfit)) => {
+            object.insert(key.to_owned(), misfit.value);
+            (format!(".{key}{}", misfit.path), misfit.problem)
+        }
+        None => {
+            let key = T::REQUIRED
+                .iter()
+                .find(|(_, bit)| seen & bit == 0)
+                .map_or("", |(key, _)| key);
+            (format!(".{key}"), Cow::Borrowed("is missing"))
+        }
+    };
+    read_strict_entries(&mut map, &mut object)?;
+    Ok(Some(Box::new(Misfit {
+        value: Value::Object(object),
+        path,
+        problem,
+    })))
+}
+
+/// Reads an object in place (the [`Codec::read_into`](crate::de::codec::Codec) of every
+/// [`object!`] struct).
+pub(crate) fn read_object<'de, T: Fields, D: Deserializer<'de>>(
+    d: D,
+    target: &mut T,
+    strict: bool,
+) -> Result<Kept, D::Error> {
+    d.deserialize_any(crate::de::codec::Reader(ObjectShape { target, strict }))
+}
+
+/// Reads an object as a value of its own (its `Deserialize` impl): strictly, so a missing
+/// required field is an error.
+pub(crate) fn deserialize_object<'de, T: Fields, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    let mut out = T::default();
+    match read_object(d, &mut out, true)? {
+        None => Ok(out),
+        Some(kept) => misfit(T::EXPECTING, kept.value, true).map(|_| out),
+    }
+}
+
+/// Writes an object (its `Serialize` impl).
+pub(crate) fn serialize_object<T: Fields, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(None)?;
+    value.serialize_fields(&mut map)?;
+    map.end()
+}
+
+/// The codec of a field: its type, or the codec named with `as`.
+macro_rules! codec {
+    ($ty:ty) => {
+        $ty
+    };
+    ($ty:ty as $codec:ty) => {
+        $codec
+    };
+}
+
+/// Defines a struct for one JSON object.
+///
+/// ```text
+/// object! {
+///     /// Doc comment of the struct.
+///     pub struct Name {
+///         expecting: "a name object",
+///         required {
+///             /// Doc comment of the field.
+///             id: String = "_id",
+///         }
+///         expected {
+///             kind: Platform = "type",                  // becomes `Option<Platform>`
+///         }
+///         optional {
+///             when: DateTime<Utc> = "when" as Rfc3339,  // read and written by the codec `Rfc3339`
+///         }
+///     }
+/// }
+/// ```
+///
+/// Each section may be left out. The struct gets a `pub extra` map for the keys it does not
+/// model (or, with `flatten { envelope: Envelope }`, hands those keys to another object struct),
+/// `Default`, `new()` taking the required fields, `Deserialize`, `Serialize`, and a
+/// [`Codec`](crate::de::codec::Codec) so that other structs can hold it.
+macro_rules! object {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            expecting: $expecting:literal,
+            $(required { $( $(#[$rdoc:meta])* $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),* $(,)? })?
+            $(expected { $( $(#[$edoc:meta])* $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),* $(,)? })?
+            $(optional { $( $(#[$odoc:meta])* $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),* $(,)? })?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        pub struct $name {
+            $($( $(#[$rdoc])* pub $rf: $rty, )*)?
+            $($( $(#[$edoc])* pub $ef: Option<$ety>, )*)?
+            $($( $(#[$odoc])* pub $of: Option<$oty>, )*)?
+            /// Keys this crate does not model, and values that did not fit their field (`null`
+            /// included), kept as they arrived; they are written back inline when the value is
+            /// serialized, so nothing that was sent is lost.
+            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        }
+
+        $crate::de::object::object!(@impl $name, $expecting, extra, 0,
+            [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
+            [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
+            [$($( $of : $oty = $ok $(as $oc)? ),*)?]
+        );
+    };
+
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            expecting: $expecting:literal,
+            $(required { $( $(#[$rdoc:meta])* $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),* $(,)? })?
+            $(expected { $( $(#[$edoc:meta])* $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),* $(,)? })?
+            $(optional { $( $(#[$odoc:meta])* $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),* $(,)? })?
+            flatten { $(#[$fdoc:meta])* $ff:ident : $fty:ty }
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Default)]
+        #[non_exhaustive]
+        pub struct $name {
+            $($( $(#[$rdoc])* pub $rf: $rty, )*)?
+            $($( $(#[$edoc])* pub $ef: Option<$ety>, )*)?
+            $($( $(#[$odoc])* pub $of: Option<$oty>, )*)?
+            $(#[$fdoc])*
+            pub $ff: $fty,
+        }
+
+        $crate::de::object::object!(@impl $name, $expecting, $ff, 32,
+            [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
+            [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
+            [$($( $of : $oty = $ok $(as $oc)? ),*)?]
+        );
+    };
+
+    (@impl $name:ident, $expecting:literal, $rest:ident, $offset:literal,
+        [$( $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),*]
+        [$( $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),*]
+        [$( $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),*]
+    ) => {
+        impl $name {
+            /// A value with the given required fields and every other field absent.
+            #[allow(clippy::too_many_arguments)]
+            pub fn new($($rf: impl Into<$rty>),*) -> Self {
+                Self { $($rf: $rf.into(),)* ..Default::default() }
+            }
+        }
+
+        impl $crate::de::object::Fields for $name {
+            const EXPECTING: &'static str = $expecting;
+            const REQUIRED: &'static [(&'static str, u64)] = {
+                #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
+                enum Bit { $($rf,)* $($ef,)* $($of,)* Count }
+                const _: () = assert!((Bit::Count as u32) + $offset <= 64, "too many fields");
+                &[$(($rk, 1u64 << ($offset + Bit::$rf as u32)),)*]
+            };
+
+            #[allow(unreachable_code)]
+            fn read_field<'de, D: ::serde::Deserializer<'de>>(
+                &mut self,
+                seen: &mut u64,
+                key: ::std::borrow::Cow<'de, str>,
+                d: D,
+                strict: bool,
+            ) -> Result<Option<(&'static str, Box<$crate::de::codec::Misfit>)>, D::Error> {
+                #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
+                enum Bit { $($rf,)* $($ef,)* $($of,)* }
+                let _ = strict;
+                match &*key {
+                    $( $rk => {
+                        $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$rf as u32), $rk)?;
+                        let kept = <$crate::de::object::codec!($rty $(as $rc)?) as $crate::de::codec::Codec>::read_into(d, &mut self.$rf, strict)?;
+                        return Ok(kept.map(|misfit| ($rk, misfit)));
+                    } )*
+                    $( $ek => {
+                        $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$ef as u32), $ek)?;
+                        $crate::de::codec::read_optional::<$crate::de::object::codec!($ety $(as $ec)?), D>(
+                            d, &mut self.$ef, $crate::de::object::object!(@extra self.$rest), $ek)?;
+                    } )*
+                    $( $ok => {
+                        $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$of as u32), $ok)?;
+                        $crate::de::codec::read_optional::<$crate::de::object::codec!($oty $(as $oc)?), D>(
+                            d, &mut self.$of, $crate::de::object::object!(@extra self.$rest), $ok)?;
+                    } )*
+                    _ => $crate::de::object::object!(@rest self.$rest, seen, key, d, strict),
+                }
+                Ok(None)
+            }
+
+            fn serialize_fields<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+                $( map.serialize_entry($rk, &$crate::de::codec::Write::<$crate::de::object::codec!($rty $(as $rc)?)>(&self.$rf))?; )*
+                $( if let Some(value) = &self.$ef {
+                    map.serialize_entry($ek, &$crate::de::codec::Write::<$crate::de::object::codec!($ety $(as $ec)?)>(value))?;
+                } )*
+                $( if let Some(value) = &self.$of {
+                    map.serialize_entry($ok, &$crate::de::codec::Write::<$crate::de::object::codec!($oty $(as $oc)?)>(value))?;
+                } )*
+                $crate::de::object::object!(@write self.$rest, map, |key: &str| match key {
+                    $( $rk => true, )*
+                    $( $ek => self.$ef.is_some(), )*
+                    $( $ok => self.$of.is_some(), )*
+                    _ => false,
+                })
+            }
+
+            fn walk(&self, c: &mut $crate::de::walk::Checker) {
+                $crate::de::object::object!(@walk self.$rest, c);
+                $( c.at($rk, |c| <$crate::de::object::codec!($rty $(as $rc)?) as $crate::de::codec::Codec>::walk(&self.$rf, c)); )*
+                $( match &self.$ef {
+                    Some(value) => c.at($ek, |c| <$crate::de::object::codec!($ety $(as $ec)?) as $crate::de::codec::Codec>::walk(value, c)),
+                    None => {
+                        let extra = $crate::de::object::object!(@extra_ref self.$rest);
+                        if extra.get($ek).map_or(true, ::serde_json::Value::is_null) {
+                            c.missing($ek);
+                        }
+                    }
+                } )*
+                $( if let Some(value) = &self.$of {
+                    c.at($ok, |c| <$crate::de::object::codec!($oty $(as $oc)?) as $crate::de::codec::Codec>::walk(value, c));
+                } )*
+                #[allow(unused_variables)]
+                for (key, value) in $crate::de::object::object!(@extra_ref self.$rest) {
+                    match key.as_str() {
+                        $( $ek => c.kept::<$crate::de::object::codec!($ety $(as $ec)?)>(key, value), )*
+                        $( $ok => c.kept::<$crate::de::object::codec!($oty $(as $oc)?)>(key, value), )*
+                        _ => {}
+                    }
+                }
+            }
+        }
+
+        impl $crate::de::codec::Codec for $name {
+            type Target = $name;
+            const EXPECTING: &'static str = $expecting;
+
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                d: D,
+                slot: &mut Option<Self>,
+                strict: bool,
+            ) -> Result<$crate::de::codec::Kept, D::Error> {
+                let target = slot.insert(Self::default());
+                let kept = $crate::de::object::read_object(d, target, strict)?;
+                if kept.is_some() {
+                    *slot = None;
+                }
+                Ok(kept)
+            }
+
+            fn read_into<'de, D: ::serde::Deserializer<'de>>(
+                d: D,
+                target: &mut Self,
+                strict: bool,
+            ) -> Result<$crate::de::codec::Kept, D::Error> {
+                $crate::de::object::read_object(d, target, strict)
+            }
+
+            fn read_push<'de, D: ::serde::Deserializer<'de>>(
+                d: D,
+                list: &mut Vec<Self>,
+                strict: bool,
+            ) -> Result<$crate::de::codec::Kept, D::Error> {
+                let index = list.len();
+                list.push(Self::default());
+                let kept = $crate::de::object::read_object(d, &mut list[index], strict)?;
+                if kept.is_some() {
+                    list.pop();
+                }
+                Ok(kept)
+            }
+
+            fn write<S: ::serde::Serializer>(target: &Self, s: S) -> Result<S::Ok, S::Error> {
+                $crate::de::object::serialize_object(target, s)
+            }
+
+            fn walk(target: &Self, c: &mut $crate::de::walk::Checker) {
+                $crate::de::object::Fields::walk(target, c)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                $crate::de::object::deserialize_object(d)
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                $crate::de::object::serialize_object(self, s)
+            }
+        }
+    };
+
+    // Where misfits go: the struct's own `extra`, or that of the object it flattens.
+    (@extra $this:ident . extra) => { &mut $this.extra };
+    (@extra $this:ident . $flat:ident) => { &mut $this.$flat.extra };
+    (@extra_ref $this:ident . extra) => { &$this.extra };
+    (@extra_ref $this:ident . $flat:ident) => { &$this.$flat.extra };
+    // A key no field models.
+    (@rest $this:ident . extra, $seen:ident, $key:ident, $d:ident, $strict:ident) => {
+        $crate::de::object::put_extra(&mut $this.extra, $key, $d)?
+    };
+    (@rest $this:ident . $flat:ident, $seen:ident, $key:ident, $d:ident, $strict:ident) => {
+        return $crate::de::object::Fields::read_field(&mut $this.$flat, $seen, $key, $d, $strict)
+    };
+    // After the fields: `extra` (but a key a field also writes), or the flattened object.
+    (@write $this:ident . extra, $map:ident, $is_set:expr) => {{
+        let is_set = $is_set;
+        for (key, value) in &$this.extra {
+            if !is_set(key) {
+                $map.serialize_entry(key, value)?;
+            }
+        }
+        Ok(())
+    }};
+    (@write $this:ident . $flat:ident, $map:ident, $is_set:expr) => {{
+        let _ = $is_set;
+        $crate::de::object::Fields::serialize_fields(&$this.$flat, $map)
+    }};
+    (@walk $this:ident . extra, $c:ident) => {};
+    (@walk $this:ident . $flat:ident, $c:ident) => {
+        $crate::de::object::Fields::walk(&$this.$flat, $c)
+    };
+}
+
+pub(crate) use {codec, object};

@@ -1,0 +1,306 @@
+//! Smooch v1 and v1.1 webhook bodies: one JSON object per event, shaped by its `trigger`.
+//!
+//! [`Event`] has one variant per trigger (the dispatch below is the only place that knows every
+//! trigger); [`events`](self) has one module per family of triggers, and the objects several
+//! triggers share are in `types`. A body is read in one pass, whatever the position of `trigger`
+//! among its keys: the keys before it (rare) are kept as JSON until the trigger is known.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::de::json::KeySeed;
+use crate::de::object::Fields;
+use crate::de::tagged::{capture, read_rest, read_unknown, Pending};
+
+pub(crate) mod envelope;
+pub(crate) mod events;
+pub(crate) mod types;
+mod validate;
+
+pub use envelope::Envelope;
+pub use events::conversation::{ConversationRead, ConversationReferral, ConversationStart};
+pub use events::delivery::{DeliveryEvent, ExternalMessage, MessageDelivery};
+pub use events::link::{LinkCriteria, LinkEvent};
+pub use events::merge::MergeAppUser;
+pub use events::message::MessageEvent;
+pub use events::payment::{Charge, Payment, PaymentSuccess};
+pub use events::postback::{Postback, PostbackEvent};
+pub use events::typing::{Activity, ActivityType, TypingAppUser};
+pub use types::action::{Action, ActionState, ActionType};
+pub use types::app::{App, ConversationRef};
+pub use types::app_user::{AppUser, Client, ClientStatus};
+pub use types::channel_error::ChannelError;
+pub use types::message::{
+    Coordinates, DisplaySettings, FormField, ItemSize, Message, MessageItem, MessageType, Metadata, Role,
+};
+pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
+pub use types::source::{Platform, Source};
+
+/// Defines [`Event`] and everything that goes from a trigger name to a variant and back, from one
+/// table.
+macro_rules! events {
+    ( $( $(#[$doc:meta])* $variant:ident($payload:ty) = $trigger:literal, )* ) => {
+        /// A Smooch v1 or v1.1 webhook body, by its `trigger`.
+        ///
+        /// Several triggers share a payload struct (`message:appUser` and `message:appMaker` both
+        /// hold a [`MessageEvent`]); the variant says which trigger it was. Triggers this crate
+        /// does not model arrive as [`Event::Unknown`] with their body kept. Serializing an event
+        /// gives the body back (see [`Event::trigger`] for the name).
+        ///
+        /// Payloads are boxed so that an `Event` is two words, whatever the trigger.
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum Event {
+            $( $(#[$doc])* #[doc = concat!("\n\n`trigger`: `\"", $trigger, "\"`.")] $variant(Box<$payload>), )*
+            /// A trigger this crate does not model (`client:add`, `appUser:delete`,
+            /// `notification:*`, anything new), with its whole body.
+            Unknown(Box<UnknownEvent>),
+        }
+
+        impl Event {
+            /// The triggers this crate models, each with its own variant.
+            pub const TRIGGERS: &'static [&'static str] = &[$($trigger),*];
+
+            /// The trigger's wire name, e.g. `"conversation:start"`.
+            pub fn trigger(&self) -> &str {
+                match self {
+                    $( Event::$variant(_) => $trigger, )*
+                    Event::Unknown(unknown) => &unknown.trigger,
+                }
+            }
+
+            /// The envelope (`app`, `timestamp`, …); `None` for [`Event::Unknown`].
+            pub fn envelope(&self) -> Option<&Envelope> {
+                match self {
+                    $( Event::$variant(payload) => Some(&payload.envelope), )*
+                    Event::Unknown(_) => None,
+                }
+            }
+
+            /// Reads the body of `trigger`: the keys captured before it, then the rest of `map`.
+            fn read<'de, A: MapAccess<'de>>(trigger: String, pending: Pending, map: A) -> Result<Self, A::Error> {
+                Ok(match trigger.as_str() {
+                    $( $trigger => {
+                        let mut payload = Box::<$payload>::default();
+                        read_rest(&mut *payload, pending, map, "trigger")?;
+                        Event::$variant(payload)
+                    } )*
+                    _ => {
+                        let body = read_unknown(pending, "trigger", Value::String(trigger.clone()), map)?;
+                        Event::Unknown(Box::new(UnknownEvent { trigger, body }))
+                    }
+                })
+            }
+        }
+
+        impl Serialize for Event {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut map = s.serialize_map(None)?;
+                match self {
+                    $( Event::$variant(payload) => {
+                        map.serialize_entry("trigger", $trigger)?;
+                        payload.serialize_fields(&mut map)?;
+                    } )*
+                    Event::Unknown(unknown) => {
+                        map.serialize_entry("trigger", &unknown.trigger)?;
+                        for (key, value) in &unknown.body {
+                            if key != "trigger" {
+                                map.serialize_entry(key, value)?;
+                            }
+                        }
+                    }
+                }
+                map.end()
+            }
+        }
+    };
+}
+
+events! {
+    /// The user read the conversation.
+    ConversationRead(ConversationRead) = "conversation:read",
+    /// The user opted in to receive messages.
+    ConversationStart(ConversationStart) = "conversation:start",
+    /// A user in a conversation was referred again.
+    ConversationReferral(ConversationReferral) = "conversation:referral",
+    /// A user sent messages.
+    MessageAppUser(MessageEvent) = "message:appUser",
+    /// The business sent messages (roles `appMaker` and `whisper`).
+    MessageAppMaker(MessageEvent) = "message:appMaker",
+    /// A user tapped postback buttons.
+    Postback(PostbackEvent) = "postback",
+    /// Users were merged.
+    MergeAppUser(MergeAppUser) = "merge:appUser",
+    /// Messages reached the channel (v1).
+    DeliverySuccess(DeliveryEvent) = "delivery:success",
+    /// Messages could not be delivered (v1).
+    DeliveryFailure(DeliveryEvent) = "delivery:failure",
+    /// A payment succeeded.
+    PaymentSuccess(PaymentSuccess) = "payment:success",
+    /// A channel was linked to the user.
+    LinkSuccess(LinkEvent) = "link:success",
+    /// A channel user matching the link criteria was found.
+    LinkMatch(LinkEvent) = "link:match",
+    /// Linking a channel failed.
+    LinkFailure(LinkEvent) = "link:failure",
+    /// A message was delivered to the channel (v1.1).
+    MessageDeliveryChannel(MessageDelivery) = "message:delivery:channel",
+    /// A message was delivered to the user (v1.1).
+    MessageDeliveryUser(MessageDelivery) = "message:delivery:user",
+    /// A message could not be delivered (v1.1).
+    MessageDeliveryFailure(MessageDelivery) = "message:delivery:failure",
+    /// A user started or stopped typing (v1.1).
+    TypingAppUser(TypingAppUser) = "typing:appUser",
+}
+
+/// The body of a trigger this crate does not model, exactly as it was sent.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct UnknownEvent {
+    /// The trigger, e.g. `"client:add"`.
+    pub trigger: String,
+    /// The whole body, `trigger` included: every key and value as sent (`null` members, numbers
+    /// and time strings unchanged), wherever `trigger` stood among the keys.
+    pub body: Map<String, Value>,
+}
+
+impl UnknownEvent {
+    /// An unknown event from its whole body; `body["trigger"]` is set to `trigger`.
+    pub fn new(trigger: impl Into<String>, mut body: Map<String, Value>) -> Self {
+        let trigger = trigger.into();
+        body.insert("trigger".to_owned(), Value::String(trigger.clone()));
+        UnknownEvent { trigger, body }
+    }
+}
+
+impl Event {
+    /// The time of the event: the envelope's `timestamp`, else the `received` time of the first
+    /// message (message events carry their time there), else `None`. For an [`Event::Unknown`],
+    /// a `timestamp` number in its body.
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+        if let Event::Unknown(unknown) = self {
+            let seconds = unknown.body.get("timestamp")?;
+            return crate::de::time::unix_seconds::deserialize(seconds).ok();
+        }
+        self.envelope()?
+            .timestamp
+            .or_else(|| self.messages().first()?.received)
+    }
+
+    /// The id of the app the event belongs to, if sent (every v1 payload since July 2016 has it).
+    pub fn app_id(&self) -> Option<&str> {
+        match self {
+            Event::Unknown(unknown) => unknown.body.get("app")?.get("_id")?.as_str(),
+            _ => self.envelope()?.app.as_ref()?.id.as_deref(),
+        }
+    }
+
+    /// The user the event is about, for the triggers that send an `appUser` (for
+    /// `merge:appUser`, the surviving user).
+    pub fn app_user(&self) -> Option<&AppUser> {
+        match self {
+            Event::ConversationRead(e) => Some(&e.app_user),
+            Event::ConversationStart(e) => Some(&e.app_user),
+            Event::ConversationReferral(e) => Some(&e.app_user),
+            Event::MessageAppUser(e) | Event::MessageAppMaker(e) => Some(&e.app_user),
+            Event::Postback(e) => Some(&e.app_user),
+            Event::MergeAppUser(e) => Some(&e.surviving),
+            Event::DeliverySuccess(e) | Event::DeliveryFailure(e) => Some(&e.app_user),
+            Event::PaymentSuccess(e) => Some(&e.app_user),
+            Event::LinkSuccess(e) | Event::LinkMatch(e) | Event::LinkFailure(e) => Some(&e.app_user),
+            Event::MessageDeliveryChannel(e)
+            | Event::MessageDeliveryUser(e)
+            | Event::MessageDeliveryFailure(e) => e.app_user.as_ref(),
+            Event::TypingAppUser(e) => e.app_user.as_ref(),
+            Event::Unknown(_) => None,
+        }
+    }
+
+    /// The id of the user the event is about, for every trigger that carries one (an
+    /// [`Event::Unknown`] included, when its body has an `appUser` with an `_id`).
+    pub fn app_user_id(&self) -> Option<&str> {
+        match self {
+            Event::Unknown(unknown) => unknown.body.get("appUser")?.get("_id")?.as_str(),
+            _ => Some(&self.app_user()?.id),
+        }
+    }
+
+    /// The messages of the event: `messages` of message and delivery events, the single
+    /// `message` of a v1.1 delivery event; empty for the others.
+    pub fn messages(&self) -> &[Message] {
+        match self {
+            Event::MessageAppUser(e) | Event::MessageAppMaker(e) => &e.messages,
+            Event::DeliverySuccess(e) | Event::DeliveryFailure(e) => &e.messages,
+            Event::MessageDeliveryChannel(e)
+            | Event::MessageDeliveryUser(e)
+            | Event::MessageDeliveryFailure(e) => e.message.as_slice(),
+            _ => &[],
+        }
+    }
+
+    /// The v1.1 conversation id (`conversation._id`), when the body has one.
+    pub fn conversation_id(&self) -> Option<&str> {
+        match self {
+            Event::Unknown(unknown) => unknown.body.get("conversation")?.get("_id")?.as_str(),
+            _ => self.envelope()?.conversation.as_ref()?.id.as_deref(),
+        }
+    }
+
+    /// Whether this is a trigger the crate does not model.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Event::Unknown(_))
+    }
+}
+
+/// Reads a body in one pass, from any serde data format.
+///
+/// The result is the same as [`parse_event`](crate::parse_event)'s. Prefer `parse_event` on the
+/// raw bytes of a request: it tells which kind of problem a refused body has, with its JSON path,
+/// and reads a lone surrogate escape (half an emoji) as U+FFFD instead of refusing it.
+///
+/// Behind `axum::Json<Event>` (or any extractor that deserializes the body for you), a body that
+/// does not parse is answered **422**, and Smooch retries a 422 five times before it drops the
+/// event, while the body will never parse. Take the body as bytes and use
+/// [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse), whose error
+/// tells the status to answer (400, which Smooch does not retry).
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = Event;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Smooch webhook body (a JSON object with a `trigger` string)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
+        let mut pending = Pending::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key == "trigger" {
+                let trigger = map.next_value::<TriggerName>()?.0;
+                return Event::read(trigger, pending, map);
+            }
+            capture(&mut pending, key, &mut map)?;
+        }
+        Err(de::Error::missing_field("trigger"))
+    }
+}
+
+/// The value of `trigger`: a string, or an error.
+struct TriggerName(String);
+
+impl<'de> Deserialize<'de> for TriggerName {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(TriggerName)
+    }
+}

@@ -1,0 +1,223 @@
+//! [`Event::validate`]: the checks that parsing leaves out.
+//!
+//! Parsing accepts whatever Smooch might send. Validation says what is suspicious about a parsed
+//! event: every problem at once, each with its JSON path and a short reason. The generic part
+//! (values kept because they did not fit, fields the docs say are always sent, empty ids,
+//! implausible times) is each struct's own walk; the rules below depend on the trigger.
+
+use chrono::{DateTime, Utc};
+
+use crate::de::object::Fields;
+use crate::de::walk::{Checker, ValidationErrors};
+use crate::v1::types::action::{Action, ActionType};
+use crate::v1::types::channel_error::ChannelError;
+use crate::v1::types::message::{Message, Role};
+use crate::v1::types::referral::Referral;
+use crate::v1::types::source::{Platform, Source};
+use crate::v1::Event;
+
+impl Event {
+    /// Checks the event against the rules of the docs, with the current time as the clock.
+    /// See [`Event::validate_at`].
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        self.validate_at(Utc::now())
+    }
+
+    /// Checks the event against the rules of the docs, returning every problem found:
+    ///
+    /// - a value kept because it did not fit its field (`expected an ISO-8601 time, found the
+    ///   number 1457550541431`), at its path;
+    /// - a field the docs say is always sent that is missing (`source.type`, `client.platform`,
+    ///   `error.code`, `action.type`, `coordinates.lat`, …);
+    /// - ids (`_id` or `id` of the app, appUser, messages, items, actions, …) that are empty;
+    /// - times before 2010 (Smooch did not exist; a negative time is also reported as such) or
+    ///   more than a day after `now`;
+    /// - an empty `messages`, `postbacks`, `payments` or `discarded`;
+    /// - on `message:appUser`, a message whose role is not `appUser`; on `message:appMaker`, one
+    ///   that is not `appMaker` or `whisper`; on either, a message without a role;
+    /// - a `buy` action without `amount` or `currency`;
+    /// - `delivery:failure`, `message:delivery:failure` or `link:failure` without `error`, an
+    ///   empty `error.code`; a `link:*` event without `channel` or `criteria`;
+    /// - an empty `referral.code`, and a `referral` from a channel that cannot send one (only
+    ///   Messenger and WeChat can);
+    /// - text holding U+FFFD, the replacement character (a lone surrogate escape read as U+FFFD,
+    ///   or text damaged before it was sent), anywhere in the body.
+    ///
+    /// [`Event::Unknown`] is only checked for the last.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// let event = smooch_events::parse_event(br#"{
+    ///     "trigger": "conversation:read",
+    ///     "appUser": {"_id": "", "signedUpAt": 1457550541431},
+    ///     "timestamp": 1000000000
+    /// }"#)?;
+    /// let now = Utc.with_ymd_and_hms(2017, 6, 1, 0, 0, 0).unwrap();
+    /// let problems = event.validate_at(now).unwrap_err();
+    /// assert_eq!(
+    ///     problems.to_string(),
+    ///     "conversation:read: 3 problems: timestamp: is before 2010 (2001-09-09T01:46:40.000Z); \
+    ///      appUser._id: is empty; \
+    ///      appUser.signedUpAt: expected an ISO-8601 time, found the number 1457550541431"
+    /// );
+    /// # Ok::<(), smooch_events::ParseError>(())
+    /// ```
+    pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
+        let mut c = Checker::new(now);
+        match self {
+            Event::ConversationRead(e) => e.walk(&mut c),
+            Event::ConversationStart(e) => {
+                e.walk(&mut c);
+                referral(&mut c, e.referral.as_ref(), e.source.as_ref());
+            }
+            Event::ConversationReferral(e) => {
+                e.walk(&mut c);
+                referral(&mut c, e.referral.as_ref(), e.source.as_ref());
+            }
+            Event::MessageAppUser(e) => {
+                e.walk(&mut c);
+                messages(&mut c, &e.messages, &[Role::AppUser]);
+            }
+            Event::MessageAppMaker(e) => {
+                e.walk(&mut c);
+                messages(&mut c, &e.messages, &[Role::AppMaker, Role::Whisper]);
+            }
+            Event::Postback(e) => {
+                e.walk(&mut c);
+                non_empty(&mut c, "postbacks", e.postbacks.len());
+                c.each("postbacks", &e.postbacks, |c, postback| {
+                    c.at_opt("action", postback.action.as_ref(), action);
+                    c.at_opt("message", postback.message.as_ref(), message);
+                });
+            }
+            Event::MergeAppUser(e) => {
+                e.walk(&mut c);
+                non_empty(&mut c, "discarded", e.discarded.len());
+            }
+            Event::DeliverySuccess(e) | Event::DeliveryFailure(e) => {
+                e.walk(&mut c);
+                non_empty(&mut c, "messages", e.messages.len());
+                c.each("messages", &e.messages, message);
+                error(
+                    &mut c,
+                    e.error.as_ref(),
+                    matches!(self, Event::DeliveryFailure(_)),
+                );
+            }
+            Event::PaymentSuccess(e) => {
+                e.walk(&mut c);
+                non_empty(&mut c, "payments", e.payments.len());
+                c.each("payments", &e.payments, |c, payment| {
+                    c.at_opt("action", payment.action.as_ref(), action);
+                    c.at_opt("message", payment.message.as_ref(), message);
+                });
+            }
+            Event::LinkSuccess(e) | Event::LinkMatch(e) | Event::LinkFailure(e) => {
+                e.walk(&mut c);
+                for (key, present) in [
+                    ("channel", e.channel.is_some()),
+                    ("criteria", e.criteria.is_some()),
+                ] {
+                    if !present && !e.envelope.extra.contains_key(key) {
+                        c.missing(key);
+                    }
+                }
+                error(&mut c, e.error.as_ref(), matches!(self, Event::LinkFailure(_)));
+            }
+            Event::MessageDeliveryChannel(e)
+            | Event::MessageDeliveryUser(e)
+            | Event::MessageDeliveryFailure(e) => {
+                e.walk(&mut c);
+                c.at_opt("message", e.message.as_ref(), message);
+                error(
+                    &mut c,
+                    e.error.as_ref(),
+                    matches!(self, Event::MessageDeliveryFailure(_)),
+                );
+            }
+            Event::TypingAppUser(e) => e.walk(&mut c),
+            Event::Unknown(_) => {}
+        }
+        if let Ok(body) = serde_json::to_value(self) {
+            c.replacement_characters(&body);
+        }
+        c.finish(self.trigger())
+    }
+}
+
+fn non_empty(c: &mut Checker, key: &str, len: usize) {
+    if len == 0 {
+        c.at(key, |c| c.issue("is empty"));
+    }
+}
+
+fn messages(c: &mut Checker, messages: &[Message], roles: &[Role]) {
+    non_empty(c, "messages", messages.len());
+    c.each("messages", messages, |c, m| {
+        message(c, m);
+        c.at("role", |c| match &m.role {
+            None if !m.extra.contains_key("role") => c.issue("is missing"),
+            Some(role) if !roles.contains(role) => {
+                let expected: Vec<&str> = roles.iter().map(Role::as_str).collect();
+                c.issue(format!(
+                    "is `{role}` on this trigger, expected `{}`",
+                    expected.join("` or `")
+                ));
+            }
+            _ => {}
+        });
+    });
+}
+
+/// The rules of a message's buttons.
+fn message(c: &mut Checker, message: &Message) {
+    c.each("actions", message.actions(), action);
+    c.each("items", message.items(), |c, item| {
+        c.each("actions", item.actions(), action)
+    });
+}
+
+fn action(c: &mut Checker, action: &Action) {
+    if action.kind == Some(ActionType::Buy) {
+        for (key, present) in [
+            ("amount", action.amount.is_some()),
+            ("currency", action.currency.is_some()),
+        ] {
+            if !present && !action.extra.contains_key(key) {
+                c.at(key, |c| c.issue("is missing on a buy action"));
+            }
+        }
+    }
+}
+
+fn error(c: &mut Checker, error: Option<&ChannelError>, required: bool) {
+    match error {
+        None if required => c.at("error", |c| c.issue("is missing on a failure event")),
+        Some(ChannelError { code: Some(code), .. }) if code.trim().is_empty() => {
+            c.at("error", |c| c.at("code", |c| c.issue("is empty")))
+        }
+        _ => {}
+    }
+}
+
+/// Only Messenger (ref links, codes, ads) and WeChat (parametric QR codes) send referrals.
+fn referral(c: &mut Checker, referral: Option<&Referral>, source: Option<&Source>) {
+    let Some(referral) = referral else { return };
+    c.at("referral", |c| {
+        if referral
+            .code
+            .as_deref()
+            .is_some_and(|code| code.trim().is_empty())
+        {
+            c.at("code", |c| c.issue("is empty"));
+        }
+        if let Some(kind) = source.and_then(|source| source.kind.as_ref()) {
+            if !matches!(kind, Platform::Messenger | Platform::Wechat) {
+                c.issue(format!(
+                    "sent by `{kind}`, but only `messenger` and `wechat` send referrals"
+                ));
+            }
+        }
+    });
+}
