@@ -269,14 +269,19 @@ impl fmt::Display for Iso<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use chrono::{Datelike, Timelike};
         let t = self.0;
-        // Years beyond four digits and leap seconds are rare enough for chrono's own formatter.
-        if !(0..=9999).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+        // Leap seconds are rare enough for chrono's own formatter.
+        if t.nanosecond() >= 1_000_000_000 {
             return f.write_str(&t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true));
+        }
+        // A year outside 0-9999 gets a sign (ISO 8601's expanded form), which `parse_iso` reads.
+        match t.year() {
+            year @ 0..=9999 => write!(f, "{year:04}")?,
+            year if year > 9999 => write!(f, "+{year}")?,
+            year => write!(f, "-{:04}", year.unsigned_abs())?,
         }
         write!(
             f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            t.year(),
+            "-{:02}-{:02}T{:02}:{:02}:{:02}",
             t.month(),
             t.day(),
             t.hour(),
@@ -486,5 +491,32 @@ mod tests {
         ] {
             assert!(parse_iso(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_time_written_reads_back() {
+        use chrono::TimeZone;
+        let times = [
+            Utc.with_ymd_and_hms(20000, 1, 2, 3, 4, 5).unwrap(),
+            Utc.with_ymd_and_hms(-1, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap() + chrono::Duration::nanoseconds(1),
+            Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap() + chrono::Duration::milliseconds(999),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        ];
+        for time in times {
+            let text = Iso(&time).to_string();
+            assert_eq!(parse_iso(&text), Some(time), "{text}");
+            // Unix seconds: every time chrono holds that fits an f64 exactly to the nanosecond
+            // is beyond Smooch's range; the ones written here read back to the microsecond.
+            let number = unix_seconds::serialize(&time, serde_json::value::Serializer).unwrap();
+            let back = unix_seconds::deserialize(&number);
+            if time.timestamp().abs() < 1_000_000_000_000 {
+                let back = back.unwrap();
+                assert!((back - time).num_microseconds().unwrap().abs() <= 1, "{number}");
+            }
+        }
+        assert_eq!(Iso(&times[0]).to_string(), "+20000-01-02T03:04:05.000Z");
     }
 }

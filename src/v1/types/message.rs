@@ -75,6 +75,12 @@ object! {
 }
 
 impl Message {
+    /// The message's text, if it has one (`text` may also be kept in `extra` if it was not a
+    /// string).
+    pub fn text(&self) -> Option<&str> {
+        self.text.as_deref()
+    }
+
     /// The message's actions; empty when there are none.
     pub fn actions(&self) -> &[Action] {
         self.actions.as_deref().unwrap_or_default()
