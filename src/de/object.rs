@@ -382,6 +382,18 @@ macro_rules! object {
             }
         }
 
+        impl $crate::de::tagged::Holder for $name {
+            type Inner = Self;
+
+            fn inner(&mut self) -> &mut Self {
+                self
+            }
+
+            fn inner_ref(&self) -> &Self {
+                self
+            }
+        }
+
         impl $crate::de::codec::Codec for $name {
             type Target = $name;
             const EXPECTING: &'static str = $expecting;

@@ -5,6 +5,9 @@
 //! read; then they go to the typed struct the tag names, or stay as they are for a tag the crate
 //! does not model, and the rest of the object is read straight into place.
 
+// `tagged!` is for `v2`, which is being written; this goes with its first use.
+#![allow(dead_code, unused_macros, unused_imports, unreachable_pub)]
+
 use std::borrow::Cow;
 
 use serde::de::{self, MapAccess};
@@ -69,4 +72,343 @@ pub(crate) fn read_unknown<'de, A: MapAccess<'de>>(
     pending.insert(tag.to_owned(), value);
     read_strict_entries(&mut map, &mut pending)?;
     Ok(pending)
+}
+
+/// An object whose tag names no variant this crate models (or that has no string tag), exactly
+/// as it was sent.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct UnknownObject {
+    /// The whole object, the tag included.
+    pub body: Map<String, Value>,
+    tag: &'static str,
+}
+
+impl UnknownObject {
+    /// An unknown object from its whole body, with `tag` the name of its tag key (`type`).
+    pub(crate) fn new(tag: &'static str, body: Map<String, Value>) -> Self {
+        UnknownObject { body, tag }
+    }
+
+    /// The value of the tag (`type`), or `""` when the object has none or it is not a string.
+    pub fn type_name(&self) -> &str {
+        self.body
+            .get(self.tag)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+/// What a variant of a [`tagged!`] enum holds: an [`object!`](crate::de::object::object) struct,
+/// or a box of one (for a large variant).
+pub(crate) trait Holder: Default {
+    /// The struct.
+    type Inner: Fields;
+    /// The struct, to fill in place.
+    fn inner(&mut self) -> &mut Self::Inner;
+    /// The struct, to read.
+    fn inner_ref(&self) -> &Self::Inner;
+}
+
+impl<T: Fields> Holder for Box<T> {
+    type Inner = T;
+
+    fn inner(&mut self) -> &mut T {
+        self
+    }
+
+    fn inner_ref(&self) -> &T {
+        self
+    }
+}
+
+/// The per-enum code that [`tagged!`] writes.
+pub(crate) trait Tagged: Sized {
+    /// The tag key, `type`.
+    const TAG: &'static str;
+    /// What the object is, for messages.
+    const EXPECTING: &'static str;
+    /// Reads the rest of the object once its tag is read.
+    fn read_tagged<'de, A: MapAccess<'de>>(tag: Value, pending: Pending, map: A) -> Result<Self, A::Error>;
+    /// An object without a tag.
+    fn untagged(body: Map<String, Value>) -> Self;
+}
+
+/// Reads a tagged object into `slot`.
+pub(crate) struct TaggedShape<'t, T> {
+    pub(crate) slot: &'t mut Option<T>,
+    pub(crate) strict: bool,
+}
+
+impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
+    const EXPECTING: &'static str = T::EXPECTING;
+
+    fn strict(&self) -> bool {
+        self.strict
+    }
+
+    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<crate::de::codec::Kept, A::Error> {
+        let mut pending = Pending::new();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            if key == T::TAG {
+                let StrictValue(tag) = map.next_value()?;
+                *self.slot = Some(T::read_tagged(tag, pending, map)?);
+                return Ok(None);
+            }
+            capture(&mut pending, key, &mut map)?;
+        }
+        *self.slot = Some(T::untagged(pending));
+        Ok(None)
+    }
+}
+
+/// Defines an enum of objects told apart by a tag key (`type`): v2 events, message contents,
+/// actions.
+///
+/// ```text
+/// tagged! {
+///     /// Doc comment of the enum.
+///     pub enum Content {
+///         expecting: "a content object",
+///         tag: "type",
+///         /// Doc comment of the variant.
+///         Text(TextContent) = "text",
+///         Image(Box<ImageContent>) = "image",
+///     }
+/// }
+/// ```
+///
+/// Each variant holds an [`object!`](crate::de::object::object) struct (without required fields:
+/// the object is read leniently) or a box of one. The enum gets an `Unknown(UnknownObject)`
+/// variant for a tag it does not know, a tag that is not a string, or none, keeping the object as
+/// it was sent; `TYPES`, `type_name()`, `Deserialize`, `Serialize` and a
+/// [`Codec`](crate::de::codec::Codec). The tag may stand anywhere among the keys.
+macro_rules! tagged {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            expecting: $expecting:literal,
+            tag: $tag:literal,
+            $( $(#[$vdoc:meta])* $variant:ident($ty:ty) = $value:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq)]
+        #[non_exhaustive]
+        pub enum $name {
+            $( $(#[$vdoc])* #[doc = concat!("\n\n`", $tag, "`: `\"", $value, "\"`.")] $variant($ty), )*
+            #[doc = concat!("A `", $tag, "` this crate does not model (or none), with the whole object as it was sent.")]
+            Unknown($crate::de::tagged::UnknownObject),
+        }
+
+        $( const _: () = assert!(
+            <<$ty as $crate::de::tagged::Holder>::Inner as $crate::de::object::Fields>::REQUIRED.is_empty(),
+            "a variant of a tagged enum has no required field"
+        ); )*
+
+        impl $name {
+            #[doc = concat!("The values of `", $tag, "` this crate models, each with its own variant.")]
+            pub const TYPES: &'static [&'static str] = &[$($value),*];
+
+            #[doc = concat!("The value of `", $tag, "` (`\"\"` for an object without one).")]
+            pub fn type_name(&self) -> &str {
+                match self {
+                    $( $name::$variant(_) => $value, )*
+                    $name::Unknown(unknown) => unknown.type_name(),
+                }
+            }
+        }
+
+        impl $crate::de::tagged::Tagged for $name {
+            const TAG: &'static str = $tag;
+            const EXPECTING: &'static str = $expecting;
+
+            fn read_tagged<'de, A: ::serde::de::MapAccess<'de>>(
+                tag: ::serde_json::Value,
+                pending: $crate::de::tagged::Pending,
+                map: A,
+            ) -> Result<Self, A::Error> {
+                if let ::serde_json::Value::String(name) = &tag {
+                    match name.as_str() {
+                        $( $value => {
+                            let mut value = <$ty as Default>::default();
+                            $crate::de::tagged::read_rest(
+                                $crate::de::tagged::Holder::inner(&mut value), pending, map, $tag)?;
+                            return Ok($name::$variant(value));
+                        } )*
+                        _ => {}
+                    }
+                }
+                let body = $crate::de::tagged::read_unknown(pending, $tag, tag, map)?;
+                Ok($name::Unknown($crate::de::tagged::UnknownObject::new($tag, body)))
+            }
+
+            fn untagged(body: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
+                $name::Unknown($crate::de::tagged::UnknownObject::new($tag, body))
+            }
+        }
+
+        impl $crate::de::codec::Codec for $name {
+            type Target = $name;
+            const EXPECTING: &'static str = $expecting;
+
+            fn read<'de, D: ::serde::Deserializer<'de>>(
+                d: D,
+                slot: &mut Option<Self>,
+                strict: bool,
+            ) -> Result<$crate::de::codec::Kept, D::Error> {
+                d.deserialize_any($crate::de::codec::Reader($crate::de::tagged::TaggedShape { slot, strict }))
+            }
+
+            fn write<S: ::serde::Serializer>(target: &Self, s: S) -> Result<S::Ok, S::Error> {
+                ::serde::Serialize::serialize(target, s)
+            }
+
+            fn walk(target: &Self, c: &mut $crate::de::walk::Checker) {
+                match target {
+                    $( $name::$variant(value) => $crate::de::object::Fields::walk(
+                        $crate::de::tagged::Holder::inner_ref(value), c), )*
+                    $name::Unknown(_) => {}
+                }
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ::serde::ser::SerializeMap;
+                let mut map = s.serialize_map(None)?;
+                match self {
+                    $( $name::$variant(value) => {
+                        map.serialize_entry($tag, $value)?;
+                        $crate::de::object::Fields::serialize_fields(
+                            $crate::de::tagged::Holder::inner_ref(value), &mut map)?;
+                    } )*
+                    $name::Unknown(unknown) => {
+                        for (key, value) in &unknown.body {
+                            map.serialize_entry(key, value)?;
+                        }
+                    }
+                }
+                map.end()
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let mut slot = None;
+                match <$name as $crate::de::codec::Codec>::read(d, &mut slot, true)? {
+                    None => slot.ok_or_else(|| ::serde::de::Error::custom($expecting)),
+                    Some(_) => Err(::serde::de::Error::custom($expecting)),
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use tagged;
+
+#[cfg(test)]
+#[allow(dead_code)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use crate::de::codec::Codec;
+    use crate::de::object::object;
+
+    object! {
+        /// A text.
+        pub struct Text {
+            expecting: "a text object",
+            optional {
+                /// The text.
+                text: String = "text",
+            }
+        }
+    }
+
+    object! {
+        /// A list.
+        pub struct Items {
+            expecting: "a list object",
+            expected {
+                /// The items.
+                items: Vec<Text> = "items",
+            }
+        }
+    }
+
+    tagged! {
+        /// A test content.
+        pub enum Content {
+            expecting: "a content object",
+            tag: "type",
+            /// Text.
+            Text(Text) = "text",
+            /// Items, boxed.
+            Items(Box<Items>) = "list",
+        }
+    }
+
+    fn read(value: Value) -> Content {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn the_tag_picks_the_variant_wherever_it_stands() {
+        for body in [
+            json!({"type": "text", "text": "hi", "x": null}),
+            json!({"text": "hi", "x": null, "type": "text"}),
+        ] {
+            let content = read(body.clone());
+            let Content::Text(text) = &content else {
+                panic!("{content:?}")
+            };
+            assert_eq!(text.text.as_deref(), Some("hi"));
+            assert_eq!(content.type_name(), "text");
+            assert_eq!(serde_json::to_value(&content).unwrap(), body);
+            let from_text: Content = serde_json::from_str(&body.to_string()).unwrap();
+            assert_eq!(from_text, content);
+        }
+        let content = read(json!({"items": [{"text": "a"}, 5], "type": "list"}));
+        let Content::Items(items) = &content else {
+            panic!("{content:?}")
+        };
+        assert_eq!(items.items, None);
+        assert_eq!(items.extra["items"], json!([{"text": "a"}, 5]));
+    }
+
+    #[test]
+    fn an_unknown_missing_or_odd_tag_keeps_the_object() {
+        for (body, name) in [
+            (json!({"a": 1, "type": "carousel", "b": [null]}), "carousel"),
+            (json!({"a": 1}), ""),
+            (json!({"type": 7, "text": "x"}), ""),
+        ] {
+            let content = read(body.clone());
+            let Content::Unknown(unknown) = &content else {
+                panic!("{content:?}")
+            };
+            assert_eq!(Value::Object(unknown.body.clone()), body);
+            assert_eq!(content.type_name(), name);
+            assert_eq!(serde_json::to_value(&content).unwrap(), body);
+        }
+    }
+
+    #[test]
+    fn a_value_that_is_not_an_object_is_a_misfit_or_an_error() {
+        let mut slot = None;
+        let kept = Content::read(&json!("text"), &mut slot, false).unwrap().unwrap();
+        assert_eq!(kept.value, json!("text"));
+        assert_eq!(
+            kept.problem,
+            "expected a content object, found the string \"text\""
+        );
+        assert!(Content::read(&json!([]), &mut slot, true).is_err());
+        assert!(serde_json::from_value::<Content>(json!({"type": "text", "type": "text"})).is_ok());
+        let duplicate = serde_json::from_str::<Content>(r#"{"type": "text", "type": "text"}"#);
+        assert!(duplicate
+            .unwrap_err()
+            .to_string()
+            .starts_with("duplicate key `type`"));
+    }
 }
