@@ -5,6 +5,7 @@
 //! then as a `Value` whose tag keys are read first, through `serde_path_to_error`, for the path
 //! of the value that made it fail.
 
+use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::de::json::{clear_duplicate, kind, take_duplicate, StrictValue, TagFirst};
@@ -30,20 +31,25 @@ use crate::v1;
 /// # Ok::<(), smooch_events::ParseError>(())
 /// ```
 pub fn parse_event(bytes: &[u8]) -> Result<v1::Event, ParseError> {
-    if let Some(event) = fast::<v1::Event>(bytes) {
+    let seed = || v1::EventVisitor { raw: true };
+    if let Some(event) = fast(bytes, seed()) {
         return Ok(event);
     }
     match repair_surrogates(bytes) {
-        Some(repaired) => fast(&repaired).map_or_else(|| diagnose_v1(&repaired), Ok),
+        Some(repaired) => fast(&repaired, seed()).map_or_else(|| diagnose_v1(&repaired), Ok),
         None => diagnose_v1(bytes),
     }
 }
 
-/// The one-pass read; `None` when it fails.
-fn fast<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+/// The one-pass read, by serde_json from a `&str` (which lets values be borrowed as raw JSON);
+/// `None` when it fails.
+fn fast<T>(bytes: &[u8], seed: impl for<'de> DeserializeSeed<'de, Value = T>) -> Option<T> {
     // Checking UTF-8 once for the whole body is cheaper than serde_json checking each string.
     let text = std::str::from_utf8(bytes).ok()?;
-    serde_json::from_str(text).ok()
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = seed.deserialize(&mut json).ok()?;
+    json.end().ok()?;
+    Some(value)
 }
 
 /// Reads a v1 body that failed to parse again, to classify the failure.

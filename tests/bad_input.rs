@@ -374,3 +374,58 @@ fn missing_required_keys_name_the_trigger() {
         "expected a postback object, found the number 5",
     );
 }
+
+/// Nesting is refused exactly where `serde_json::Value` refuses it (128 levels), wherever the
+/// deep value stands: an unknown key, a free-form map (kept as text until read), a value kept
+/// because it did not fit.
+#[test]
+fn nesting_is_refused_exactly_where_a_value_refuses_it() {
+    let places = [
+        (
+            r#"{"trigger":"conversation:read","appUser":{"_id":"u"},"x":"#,
+            "}",
+        ),
+        (
+            r#"{"trigger":"conversation:start","appUser":{"_id":"u","properties":{"p":"#,
+            "}}}",
+        ),
+        (
+            r#"{"trigger":"message:appUser","appUser":{"_id":"u"},"messages":[{"_id":"m","metadata":{"k":"#,
+            "}}]}",
+        ),
+        (
+            r#"{"trigger":"link:match","appUser":{"_id":"u"},"criteria":{"c":"#,
+            "}}",
+        ),
+        (
+            r#"{"trigger":"message:delivery:user","client":{"info":{"i":"#,
+            "}}}",
+        ),
+        (
+            r#"{"trigger":"conversation:read","appUser":{"_id":"u","signedUpAt":"#,
+            "}}",
+        ),
+        (
+            r#"{"appUser":{"_id":"u","properties":{"p":"#,
+            r#"}},"trigger":"conversation:start"}"#,
+        ),
+    ];
+    for (head, tail) in places {
+        for depth in 115..135 {
+            let body = format!("{head}{}1{}{tail}", "[".repeat(depth), "]".repeat(depth));
+            let value_reads = serde_json::from_str::<Value>(&body).is_ok();
+            let crate_reads = parse_event(body.as_bytes());
+            assert_eq!(
+                crate_reads.is_ok(),
+                value_reads,
+                "{head} at {depth}: {crate_reads:?}"
+            );
+            if let Err(error) = crate_reads {
+                assert!(
+                    matches!(&error, ParseError::InvalidJson { message, .. } if message == "recursion limit exceeded"),
+                    "{error:?}"
+                );
+            }
+        }
+    }
+}

@@ -53,6 +53,51 @@ pub(crate) fn misfit<E: de::Error>(expecting: &str, value: Value, strict: bool) 
     })))
 }
 
+/// How a value is read: whether a misfit is an error, whether the input is JSON text that values
+/// can be captured from, and how deep the value is.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ctx {
+    /// A misfit is an error (what identifies an event), not a value to keep.
+    pub(crate) strict: bool,
+    /// The input is JSON text that serde_json reads from a `&str`, so a value can be borrowed as
+    /// raw text (`&RawValue`) instead of being built.
+    pub(crate) raw: bool,
+    /// How many objects and lists enclose the value.
+    pub(crate) depth: u8,
+}
+
+impl Ctx {
+    /// A strict read of a value of its own, from any data format.
+    pub(crate) const STRICT: Ctx = Ctx {
+        strict: true,
+        raw: false,
+        depth: 0,
+    };
+
+    /// A tolerant read of a value of its own, from any data format.
+    pub(crate) const TOLERANT: Ctx = Ctx {
+        strict: false,
+        raw: false,
+        depth: 0,
+    };
+
+    /// The same, but tolerant.
+    pub(crate) fn tolerant(self) -> Ctx {
+        Ctx {
+            strict: false,
+            ..self
+        }
+    }
+
+    /// The context of a value inside this one (an object's field, a list's item).
+    pub(crate) fn inside(self) -> Ctx {
+        Ctx {
+            depth: self.depth.saturating_add(1),
+            ..self
+        }
+    }
+}
+
 /// How one kind of field is read, written and checked.
 ///
 /// `Target` is what the struct stores; the codec is often the same type, but a time is stored as
@@ -65,21 +110,21 @@ pub(crate) trait Codec {
     const EXPECTING: &'static str;
 
     /// Reads an optional field: `slot` is `Some` when the value fits, `None` when it does not
-    /// (then the misfit is returned, or an error when `strict`).
+    /// (then the misfit is returned, or an error when the read is strict).
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Self::Target>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error>;
 
     /// Reads a field that always holds a value, in place. `target` is left as it was on a misfit.
     fn read_into<'de, D: Deserializer<'de>>(
         d: D,
         target: &mut Self::Target,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
         let mut slot = None;
-        let kept = Self::read(d, &mut slot, strict)?;
+        let kept = Self::read(d, &mut slot, ctx)?;
         if let Some(value) = slot {
             *target = value;
         }
@@ -90,10 +135,10 @@ pub(crate) trait Codec {
     fn read_push<'de, D: Deserializer<'de>>(
         d: D,
         list: &mut Vec<Self::Target>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
         let mut slot = None;
-        let kept = Self::read(d, &mut slot, strict)?;
+        let kept = Self::read(d, &mut slot, ctx)?;
         list.extend(slot);
         Ok(kept)
     }
@@ -111,8 +156,9 @@ pub(crate) fn read_optional<'de, C: Codec, D: Deserializer<'de>>(
     slot: &mut Option<C::Target>,
     extra: &mut Map<String, Value>,
     key: &'static str,
+    ctx: Ctx,
 ) -> Result<(), D::Error> {
-    if let Some(misfit) = C::read(d, slot, false)? {
+    if let Some(misfit) = C::read(d, slot, ctx.tolerant())? {
         extra.insert(key.to_owned(), misfit.value);
     }
     Ok(())
@@ -352,9 +398,9 @@ macro_rules! scalar_codec {
             fn read<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 slot: &mut Option<Self::Target>,
-                strict: bool,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
-                $crate::de::codec::read_scalar::<$codec, D>(d, slot, strict)
+                $crate::de::codec::read_scalar::<$codec, D>(d, slot, ctx.strict)
             }
 
             fn write<S: ::serde::Serializer>(target: &Self::Target, s: S) -> Result<S::Ok, S::Error> {
@@ -477,14 +523,10 @@ impl Codec for Value {
     type Target = Value;
     const EXPECTING: &'static str = "any JSON value";
 
-    fn read<'de, D: Deserializer<'de>>(
-        d: D,
-        slot: &mut Option<Value>,
-        strict: bool,
-    ) -> Result<Kept, D::Error> {
+    fn read<'de, D: Deserializer<'de>>(d: D, slot: &mut Option<Value>, ctx: Ctx) -> Result<Kept, D::Error> {
         let StrictValue(value) = StrictValue::deserialize_from(d)?;
         if value.is_null() {
-            return misfit(Self::EXPECTING, value, strict);
+            return misfit(Self::EXPECTING, value, ctx.strict);
         }
         *slot = Some(value);
         Ok(None)
@@ -513,10 +555,10 @@ where
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Box<C::Target>>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
         let target = slot.insert(Box::default());
-        let kept = C::read_into(d, target, strict)?;
+        let kept = C::read_into(d, target, ctx)?;
         if kept.is_some() {
             *slot = None;
         }
@@ -526,9 +568,9 @@ where
     fn read_into<'de, D: Deserializer<'de>>(
         d: D,
         target: &mut Box<C::Target>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
-        C::read_into(d, target, strict)
+        C::read_into(d, target, ctx)
     }
 
     fn write<S: Serializer>(target: &Box<C::Target>, s: S) -> Result<S::Ok, S::Error> {
@@ -552,10 +594,10 @@ impl<C: Codec> Codec for Vec<C> {
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Vec<C::Target>>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
         let list = slot.insert(Vec::new());
-        let kept = Self::read_into(d, list, strict)?;
+        let kept = Self::read_into(d, list, ctx)?;
         if kept.is_some() {
             *slot = None;
         }
@@ -565,9 +607,9 @@ impl<C: Codec> Codec for Vec<C> {
     fn read_into<'de, D: Deserializer<'de>>(
         d: D,
         target: &mut Vec<C::Target>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
-        d.deserialize_any(Reader(ListShape::<C> { list: target, strict }))
+        d.deserialize_any(Reader(ListShape::<C> { list: target, ctx }))
     }
 
     fn write<S: Serializer>(target: &Vec<C::Target>, s: S) -> Result<S::Ok, S::Error> {
@@ -583,14 +625,14 @@ impl<C: Codec> Codec for Vec<C> {
 
 struct ListShape<'t, C: Codec> {
     list: &'t mut Vec<C::Target>,
-    strict: bool,
+    ctx: Ctx,
 }
 
 impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
     const EXPECTING: &'static str = "a list";
 
     fn strict(&self) -> bool {
-        self.strict
+        self.ctx.strict
     }
 
     fn seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kept, A::Error> {
@@ -601,7 +643,7 @@ impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
             let index = list.len();
             let seed = PushSeed::<C> {
                 list: &mut *list,
-                strict: self.strict,
+                ctx: self.ctx.inside(),
             };
             let Some(kept) = seq.next_element_seed(seed)? else {
                 return Ok(None);
@@ -627,13 +669,13 @@ impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
 
 struct PushSeed<'t, C: Codec> {
     list: &'t mut Vec<C::Target>,
-    strict: bool,
+    ctx: Ctx,
 }
 
 impl<'de, C: Codec> DeserializeSeed<'de> for PushSeed<'_, C> {
     type Value = Kept;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kept, D::Error> {
-        C::read_push(d, self.list, self.strict)
+        C::read_push(d, self.list, self.ctx)
     }
 }

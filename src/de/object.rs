@@ -29,7 +29,7 @@ use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::de::codec::{misfit, Kept, Misfit, Shape};
+use crate::de::codec::{misfit, Ctx, Kept, Misfit, Shape};
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::walk::Checker;
 
@@ -41,13 +41,14 @@ pub(crate) trait Fields: Default + Serialize {
     const REQUIRED: &'static [(&'static str, u64)];
 
     /// Reads the value of `key` into its field (or into `extra`). `seen` holds a bit per field
-    /// already read. Returns the misfit of a required field (only when not `strict`).
+    /// already read; `ctx` is the context of the field's value. Returns the misfit of a required
+    /// field (only when the read is not strict).
     fn read_field<'de, D: Deserializer<'de>>(
         &mut self,
         seen: &mut u64,
         key: Cow<'de, str>,
         d: D,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Option<(&'static str, Box<Misfit>)>, D::Error>;
 
     /// Writes the fields that are present, then `extra`, into a map being serialized.
@@ -82,38 +83,40 @@ pub(crate) struct FieldSeed<'t, 'de, T> {
     pub(crate) target: &'t mut T,
     pub(crate) seen: &'t mut u64,
     pub(crate) key: Cow<'de, str>,
-    pub(crate) strict: bool,
+    /// The context of the value.
+    pub(crate) ctx: Ctx,
 }
 
 impl<'de, T: Fields> DeserializeSeed<'de> for FieldSeed<'_, 'de, T> {
     type Value = Option<(&'static str, Box<Misfit>)>;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        self.target.read_field(self.seen, self.key, d, self.strict)
+        self.target.read_field(self.seen, self.key, d, self.ctx)
     }
 }
 
 /// Reads an object into `target`, where it stays.
 pub(crate) struct ObjectShape<'t, T> {
     pub(crate) target: &'t mut T,
-    pub(crate) strict: bool,
+    pub(crate) ctx: Ctx,
 }
 
 impl<'de, T: Fields> Shape<'de> for ObjectShape<'_, T> {
     const EXPECTING: &'static str = T::EXPECTING;
 
     fn strict(&self) -> bool {
-        self.strict
+        self.ctx.strict
     }
 
     fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kept, A::Error> {
         let mut seen = 0;
+        let ctx = self.ctx.inside();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             let seed = FieldSeed {
                 target: &mut *self.target,
                 seen: &mut seen,
                 key,
-                strict: self.strict,
+                ctx,
             };
             if let Some(failed) = map.next_value_seed(seed)? {
                 return keep_whole(self.target, seen, Some(failed), map);
@@ -121,7 +124,7 @@ impl<'de, T: Fields> Shape<'de> for ObjectShape<'_, T> {
         }
         match T::REQUIRED.iter().find(|(_, bit)| seen & bit == 0) {
             None => Ok(None),
-            Some((key, _)) if self.strict => Err(de::Error::missing_field(key)),
+            Some((key, _)) if self.ctx.strict => Err(de::Error::missing_field(key)),
             Some(_) => keep_whole(self.target, seen, None, map),
         }
     }
@@ -171,16 +174,16 @@ fn keep_whole<'de, T: Fields, A: MapAccess<'de>>(
 pub(crate) fn read_object<'de, T: Fields, D: Deserializer<'de>>(
     d: D,
     target: &mut T,
-    strict: bool,
+    ctx: Ctx,
 ) -> Result<Kept, D::Error> {
-    d.deserialize_any(crate::de::codec::Reader(ObjectShape { target, strict }))
+    d.deserialize_any(crate::de::codec::Reader(ObjectShape { target, ctx }))
 }
 
 /// Reads an object as a value of its own (its `Deserialize` impl): strictly, so a missing
 /// required field is an error.
 pub(crate) fn deserialize_object<'de, T: Fields, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
     let mut out = T::default();
-    match read_object(d, &mut out, true)? {
+    match read_object(d, &mut out, Ctx::STRICT)? {
         None => Ok(out),
         Some(kept) => misfit(T::EXPECTING, kept.value, true).map(|_| out),
     }
@@ -314,28 +317,27 @@ macro_rules! object {
                 seen: &mut u64,
                 key: ::std::borrow::Cow<'de, str>,
                 d: D,
-                strict: bool,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<Option<(&'static str, Box<$crate::de::codec::Misfit>)>, D::Error> {
                 #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
                 enum Bit { $($rf,)* $($ef,)* $($of,)* }
-                let _ = strict;
                 match &*key {
                     $( $rk => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$rf as u32), $rk)?;
-                        let kept = <$crate::de::object::codec!($rty $(as $rc)?) as $crate::de::codec::Codec>::read_into(d, &mut self.$rf, strict)?;
+                        let kept = <$crate::de::object::codec!($rty $(as $rc)?) as $crate::de::codec::Codec>::read_into(d, &mut self.$rf, ctx)?;
                         return Ok(kept.map(|misfit| ($rk, misfit)));
                     } )*
                     $( $ek => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$ef as u32), $ek)?;
                         $crate::de::codec::read_optional::<$crate::de::object::codec!($ety $(as $ec)?), D>(
-                            d, &mut self.$ef, $crate::de::object::object!(@extra self.$rest), $ek)?;
+                            d, &mut self.$ef, $crate::de::object::object!(@extra self.$rest), $ek, ctx)?;
                     } )*
                     $( $ok => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$of as u32), $ok)?;
                         $crate::de::codec::read_optional::<$crate::de::object::codec!($oty $(as $oc)?), D>(
-                            d, &mut self.$of, $crate::de::object::object!(@extra self.$rest), $ok)?;
+                            d, &mut self.$of, $crate::de::object::object!(@extra self.$rest), $ok, ctx)?;
                     } )*
-                    _ => $crate::de::object::object!(@rest self.$rest, seen, key, d, strict),
+                    _ => $crate::de::object::object!(@rest self.$rest, seen, key, d, ctx),
                 }
                 Ok(None)
             }
@@ -401,10 +403,10 @@ macro_rules! object {
             fn read<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 slot: &mut Option<Self>,
-                strict: bool,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 let target = slot.insert(Self::default());
-                let kept = $crate::de::object::read_object(d, target, strict)?;
+                let kept = $crate::de::object::read_object(d, target, ctx)?;
                 if kept.is_some() {
                     *slot = None;
                 }
@@ -414,19 +416,19 @@ macro_rules! object {
             fn read_into<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 target: &mut Self,
-                strict: bool,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
-                $crate::de::object::read_object(d, target, strict)
+                $crate::de::object::read_object(d, target, ctx)
             }
 
             fn read_push<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 list: &mut Vec<Self>,
-                strict: bool,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 let index = list.len();
                 list.push(Self::default());
-                let kept = $crate::de::object::read_object(d, &mut list[index], strict)?;
+                let kept = $crate::de::object::read_object(d, &mut list[index], ctx)?;
                 if kept.is_some() {
                     list.pop();
                 }
@@ -461,11 +463,11 @@ macro_rules! object {
     (@extra_ref $this:ident . extra) => { &$this.extra };
     (@extra_ref $this:ident . $flat:ident) => { &$this.$flat.extra };
     // A key no field models.
-    (@rest $this:ident . extra, $seen:ident, $key:ident, $d:ident, $strict:ident) => {
+    (@rest $this:ident . extra, $seen:ident, $key:ident, $d:ident, $ctx:ident) => {
         $crate::de::object::put_extra(&mut $this.extra, $key, $d)?
     };
-    (@rest $this:ident . $flat:ident, $seen:ident, $key:ident, $d:ident, $strict:ident) => {
-        return $crate::de::object::Fields::read_field(&mut $this.$flat, $seen, $key, $d, $strict)
+    (@rest $this:ident . $flat:ident, $seen:ident, $key:ident, $d:ident, $ctx:ident) => {
+        return $crate::de::object::Fields::read_field(&mut $this.$flat, $seen, $key, $d, $ctx)
     };
     // After the fields: `extra` (but a key a field also writes), or the flattened object.
     (@write $this:ident . extra, $map:ident, $is_set:expr) => {{

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use serde::de::{self, MapAccess};
 use serde_json::{Map, Value};
 
+use crate::de::codec::Ctx;
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::object::{FieldSeed, Fields};
 
@@ -29,19 +30,24 @@ pub(crate) fn capture<'de, A: MapAccess<'de>>(
     insert_unique(pending, key.into_owned(), value)
 }
 
-/// Reads the keys captured before the tag, then the rest of the map, into `target`. The tag
-/// itself was read already, so a second one is refused. What identifies the object is read
-/// strictly: a required field that is missing or does not fit is an error.
+/// Reads the keys captured before the tag, then the rest of the map, into `target`; `ctx` is the
+/// context of the object's values. The tag itself was read already, so a second one is refused.
+/// What identifies the object is read strictly: a required field that is missing or does not fit
+/// is an error.
 pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
     target: &mut T,
     pending: Pending,
     mut map: A,
     tag: &str,
+    ctx: Ctx,
 ) -> Result<(), A::Error> {
+    let ctx = Ctx { strict: true, ..ctx };
     let mut seen = 0;
     for (key, value) in pending {
+        // The captured values are read from a `Value`, not from text.
+        let replay = Ctx { raw: false, ..ctx };
         target
-            .read_field(&mut seen, Cow::Owned(key), value, true)
+            .read_field(&mut seen, Cow::Owned(key), value, replay)
             .map_err(de::Error::custom)?;
     }
     while let Some(key) = map.next_key_seed(KeySeed)? {
@@ -52,7 +58,7 @@ pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
             target: &mut *target,
             seen: &mut seen,
             key,
-            strict: true,
+            ctx,
         })?;
     }
     match T::REQUIRED.iter().find(|(_, bit)| seen & bit == 0) {
@@ -128,8 +134,13 @@ pub(crate) trait Tagged: Sized {
     const TAG: &'static str;
     /// What the object is, for messages.
     const EXPECTING: &'static str;
-    /// Reads the rest of the object once its tag is read.
-    fn read_tagged<'de, A: MapAccess<'de>>(tag: Value, pending: Pending, map: A) -> Result<Self, A::Error>;
+    /// Reads the rest of the object once its tag is read; `ctx` is the context of its values.
+    fn read_tagged<'de, A: MapAccess<'de>>(
+        tag: Value,
+        pending: Pending,
+        map: A,
+        ctx: Ctx,
+    ) -> Result<Self, A::Error>;
     /// An object without a tag.
     fn untagged(body: Map<String, Value>) -> Self;
 }
@@ -137,14 +148,14 @@ pub(crate) trait Tagged: Sized {
 /// Reads a tagged object into `slot`.
 pub(crate) struct TaggedShape<'t, T> {
     pub(crate) slot: &'t mut Option<T>,
-    pub(crate) strict: bool,
+    pub(crate) ctx: Ctx,
 }
 
 impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
     const EXPECTING: &'static str = T::EXPECTING;
 
     fn strict(&self) -> bool {
-        self.strict
+        self.ctx.strict
     }
 
     fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<crate::de::codec::Kept, A::Error> {
@@ -152,7 +163,7 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == T::TAG {
                 let StrictValue(tag) = map.next_value()?;
-                *self.slot = Some(T::read_tagged(tag, pending, map)?);
+                *self.slot = Some(T::read_tagged(tag, pending, map, self.ctx.inside())?);
                 return Ok(None);
             }
             capture(&mut pending, key, &mut map)?;
@@ -227,13 +238,14 @@ macro_rules! tagged {
                 tag: ::serde_json::Value,
                 pending: $crate::de::tagged::Pending,
                 map: A,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<Self, A::Error> {
                 if let ::serde_json::Value::String(name) = &tag {
                     match name.as_str() {
                         $( $value => {
                             let mut value = <$ty as Default>::default();
                             $crate::de::tagged::read_rest(
-                                $crate::de::tagged::Holder::inner(&mut value), pending, map, $tag)?;
+                                $crate::de::tagged::Holder::inner(&mut value), pending, map, $tag, ctx)?;
                             return Ok($name::$variant(value));
                         } )*
                         _ => {}
@@ -255,9 +267,9 @@ macro_rules! tagged {
             fn read<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 slot: &mut Option<Self>,
-                strict: bool,
+                ctx: $crate::de::codec::Ctx,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
-                d.deserialize_any($crate::de::codec::Reader($crate::de::tagged::TaggedShape { slot, strict }))
+                d.deserialize_any($crate::de::codec::Reader($crate::de::tagged::TaggedShape { slot, ctx }))
             }
 
             fn write<S: ::serde::Serializer>(target: &Self, s: S) -> Result<S::Ok, S::Error> {
@@ -296,7 +308,7 @@ macro_rules! tagged {
         impl<'de> ::serde::Deserialize<'de> for $name {
             fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let mut slot = None;
-                match <$name as $crate::de::codec::Codec>::read(d, &mut slot, true)? {
+                match <$name as $crate::de::codec::Codec>::read(d, &mut slot, $crate::de::codec::Ctx::STRICT)? {
                     None => slot.ok_or_else(|| ::serde::de::Error::custom($expecting)),
                     Some(_) => Err(::serde::de::Error::custom($expecting)),
                 }
@@ -312,7 +324,7 @@ pub(crate) use tagged;
 mod tests {
     use serde_json::{json, Value};
 
-    use crate::de::codec::Codec;
+    use crate::de::codec::{Codec, Ctx};
     use crate::de::object::object;
 
     object! {
@@ -397,13 +409,15 @@ mod tests {
     #[test]
     fn a_value_that_is_not_an_object_is_a_misfit_or_an_error() {
         let mut slot = None;
-        let kept = Content::read(&json!("text"), &mut slot, false).unwrap().unwrap();
+        let kept = Content::read(&json!("text"), &mut slot, Ctx::TOLERANT)
+            .unwrap()
+            .unwrap();
         assert_eq!(kept.value, json!("text"));
         assert_eq!(
             kept.problem,
             "expected a content object, found the string \"text\""
         );
-        assert!(Content::read(&json!([]), &mut slot, true).is_err());
+        assert!(Content::read(&json!([]), &mut slot, Ctx::STRICT).is_err());
         assert!(serde_json::from_value::<Content>(json!({"type": "text", "type": "text"})).is_ok());
         let duplicate = serde_json::from_str::<Content>(r#"{"type": "text", "type": "text"}"#);
         assert!(duplicate

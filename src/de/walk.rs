@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
 
-use crate::de::codec::Codec;
+use crate::de::codec::{Codec, Ctx};
 use crate::de::json::cut;
 
 /// One problem found by `validate()`.
@@ -189,7 +189,7 @@ impl Checker {
             return;
         }
         let mut slot = None;
-        let problem = match C::read(value, &mut slot, false) {
+        let problem = match C::read(value, &mut slot, Ctx::TOLERANT) {
             Ok(None) => return,
             Ok(Some(misfit)) => (misfit.path, misfit.problem.into_owned()),
             Err(error) => (String::new(), error.to_string()),

@@ -8,11 +8,12 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::de::codec::Ctx;
 use crate::de::json::KeySeed;
 use crate::de::object::Fields;
 use crate::de::tagged::{capture, read_rest, read_unknown, Pending};
@@ -82,12 +83,18 @@ macro_rules! events {
                 }
             }
 
-            /// Reads the body of `trigger`: the keys captured before it, then the rest of `map`.
-            fn read<'de, A: MapAccess<'de>>(trigger: String, pending: Pending, map: A) -> Result<Self, A::Error> {
+            /// Reads the body of `trigger`: the keys captured before it, then the rest of `map`,
+            /// whose values have the context `ctx`.
+            fn read<'de, A: MapAccess<'de>>(
+                trigger: String,
+                pending: Pending,
+                map: A,
+                ctx: Ctx,
+            ) -> Result<Self, A::Error> {
                 Ok(match trigger.as_str() {
                     $( $trigger => {
                         let mut payload = Box::<$payload>::default();
-                        read_rest(&mut *payload, pending, map, "trigger")?;
+                        read_rest(&mut *payload, pending, map, "trigger", ctx)?;
                         Event::$variant(payload)
                     } )*
                     _ => {
@@ -270,11 +277,22 @@ impl Event {
 /// tells the status to answer (400, which Smooch does not retry).
 impl<'de> Deserialize<'de> for Event {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(EventVisitor)
+        d.deserialize_map(EventVisitor { raw: false })
     }
 }
 
-struct EventVisitor;
+/// Reads a body; `raw` when the reader is serde_json reading a `&str` (see [`Ctx::raw`]).
+pub(crate) struct EventVisitor {
+    pub(crate) raw: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for EventVisitor {
+    type Value = Event;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
+        d.deserialize_map(self)
+    }
+}
 
 impl<'de> Visitor<'de> for EventVisitor {
     type Value = Event;
@@ -288,7 +306,12 @@ impl<'de> Visitor<'de> for EventVisitor {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == "trigger" {
                 let trigger = map.next_value::<TriggerName>()?.0;
-                return Event::read(trigger, pending, map);
+                let ctx = Ctx {
+                    strict: true,
+                    raw: self.raw,
+                    depth: 1,
+                };
+                return Event::read(trigger, pending, map, ctx);
             }
             capture(&mut pending, key, &mut map)?;
         }

@@ -3,12 +3,12 @@
 use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, MapAccess, SeqAccess};
+use serde::de;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::de::codec::{Codec, Kept, Reader, Shape};
-use crate::de::json::{read_strict_entries, StrictValueVisitor};
+use crate::de::codec::{Codec, Ctx, Kept};
+use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::de::time::UnixSeconds;
@@ -222,11 +222,12 @@ object! {
 
 /// Flat key/value data an app attaches to a message or action (`metadata`).
 ///
-/// It dereferences to the map. The 2015–2016 docs sent an empty array (`"metadata": []`) where
-/// later ones send `{}`; both read as empty metadata, and each is written back as it came.
+/// It dereferences to the map (a [`JsonMap`], read when first used). The 2015–2016 docs sent an
+/// empty array (`"metadata": []`) where later ones send `{}`; both read as empty metadata, and
+/// each is written back as it came.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Metadata {
-    map: Map<String, Value>,
+    map: JsonMap,
     legacy_empty_array: bool,
 }
 
@@ -234,14 +235,14 @@ impl Metadata {
     /// Metadata holding `map`.
     pub fn new(map: Map<String, Value>) -> Self {
         Metadata {
-            map,
+            map: JsonMap::from(map),
             legacy_empty_array: false,
         }
     }
 
     /// The entries.
     pub fn into_map(self) -> Map<String, Value> {
-        self.map
+        self.map.into_map()
     }
 }
 
@@ -278,41 +279,9 @@ impl Serialize for Metadata {
 impl<'de> Deserialize<'de> for Metadata {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut slot = None;
-        match Metadata::read(d, &mut slot, true)? {
+        match Metadata::read(d, &mut slot, Ctx::STRICT)? {
             None => Ok(slot.unwrap_or_default()),
             Some(_) => Err(de::Error::custom("expected a JSON object")),
-        }
-    }
-}
-
-struct MetadataShape<'t> {
-    slot: &'t mut Option<Metadata>,
-    strict: bool,
-}
-
-impl<'de> Shape<'de> for MetadataShape<'_> {
-    const EXPECTING: &'static str = "a JSON object (or the legacy `[]`)";
-
-    fn strict(&self) -> bool {
-        self.strict
-    }
-
-    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kept, A::Error> {
-        let metadata = self.slot.insert(Metadata::default());
-        read_strict_entries(&mut map, &mut metadata.map)?;
-        Ok(None)
-    }
-
-    fn seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kept, A::Error> {
-        match serde::de::Visitor::visit_seq(StrictValueVisitor, seq)? {
-            Value::Array(items) if items.is_empty() => {
-                *self.slot = Some(Metadata {
-                    map: Map::new(),
-                    legacy_empty_array: true,
-                });
-                Ok(None)
-            }
-            other => crate::de::codec::misfit(Self::EXPECTING, other, self.strict),
         }
     }
 }
@@ -324,9 +293,26 @@ impl Codec for Metadata {
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Metadata>,
-        strict: bool,
+        ctx: Ctx,
     ) -> Result<Kept, D::Error> {
-        d.deserialize_any(Reader(MetadataShape { slot, strict }))
+        let mut map = None;
+        match JsonMap::read(d, &mut map, ctx.tolerant())? {
+            None => {
+                *slot = map.map(|map| Metadata {
+                    map,
+                    legacy_empty_array: false,
+                });
+                Ok(None)
+            }
+            Some(kept) if kept.value == Value::Array(Vec::new()) => {
+                *slot = Some(Metadata {
+                    map: JsonMap::new(),
+                    legacy_empty_array: true,
+                });
+                Ok(None)
+            }
+            Some(kept) => crate::de::codec::misfit(Self::EXPECTING, kept.value, ctx.strict),
+        }
     }
 
     fn write<S: Serializer>(target: &Metadata, s: S) -> Result<S::Ok, S::Error> {
