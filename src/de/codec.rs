@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 
+use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::Serialize;
@@ -425,7 +426,7 @@ pub(crate) fn read_scalar<'de, C: Scalar, D: Deserializer<'de>>(
     d.deserialize_any(Reader(ScalarShape::<C> { slot, strict }))
 }
 
-scalar_codec!(String, bool, u64, i64, f64);
+scalar_codec!(String, CompactString, bool, u64, i64, f64);
 
 impl Scalar for String {
     type Target = String;
@@ -445,6 +446,28 @@ impl Scalar for String {
 
     /// An id (a field named `_id` or `id`) must not be empty.
     fn walk(target: &String, c: &mut Checker) {
+        c.id(target);
+    }
+}
+
+impl Scalar for CompactString {
+    type Target = CompactString;
+    const EXPECTING: &'static str = "a string";
+
+    fn from_str(v: &str) -> Option<CompactString> {
+        Some(CompactString::from(v))
+    }
+
+    fn from_string(v: String) -> Result<CompactString, String> {
+        Ok(CompactString::from(v))
+    }
+
+    fn write<S: Serializer>(target: &CompactString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(target)
+    }
+
+    /// An id (a field named `_id` or `id`) must not be empty.
+    fn walk(target: &CompactString, c: &mut Checker) {
         c.id(target);
     }
 }
@@ -583,7 +606,7 @@ where
 }
 
 /// A list. Items are built where they stay, and the first allocation holds one item (most lists
-/// of a webhook hold one).
+/// of a webhook hold one; a larger first allocation was kilobytes for lists of messages).
 ///
 /// A list with an item that does not fit is kept whole (with the items read so far written back)
 /// when the read is tolerant; a strict read (`messages`, `postbacks`, …) fails at that item.
@@ -638,7 +661,6 @@ impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
     fn seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kept, A::Error> {
         let list = self.list;
         list.clear();
-        list.reserve_exact(1);
         loop {
             let index = list.len();
             let seed = PushSeed::<C> {
@@ -676,6 +698,11 @@ impl<'de, C: Codec> DeserializeSeed<'de> for PushSeed<'_, C> {
     type Value = Kept;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kept, D::Error> {
+        // The first item gets room for one (most lists of a webhook hold one); an empty list
+        // allocates nothing.
+        if self.list.capacity() == 0 {
+            self.list.reserve_exact(1);
+        }
         C::read_push(d, self.list, self.ctx)
     }
 }

@@ -7,14 +7,14 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess};
 use serde::ser::Serializer;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::de::codec::{misfit, Codec, Ctx, Kept, Reader, Shape};
-use crate::de::json::{duplicate_key, read_strict_entries, KeySeed, StrictValue};
+use crate::de::json::{read_strict_entries, StrictValue};
 
 /// A free-form JSON object, such as an appUser's `properties` or a client's `info`.
 ///
@@ -208,145 +208,371 @@ impl Codec for JsonMap {
     }
 }
 
-/// Checks JSON text as strictly as reading it into a `Value` of this crate would, building
-/// nothing: every string and number is read, a key that appears twice in an object is refused,
-/// and so is nesting deeper than `levels` objects and lists.
-fn check_object(text: &str, levels: u8) -> Result<(), serde_json::Error> {
-    let mut json = serde_json::Deserializer::from_str(text);
-    Check { levels }.deserialize(&mut json)?;
-    json.end()
+/// Checks JSON text that serde_json captured as a raw value (so its syntax is valid: brackets,
+/// commas, literals, number syntax, escapes, no control character in a string) for what that
+/// capture does not check and reading it into a `Value` of this crate does: a lone surrogate
+/// escape, a number out of `f64`'s range, a key that appears twice in one object, and nesting
+/// deeper than `levels` objects and lists (the outermost included).
+///
+/// One pass over the bytes that builds nothing, but for an object of many keys or keys that
+/// hold escapes.
+pub(crate) fn check_object(text: &str, levels: u8) -> Result<(), CheckError> {
+    Scan { text, at: 0 }.value(levels)
 }
 
-/// One value of [`check_object`], with how many levels of nesting it may still open.
-#[derive(Clone, Copy)]
-struct Check {
-    levels: u8,
+/// The state of [`check_object`]: the text and where it is.
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
 }
 
-impl Check {
-    fn enter<E: de::Error>(self) -> Result<Check, E> {
-        match self.levels.checked_sub(1) {
-            Some(levels) => Ok(Check { levels }),
-            None => Err(E::custom("recursion limit exceeded")),
+impl<'a> Scan<'a> {
+    fn byte(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.at).copied()
+    }
+
+    fn skip_space(&mut self) {
+        while matches!(self.byte(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+            self.at += 1;
         }
     }
-}
 
-impl<'de> DeserializeSeed<'de> for Check {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Check {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let inner = self.enter()?;
-        while seq.next_element_seed(inner)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let inner = self.enter()?;
-        let mut keys = Keys::default();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            keys.insert(key)?;
-            map.next_value_seed(inner)?;
-        }
-        Ok(())
-    }
-}
-
-/// The keys of one object, to refuse one that appears twice: a short list while the object is
-/// small, a hash set once it is not.
-#[derive(Default)]
-struct Keys<'de> {
-    few: Vec<Cow<'de, str>>,
-    many: Option<HashSet<Cow<'de, str>>>,
-}
-
-impl<'de> Keys<'de> {
-    const FEW: usize = 16;
-
-    fn insert<E: de::Error>(&mut self, key: Cow<'de, str>) -> Result<(), E> {
-        if let Some(many) = &mut self.many {
-            if many.contains(&key) {
-                return Err(duplicate_key(&key));
+    /// One value, which may open `levels` more levels of nesting.
+    fn value(&mut self, levels: u8) -> Result<(), CheckError> {
+        self.skip_space();
+        match self.byte().ok_or(CheckError::Syntax)? {
+            b'{' => self.object(levels),
+            b'[' => self.array(levels),
+            b'"' => self.string().map(drop),
+            b'-' | b'0'..=b'9' => self.number(),
+            // `true`, `false`, `null`: the capture checked them.
+            _ => {
+                while matches!(self.byte(), Some(b'a'..=b'z')) {
+                    self.at += 1;
+                }
+                Ok(())
             }
-            many.insert(key);
-            return Ok(());
         }
-        if self.few.contains(&key) {
-            return Err(duplicate_key(&key));
+    }
+
+    fn object(&mut self, levels: u8) -> Result<(), CheckError> {
+        let inner = levels.checked_sub(1).ok_or(CheckError::TooDeep)?;
+        self.at += 1;
+        let mut keys = Keys::default();
+        loop {
+            self.skip_space();
+            match self.byte().ok_or(CheckError::Syntax)? {
+                b'}' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                b',' => self.at += 1,
+                _ => {
+                    let key = self.string()?;
+                    keys.insert(key)?;
+                    self.skip_space();
+                    self.at += 1; // the `:`
+                    self.value(inner)?;
+                }
+            }
         }
-        self.few.push(key);
-        if self.few.len() > Self::FEW {
-            self.many = Some(self.few.drain(..).collect());
+    }
+
+    fn array(&mut self, levels: u8) -> Result<(), CheckError> {
+        let inner = levels.checked_sub(1).ok_or(CheckError::TooDeep)?;
+        self.at += 1;
+        loop {
+            self.skip_space();
+            match self.byte().ok_or(CheckError::Syntax)? {
+                b']' => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                b',' => self.at += 1,
+                _ => self.value(inner)?,
+            }
+        }
+    }
+
+    /// A string, as a key would be compared: borrowed when it has no escape.
+    fn string(&mut self) -> Result<Cow<'a, str>, CheckError> {
+        let bytes = self.text.as_bytes();
+        let start = self.at;
+        let mut at = start + 1;
+        let mut escaped = false;
+        loop {
+            at = quote_or_backslash(bytes, at).ok_or(CheckError::Syntax)?;
+            if bytes[at] == b'"' {
+                break;
+            }
+            escaped = true;
+            if bytes.get(at + 1) != Some(&b'u') {
+                at += 2;
+                continue;
+            }
+            match hex4(bytes, at + 2)? {
+                0xD800..=0xDBFF => {
+                    let low = if bytes.get(at + 6..at + 8) == Some(&b"\\u"[..]) {
+                        hex4(bytes, at + 8)?
+                    } else {
+                        0
+                    };
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return Err(CheckError::LoneSurrogate);
+                    }
+                    at += 12;
+                }
+                0xDC00..=0xDFFF => return Err(CheckError::LoneSurrogate),
+                _ => at += 6,
+            }
+        }
+        self.at = at + 1;
+        if escaped {
+            let quoted = &self.text[start..=at];
+            serde_json::from_str(quoted)
+                .map(Cow::Owned)
+                .map_err(|_| CheckError::Syntax)
+        } else {
+            Ok(Cow::Borrowed(&self.text[start + 1..at]))
+        }
+    }
+
+    fn number(&mut self) -> Result<(), CheckError> {
+        let start = self.at;
+        while matches!(self.byte(), Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')) {
+            self.at += 1;
+        }
+        let number = &self.text[start..self.at];
+        // Only an exponent or some 300 digits can go past `f64::MAX`.
+        if (number.len() > 300 || number.contains(['e', 'E']))
+            && !number.parse::<f64>().is_ok_and(f64::is_finite)
+        {
+            return Err(CheckError::NumberOutOfRange);
         }
         Ok(())
+    }
+}
+
+/// The index of the first `"` or `\\` at or after `from`, eight bytes at a time.
+fn quote_or_backslash(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // The high bit of each byte of `x` that equals `b` (and maybe of later bytes, never earlier).
+    let equal = |x: u64, b: u8| {
+        let v = x ^ (ONES * u64::from(b));
+        v.wrapping_sub(ONES) & !v & HIGHS
+    };
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) {
+        let x = u64::from_le_bytes(chunk);
+        let found = equal(x, b'"') | equal(x, b'\\');
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    bytes
+        .get(at..)?
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')
+        .map(|p| at + p)
+}
+
+/// The four hex digits at `at`.
+fn hex4(bytes: &[u8], at: usize) -> Result<u16, CheckError> {
+    let digits = bytes.get(at..at + 4).ok_or(CheckError::Syntax)?;
+    let digits = std::str::from_utf8(digits).map_err(|_| CheckError::Syntax)?;
+    u16::from_str_radix(digits, 16).map_err(|_| CheckError::Syntax)
+}
+
+/// Why [`check_object`] refused a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CheckError {
+    /// A key appears twice in one object.
+    DuplicateKey,
+    /// Nesting is too deep.
+    TooDeep,
+    /// A surrogate escape without its other half.
+    LoneSurrogate,
+    /// A number past `f64`'s range.
+    NumberOutOfRange,
+    /// Not the valid JSON a raw value is (never, after serde_json captured it).
+    Syntax,
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CheckError::DuplicateKey => "duplicate key",
+            CheckError::TooDeep => "recursion limit exceeded",
+            CheckError::LoneSurrogate => "lone surrogate in hex escape",
+            CheckError::NumberOutOfRange => "number out of range",
+            CheckError::Syntax => "invalid JSON",
+        })
+    }
+}
+
+/// The keys of one object, to refuse one that appears twice: a few on the stack, a hash set for
+/// more, or for one with escapes.
+#[derive(Default)]
+struct Keys<'a> {
+    few: [&'a str; 8],
+    count: usize,
+    many: Option<HashSet<Cow<'a, str>>>,
+}
+
+impl<'a> Keys<'a> {
+    fn insert(&mut self, key: Cow<'a, str>) -> Result<(), CheckError> {
+        if self.many.is_none() {
+            if let Cow::Borrowed(key) = key {
+                if self.few[..self.count].contains(&key) {
+                    return Err(CheckError::DuplicateKey);
+                }
+                if self.count < self.few.len() {
+                    self.few[self.count] = key;
+                    self.count += 1;
+                    return Ok(());
+                }
+            }
+        }
+        let few = &self.few[..self.count];
+        let many = self
+            .many
+            .get_or_insert_with(|| few.iter().map(|&key| Cow::Borrowed(key)).collect());
+        if many.insert(key) {
+            Ok(())
+        } else {
+            Err(CheckError::DuplicateKey)
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::de::json::StrictValue;
 
-    fn check(text: &str, levels: u8) -> Result<(), String> {
-        check_object(text, levels).map_err(|e| e.to_string())
+    /// What reading the text into a `Value` of this crate says, with serde_json's limit of 127
+    /// nested levels lowered to `levels`.
+    fn oracle(text: &str, levels: u8) -> bool {
+        let pad = 127 - usize::from(levels);
+        let padded = format!("{}{text}{}", "[".repeat(pad), "]".repeat(pad));
+        serde_json::from_str::<StrictValue>(&padded).is_ok()
+    }
+
+    fn check(text: &str, levels: u8) -> Result<(), CheckError> {
+        // Every text here is valid JSON syntax, as a captured raw value is.
+        assert!(
+            serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
+            "{text}"
+        );
+        let result = check_object(text, levels);
+        assert_eq!(
+            result.is_ok(),
+            oracle(text, levels),
+            "{text} at {levels}: {result:?}"
+        );
+        result
     }
 
     #[test]
     fn the_check_refuses_what_a_value_refuses() {
-        assert_eq!(check(r#"{"a": [1, {"b": null}], "c": "\u00e9"}"#, 127), Ok(()));
-        assert!(check(r#"{"a": 1, "a": 2}"#, 127)
-            .unwrap_err()
-            .starts_with("duplicate key `a`"));
+        let ok = r#"{"a": [1, {"b": null}], "c": "\u00e9 \ud83d\ude00 \\ud83d", "d": true}"#;
+        assert_eq!(check(ok, 127), Ok(()));
+        assert_eq!(check(r#"{"a": 1, "a": 2}"#, 127), Err(CheckError::DuplicateKey));
+        assert_eq!(
+            check(r#"{"a": 1, "\u0061": 2}"#, 127),
+            Err(CheckError::DuplicateKey)
+        );
+        assert_eq!(
+            check(r#"{"a": "a", "b": {"a": ["a"]}, "c": {"a": 1}}"#, 127),
+            Ok(())
+        );
         let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
         let twice = format!("{{{}, \"k7\": 0}}", many.join(", "));
-        assert!(check(&twice, 127).unwrap_err().starts_with("duplicate key `k7`"));
-        assert!(check(&format!("{{{}}}", many.join(", ")), 127).is_ok());
-        assert!(check(r#"{"a": {"b": 1, "b": 1}}"#, 127).is_err());
-        assert!(check(r#"{"a": "\ud83d"}"#, 127).is_err());
-        assert!(check(r#"{"a": 1e400}"#, 127).is_err());
-        // Levels: the object itself is one.
-        assert!(check(r#"{"a": [[1]]}"#, 3).is_ok());
+        assert_eq!(check(&twice, 127), Err(CheckError::DuplicateKey));
+        assert_eq!(check(&format!("{{{}}}", many.join(", ")), 127), Ok(()));
         assert_eq!(
-            check(r#"{"a": [[1]]}"#, 2).unwrap_err(),
-            "recursion limit exceeded at line 1 column 8"
+            check(r#"{"a": {"b": 1, "b": 1}}"#, 127),
+            Err(CheckError::DuplicateKey)
         );
-        assert!(check(r#"{}"#, 1).is_ok());
-        assert!(check(r#"{"a": []}"#, 1).is_err());
+        assert_eq!(check(r#"{"a": [{"b": 1}, {"b": 1}]}"#, 127), Ok(()));
+        for lone in [r#""\ud83d""#, r#""\ude00""#, r#""\ud83d\u0041""#, r#""x\ud83dy""#] {
+            assert_eq!(
+                check(&format!(r#"{{"a": {lone}}}"#), 127),
+                Err(CheckError::LoneSurrogate)
+            );
+            assert_eq!(
+                check(&format!(r#"{{{lone}: 1}}"#), 127),
+                Err(CheckError::LoneSurrogate)
+            );
+        }
+        assert_eq!(check(r#"{"a": 1e400}"#, 127), Err(CheckError::NumberOutOfRange));
+        assert_eq!(check(r#"{"a": -1E309}"#, 127), Err(CheckError::NumberOutOfRange));
+        assert_eq!(
+            check(r#"{"a": [1e-400, 1.7976931348623157e308, -0]}"#, 127),
+            Ok(())
+        );
+        let long = "9".repeat(309);
+        assert_eq!(
+            check(&format!(r#"{{"a": {long}}}"#), 127),
+            Err(CheckError::NumberOutOfRange)
+        );
+        assert_eq!(check(&format!(r#"{{"a": {}}}"#, &long[..308]), 127), Ok(()));
+        // Levels: the object itself is one.
+        assert_eq!(check(r#"{"a": [[1]]}"#, 3), Ok(()));
+        assert_eq!(check(r#"{"a": [[1]]}"#, 2), Err(CheckError::TooDeep));
+        assert_eq!(check(r#"{}"#, 1), Ok(()));
+        assert_eq!(check(r#"{"a": []}"#, 1), Err(CheckError::TooDeep));
+        assert_eq!(check(r#"{"[": "{", "]": "[[[["}"#, 1), Ok(()));
+    }
+
+    /// JSON text of any shape, with keys that repeat, escapes that pair or not, and numbers near
+    /// and past `f64`'s range.
+    fn json_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let string = prop::collection::vec(
+            prop_oneof![
+                Just("a".to_owned()),
+                Just("\\u0061".to_owned()),
+                Just("\\ud83d".to_owned()),
+                Just("\\ude00".to_owned()),
+                Just("\\ud83d\\ude00".to_owned()),
+                Just("\\\\".to_owned()),
+                Just("\\\"".to_owned()),
+                Just("{[".to_owned()),
+            ],
+            0..3,
+        )
+        .prop_map(|parts| format!("\"{}\"", parts.concat()));
+        let leaf = prop_oneof![
+            string.clone(),
+            Just("1e308".to_owned()),
+            Just("2e308".to_owned()),
+            Just("-1.5E-400".to_owned()),
+            Just("true".to_owned()),
+            Just("null".to_owned()),
+            any::<i32>().prop_map(|n| n.to_string()),
+        ];
+        leaf.prop_recursive(6, 40, 4, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(","))),
+                prop::collection::vec((string.clone(), inner), 0..4).prop_map(|entries| {
+                    let entries: Vec<String> = entries.into_iter().map(|(k, v)| format!("{k}:{v}")).collect();
+                    format!("{{{}}}", entries.join(","))
+                }),
+            ]
+        })
+        .prop_map(|value| format!("{{\"x\":{value}}}"))
+    }
+
+    proptest::proptest! {
+        /// On any text a raw value can hold, the check agrees with reading it into a `Value`.
+        #[test]
+        fn the_check_agrees_with_a_value_read(text in json_text(), levels in 1u8..9) {
+            let result = check_object(&text, levels);
+            proptest::prop_assert_eq!(result.is_ok(), oracle(&text, levels), "{} at {}: {:?}", text, levels, result);
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! struct of a trigger family with the envelope flattened into it.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::object::object;
 use crate::de::time::UnixSeconds;
@@ -25,7 +26,7 @@ object! {
             /// Where a message was delivered (delivery events).
             destination: Source = "destination",
             /// The payload version of the webhook (`"v1.1"`).
-            version: String = "version",
+            version: CompactString = "version",
             /// The conversation (v1.1).
             conversation: ConversationRef = "conversation",
             /// The client the event came through (v1.1, webhooks created with `includeClient`).

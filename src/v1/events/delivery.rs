@@ -5,6 +5,7 @@ use crate::v1::envelope::payload;
 use crate::v1::types::app_user::AppUser;
 use crate::v1::types::channel_error::ChannelError;
 use crate::v1::types::message::Message;
+use compact_str::CompactString;
 
 payload! {
     /// v1 `delivery:success` (a message reached the channel) and `delivery:failure` (it did not).
@@ -54,7 +55,7 @@ object! {
         expecting: "an external message object",
         expected {
             /// The id.
-            id: String = "id",
+            id: CompactString = "id",
         }
     }
 }

@@ -6,6 +6,7 @@ use crate::v1::types::action::Action;
 use crate::v1::types::app_user::AppUser;
 use crate::v1::types::message::Message;
 use crate::v1::types::source::Source;
+use compact_str::CompactString;
 
 payload! {
     /// `payment:success`: Smooch got the payment confirmation.
@@ -47,7 +48,7 @@ object! {
         expecting: "a charge object",
         expected {
             /// The Stripe charge id (`ch_…`).
-            id: String = "id",
+            id: CompactString = "id",
         }
     }
 }

@@ -4,6 +4,7 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::v1::types::message::Metadata;
+use compact_str::CompactString;
 
 object! {
     /// A button of a message or of a carousel/list item: the docs' *action* schema.
@@ -15,18 +16,18 @@ object! {
         }
         optional {
             /// The action's id.
-            id: String = "_id",
+            id: CompactString = "_id",
             /// The button's text (`share` actions have none).
-            text: String = "text",
+            text: CompactString = "text",
             /// The link target, or the checkout URL of a `buy` action (may be empty).
-            uri: String = "uri",
+            uri: CompactString = "uri",
             /// The payload of a `postback` or `reply` action.
-            payload: String = "payload",
+            payload: CompactString = "payload",
             /// The price of a `buy` action in hundredths of the currency unit (1000 = $10.00).
             amount: u64 = "amount",
             /// The currency of a `buy` action: ISO 4217, lowercase in the schema (`usd`),
             /// uppercase in the request docs.
-            currency: String = "currency",
+            currency: CompactString = "currency",
             /// The state of a `buy` action.
             state: ActionState = "state",
             /// Whether a `link` is the default action of a Messenger item.
@@ -36,11 +37,11 @@ object! {
             /// Channel-specific options, e.g. `{"messenger": {"webview_height_ratio": …}}`.
             extra_channel_options: JsonMap = "extraChannelOptions",
             /// The icon of a `reply` action.
-            icon_url: String = "iconUrl",
+            icon_url: CompactString = "iconUrl",
             /// The size of a `webview`: `compact`, `tall` or `full`.
-            size: String = "size",
+            size: CompactString = "size",
             /// The URL a `webview` falls back to on channels without webviews.
-            fallback: String = "fallback",
+            fallback: CompactString = "fallback",
         }
     }
 }

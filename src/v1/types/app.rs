@@ -1,6 +1,7 @@
 //! The app and conversation an event belongs to.
 
 use crate::de::object::object;
+use compact_str::CompactString;
 
 object! {
     /// The Smooch app the event belongs to: the docs' *truncated app*, `{"_id": …}`.
@@ -8,7 +9,7 @@ object! {
         expecting: "an app object",
         expected {
             /// The app's id, the same id that initialises the SDKs.
-            id: String = "_id",
+            id: CompactString = "_id",
         }
     }
 }
@@ -19,7 +20,7 @@ object! {
         expecting: "a conversation object",
         expected {
             /// The conversation's id.
-            id: String = "_id",
+            id: CompactString = "_id",
         }
     }
 }

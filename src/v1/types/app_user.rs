@@ -1,6 +1,7 @@
 //! The user of an event and the clients (devices and channels) the user talks through.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
@@ -20,11 +21,11 @@ object! {
         expecting: "an appUser object",
         required {
             /// The smoochId.
-            id: String = "_id",
+            id: CompactString = "_id",
         }
         optional {
             /// The app's own id for the user.
-            user_id: String = "userId",
+            user_id: CompactString = "userId",
             /// Custom properties set by the app (a flat object of any JSON values).
             properties: JsonMap = "properties",
             /// When the user was created.
@@ -41,11 +42,11 @@ object! {
             /// Whether the user is secured by a JWT.
             credential_required: bool = "credentialRequired",
             /// The user's email address.
-            email: String = "email",
+            email: CompactString = "email",
             /// The user's given name.
-            given_name: String = "givenName",
+            given_name: CompactString = "givenName",
             /// The user's surname.
-            surname: String = "surname",
+            surname: CompactString = "surname",
         }
     }
 }
@@ -71,7 +72,7 @@ object! {
         }
         optional {
             /// The device id (web, iOS, Android) or the channel's client id.
-            id: String = "id",
+            id: CompactString = "id",
             /// `false` when the user logged out of the SDK (no push notifications).
             active: bool = "active",
             /// When the client was last seen.
@@ -79,24 +80,24 @@ object! {
             /// Whether this is the user's primary (preferred delivery) channel.
             primary: bool = "primary",
             /// The user's name on the channel.
-            display_name: String = "displayName",
+            display_name: CompactString = "displayName",
             /// The user's picture on the channel.
-            avatar_url: String = "avatarUrl",
+            avatar_url: CompactString = "avatarUrl",
             /// Properties of the device or channel; keys vary by platform, values are strings or
             /// numbers (WeChat's `sex`, `subscribe_time`).
             info: JsonMap = "info",
             /// The channel's raw profile of the user (nested, per channel).
             raw: JsonMap = "raw",
             /// The version of the app that embeds the SDK.
-            app_version: String = "appVersion",
+            app_version: CompactString = "appVersion",
             /// When the channel was linked to an existing user.
             linked_at: DateTime<Utc> = "linkedAt" as Rfc3339,
             /// The APN or FCM token (iOS and Android).
-            push_notification_token: String = "pushNotificationToken",
+            push_notification_token: CompactString = "pushNotificationToken",
             /// The integration the client belongs to (v1.1).
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
             /// The channel's own id of the user (v1.1).
-            external_id: String = "externalId",
+            external_id: CompactString = "externalId",
             /// The client's status (v1.1).
             status: ClientStatus = "status",
         }

@@ -1,5 +1,6 @@
 //! Messages and their parts.
 
+use compact_str::CompactString;
 use std::ops::{Deref, DerefMut};
 
 use chrono::{DateTime, Utc};
@@ -26,32 +27,32 @@ object! {
         expecting: "a message object",
         required {
             /// The message id.
-            id: String = "_id",
+            id: CompactString = "_id",
         }
         optional {
             /// The kind of message.
             kind: MessageType = "type",
             /// The text (a location message has a generated one).
-            text: String = "text",
+            text: CompactString = "text",
             /// Who wrote it: `appUser`, `appMaker` or `whisper`.
             role: Role = "role",
             /// The appUser's `_id` when the role is `appUser`, otherwise a hash of the
             /// appMaker's email.
-            author_id: String = "authorId",
+            author_id: CompactString = "authorId",
             /// The author's display name.
-            name: String = "name",
+            name: CompactString = "name",
             /// When Smooch received the message.
             received: DateTime<Utc> = "received" as UnixSeconds,
             /// Where the message came from (absent before December 2016).
             source: Source = "source",
             /// The appMaker's picture.
-            avatar_url: String = "avatarUrl",
+            avatar_url: CompactString = "avatarUrl",
             /// Buttons of the message. See [`Message::actions`].
             actions: Vec<Action> = "actions",
             /// The URL of an image or file.
-            media_url: String = "mediaUrl",
+            media_url: CompactString = "mediaUrl",
             /// The MIME type of the media.
-            media_type: String = "mediaType",
+            media_type: CompactString = "mediaType",
             /// The size of the media in bytes (v1.1).
             media_size: u64 = "mediaSize",
             /// The location of a `location` message.
@@ -61,7 +62,7 @@ object! {
             /// Flat key/value data the app attached to the message.
             metadata: Metadata = "metadata",
             /// The payload of the `reply` action a user tapped.
-            payload: String = "payload",
+            payload: CompactString = "payload",
             /// Display options of a carousel.
             display_settings: DisplaySettings = "displaySettings",
             /// Where an appMaker asked the message to go (`{integrationId | integrationType}`).
@@ -142,7 +143,7 @@ object! {
         }
         optional {
             /// An id, in the schema and in examples before March 2017.
-            id: String = "_id",
+            id: CompactString = "_id",
         }
     }
 }
@@ -153,17 +154,17 @@ object! {
         expecting: "a message item object",
         expected {
             /// The item's title.
-            title: String = "title",
+            title: CompactString = "title",
         }
         optional {
             /// The item's id.
-            id: String = "_id",
+            id: CompactString = "_id",
             /// The item's description.
-            description: String = "description",
+            description: CompactString = "description",
             /// The URL of the item's image.
-            media_url: String = "mediaUrl",
+            media_url: CompactString = "mediaUrl",
             /// The MIME type of the item's image.
-            media_type: String = "mediaType",
+            media_type: CompactString = "mediaType",
             /// The item's size.
             size: ItemSize = "size",
             /// The item's buttons (1 to 3). See [`MessageItem::actions`].
@@ -195,7 +196,7 @@ object! {
         expecting: "a display settings object",
         optional {
             /// `horizontal` or `square`.
-            image_aspect_ratio: String = "imageAspectRatio",
+            image_aspect_ratio: CompactString = "imageAspectRatio",
         }
     }
 }
@@ -207,15 +208,15 @@ object! {
         expecting: "a form field object",
         optional {
             /// The field's type: `text`, `email`, `select`, …
-            kind: String = "type",
+            kind: CompactString = "type",
             /// The field's name.
-            name: String = "name",
+            name: CompactString = "name",
             /// The field's label.
-            label: String = "label",
+            label: CompactString = "label",
             /// The text the user entered.
-            text: String = "text",
+            text: CompactString = "text",
             /// The email address the user entered.
-            email: String = "email",
+            email: CompactString = "email",
         }
     }
 }

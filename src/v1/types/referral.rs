@@ -2,6 +2,7 @@
 
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
+use compact_str::CompactString;
 
 object! {
     /// Referral information of `conversation:referral` and of some `conversation:start` events.
@@ -11,7 +12,7 @@ object! {
         expecting: "a referral object",
         expected {
             /// The referral identifier (an `m.me` ref, a Messenger code's ref, a WeChat scene).
-            code: String = "code",
+            code: CompactString = "code",
         }
         optional {
             /// What the referral was (Messenger only).
@@ -33,9 +34,9 @@ object! {
         optional {
             /// The ad's id for a conversion-ad referral, as the v1 schema spells it (`adId`).
             /// Prefer [`ReferralDetails::ad_id`], which also reads the later spelling.
-            ad_id_camel: String = "adId",
+            ad_id_camel: CompactString = "adId",
             /// The ad's id as the later docs spell it (`ad_id`).
-            ad_id_snake: String = "ad_id",
+            ad_id_snake: CompactString = "ad_id",
         }
     }
 }

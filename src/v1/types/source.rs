@@ -1,5 +1,6 @@
 //! Where a message or event came from, or where it went.
 
+use compact_str::CompactString;
 use serde_json::Value;
 
 use crate::de::object::object;
@@ -68,13 +69,13 @@ object! {
         optional {
             /// Smooch's internal id of the source; sent by some channels (web, iOS, Viber, WeChat,
             /// LINE).
-            id: String = "id",
+            id: CompactString = "id",
             /// The integration the event went through (v1.1).
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
             /// The integration type a message was sent to (a v1.1 `destination`).
-            integration_type: String = "integrationType",
+            integration_type: CompactString = "integrationType",
             /// The channel's own id of the message (v1.1).
-            original_message_id: String = "originalMessageId",
+            original_message_id: CompactString = "originalMessageId",
             /// The channel's own time of the message (v1.1; its format is not documented, so it is
             /// kept as JSON).
             original_message_timestamp: Value = "originalMessageTimestamp",
