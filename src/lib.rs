@@ -48,6 +48,7 @@ mod parse;
 pub mod v1;
 mod webhook;
 
+pub use compact_str::CompactString;
 pub use de::map::JsonMap;
 pub use de::open_enum::OtherValue;
 pub use de::time;

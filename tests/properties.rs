@@ -22,6 +22,11 @@ fn text() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Text for a string field of the crate.
+fn field_text() -> impl Strategy<Value = CompactString> {
+    text().prop_map(CompactString::from)
+}
+
 fn opt<T: std::fmt::Debug>(s: impl Strategy<Value = T>) -> impl Strategy<Value = Option<T>> {
     proptest::option::of(s)
 }
@@ -75,7 +80,7 @@ fn open<T: Clone + std::fmt::Debug + From<String> + 'static>(
 }
 
 fn app() -> BoxedStrategy<App> {
-    (text(), extra())
+    (field_text(), extra())
         .prop_map(|(id, extra)| {
             let mut app = App::new();
             app.id = Some(id);
@@ -88,8 +93,8 @@ fn app() -> BoxedStrategy<App> {
 fn source() -> BoxedStrategy<Source> {
     (
         open(Platform::KNOWN),
-        opt(text()),
-        opt(text()),
+        opt(field_text()),
+        opt(field_text()),
         opt(json()),
         extra(),
     )
@@ -109,7 +114,7 @@ fn source() -> BoxedStrategy<Source> {
 fn client() -> BoxedStrategy<Client> {
     (
         open(Platform::KNOWN),
-        opt(text()),
+        opt(field_text()),
         opt(any::<bool>()),
         opt(iso_time()),
         opt(iso_time()),
@@ -136,8 +141,8 @@ fn client() -> BoxedStrategy<Client> {
 
 fn app_user() -> BoxedStrategy<AppUser> {
     (
-        text(),
-        opt(text()),
+        field_text(),
+        opt(field_text()),
         opt(map()),
         opt(iso_time()),
         opt(vec(client(), 0..3)),
@@ -162,8 +167,8 @@ fn app_user() -> BoxedStrategy<AppUser> {
 fn action() -> BoxedStrategy<Action> {
     (
         open(ActionType::KNOWN),
-        opt(text()),
-        opt(text()),
+        opt(field_text()),
+        opt(field_text()),
         opt(any::<u64>()),
         opt(open(ActionState::KNOWN)),
         opt(map()),
@@ -186,15 +191,15 @@ fn action() -> BoxedStrategy<Action> {
 fn message() -> BoxedStrategy<Message> {
     (
         (
-            text(),
+            field_text(),
             opt(open(MessageType::KNOWN)),
-            opt(text()),
+            opt(field_text()),
             opt(open(Role::KNOWN)),
         ),
         (opt(unix_time()), opt(source()), opt(vec(action(), 0..3))),
         (
             opt((-90.0..90.0f64, -180.0..180.0f64)),
-            opt(vec((text(), opt(vec(action(), 0..2))), 0..2)),
+            opt(vec((field_text(), opt(vec(action(), 0..2))), 0..2)),
         ),
         (opt(map()), opt(any::<u64>()), extra()),
     )
@@ -239,12 +244,12 @@ fn message() -> BoxedStrategy<Message> {
 
 fn referral() -> BoxedStrategy<Referral> {
     (
-        text(),
+        field_text(),
         opt((
             open(ReferralSource::KNOWN),
             open(ReferralType::KNOWN),
-            opt(text()),
-            opt(text()),
+            opt(field_text()),
+            opt(field_text()),
         )),
     )
         .prop_map(|(code, details)| {
@@ -263,7 +268,7 @@ fn referral() -> BoxedStrategy<Referral> {
 }
 
 fn channel_error() -> BoxedStrategy<ChannelError> {
-    (text(), opt(text()), opt(json()))
+    (field_text(), opt(field_text()), opt(json()))
         .prop_map(|(code, message, underlying)| {
             let mut error = ChannelError::new();
             error.code = Some(code);
@@ -279,8 +284,8 @@ fn envelope() -> BoxedStrategy<Envelope> {
         opt(app()),
         opt(unix_time()),
         opt(source()),
-        opt(text()),
-        opt(text()),
+        opt(field_text()),
+        opt(field_text()),
         opt(client()),
         extra(),
     )
@@ -373,7 +378,7 @@ fn event() -> BoxedStrategy<Event> {
             }
         });
     let payment = (
-        vec((action(), text(), opt(source()), opt(message())), 0..2),
+        vec((action(), field_text(), opt(source()), opt(message())), 0..2),
         app_user(),
         envelope(),
     )
@@ -415,7 +420,7 @@ fn event() -> BoxedStrategy<Event> {
         opt(app_user()),
         opt(message()),
         opt(any::<bool>()),
-        opt(vec(text(), 0..2)),
+        opt(vec(field_text(), 0..2)),
         opt(channel_error()),
         envelope(),
         0..4u8,
