@@ -342,6 +342,28 @@ fn duplicate_keys_are_refused_with_their_name() {
 }
 
 #[test]
+fn a_key_repeated_before_the_trigger_among_many() {
+    for count in [3, 40] {
+        let keys: Vec<String> = (0..count).map(|i| format!(r#""k{i}":{i}"#)).collect();
+        for trigger in ["conversation:read", "client:add"] {
+            let body = format!(
+                r#"{{{},"k1":0,"appUser":{{"_id":"u"}},"trigger":"{trigger}"}}"#,
+                keys.join(",")
+            );
+            assert!(
+                matches!(refused(body.as_bytes()), ParseError::DuplicateKey { key, .. } if key == "k1"),
+                "{count} {trigger}"
+            );
+            let body = format!(
+                r#"{{{},"appUser":{{"_id":"u"}},"trigger":"{trigger}"}}"#,
+                keys.join(",")
+            );
+            assert!(parse_event(body.as_bytes()).is_ok());
+        }
+    }
+}
+
+#[test]
 fn missing_required_keys_name_the_trigger() {
     assert_malformed(
         br#"{"trigger":"conversation:start"}"#,

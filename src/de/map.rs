@@ -40,7 +40,7 @@ impl JsonMap {
         JsonMap::default()
     }
 
-    /// A map of JSON text already checked by [`check_object`].
+    /// A map of JSON text already checked by [`check_raw`].
     fn from_checked_text(text: &str) -> Self {
         JsonMap {
             raw: Some(text.into()),
@@ -198,7 +198,7 @@ impl Codec for JsonMap {
         }
         // The map is one more level of nesting; serde_json refuses a 128th.
         let levels = 127u8.saturating_sub(ctx.depth);
-        check_object(text, levels).map_err(de::Error::custom)?;
+        check_raw(text, levels).map_err(de::Error::custom)?;
         *slot = Some(JsonMap::from_checked_text(text));
         Ok(None)
     }
@@ -208,7 +208,7 @@ impl Codec for JsonMap {
     }
 }
 
-/// Checks JSON text that serde_json captured as a raw value (so its syntax is valid: brackets,
+/// Checks the JSON text of a value that serde_json captured raw (so its syntax is valid: brackets,
 /// commas, literals, number syntax, escapes, no control character in a string) for what that
 /// capture does not check and reading it into a `Value` of this crate does: a lone surrogate
 /// escape, a number out of `f64`'s range, a key that appears twice in one object, and nesting
@@ -216,11 +216,11 @@ impl Codec for JsonMap {
 ///
 /// One pass over the bytes that builds nothing, but for an object of many keys or keys that
 /// hold escapes.
-pub(crate) fn check_object(text: &str, levels: u8) -> Result<(), CheckError> {
+pub(crate) fn check_raw(text: &str, levels: u8) -> Result<(), CheckError> {
     Scan { text, at: 0 }.value(levels)
 }
 
-/// The state of [`check_object`]: the text and where it is.
+/// The state of [`check_raw`]: the text and where it is.
 struct Scan<'a> {
     text: &'a str,
     at: usize,
@@ -385,7 +385,7 @@ fn hex4(bytes: &[u8], at: usize) -> Result<u16, CheckError> {
     u16::from_str_radix(digits, 16).map_err(|_| CheckError::Syntax)
 }
 
-/// Why [`check_object`] refused a text.
+/// Why [`check_raw`] refused a text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CheckError {
     /// A key appears twice in one object.
@@ -466,7 +466,7 @@ mod tests {
             serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok(),
             "{text}"
         );
-        let result = check_object(text, levels);
+        let result = check_raw(text, levels);
         assert_eq!(
             result.is_ok(),
             oracle(text, levels),
@@ -570,7 +570,7 @@ mod tests {
         /// On any text a raw value can hold, the check agrees with reading it into a `Value`.
         #[test]
         fn the_check_agrees_with_a_value_read(text in json_text(), levels in 1u8..9) {
-            let result = check_object(&text, levels);
+            let result = check_raw(&text, levels);
             proptest::prop_assert_eq!(result.is_ok(), oracle(&text, levels), "{} at {}: {:?}", text, levels, result);
         }
     }

@@ -1,33 +1,84 @@
 //! Objects whose shape a tag key decides: a v1 body by its `trigger`, a v2 event by its `type`.
 //!
 //! Such an object is read in one pass whatever the position of its tag. The keys that come
-//! before the tag (rare: bodies are written tag first) are kept as JSON values until the tag is
-//! read; then they go to the typed struct the tag names, or stay as they are for a tag the crate
-//! does not model, and the rest of the object is read straight into place.
+//! before the tag (a v2 event's `id` and `createdAt`; rarely a v1 body's keys) are kept as JSON
+//! until the tag is read: borrowed text when reading a `&str`, else values. Then they go to the
+//! typed struct the tag names, or stay as they are for a tag the crate does not model, and the
+//! rest of the object is read straight into place.
 
 // `tagged!` is for `v2`, which is being written; this goes with its first use.
 #![allow(dead_code, unused_macros, unused_imports, unreachable_pub)]
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use serde::de::{self, MapAccess};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::de::codec::Ctx;
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
+use crate::de::map::check_raw;
 use crate::de::object::{FieldSeed, Fields};
 
-/// The keys read before the tag, with their values.
-pub(crate) type Pending = Map<String, Value>;
+/// A value read before the tag: its JSON text, borrowed from the input when the reader is
+/// serde_json on a `&str` (checked as strictly as reading it would), else the value itself.
+enum Captured<'de> {
+    Text(&'de str),
+    Value(Value),
+}
 
-/// Keeps the value of a key read before the tag.
-pub(crate) fn capture<'de, A: MapAccess<'de>>(
-    pending: &mut Pending,
-    key: Cow<'de, str>,
-    map: &mut A,
-) -> Result<(), A::Error> {
-    let StrictValue(value) = map.next_value()?;
-    insert_unique(pending, key.into_owned(), value)
+/// The keys read before the tag, with their values, in order.
+#[derive(Default)]
+pub(crate) struct Pending<'de> {
+    entries: Vec<(Cow<'de, str>, Captured<'de>)>,
+    /// The keys, once there are too many to compare one by one.
+    keys: Option<HashSet<Cow<'de, str>>>,
+}
+
+impl<'de> Pending<'de> {
+    /// Keeps the value of a key read before the tag; `ctx` is the context of the value.
+    pub(crate) fn capture<A: MapAccess<'de>>(
+        &mut self,
+        key: Cow<'de, str>,
+        map: &mut A,
+        ctx: Ctx,
+    ) -> Result<(), A::Error> {
+        const FEW: usize = 16;
+        let known = match &mut self.keys {
+            Some(keys) => !keys.insert(key.clone()),
+            None => self.entries.iter().any(|(k, _)| *k == key),
+        };
+        if known {
+            return Err(duplicate_key(&key));
+        }
+        let value = if ctx.raw {
+            let text = map.next_value::<&'de RawValue>()?.get();
+            // The value opens at most what serde_json would still allow here.
+            check_raw(text, 127u8.saturating_sub(ctx.depth)).map_err(de::Error::custom)?;
+            Captured::Text(text)
+        } else {
+            Captured::Value(map.next_value::<StrictValue>()?.0)
+        };
+        self.entries.push((key, value));
+        if self.keys.is_none() && self.entries.len() > FEW {
+            self.keys = Some(self.entries.iter().map(|(k, _)| k.clone()).collect());
+        }
+        Ok(())
+    }
+
+    /// The entries as a JSON object.
+    fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
+        let mut map = Map::new();
+        for (key, value) in self.entries {
+            let value = match value {
+                Captured::Text(text) => serde_json::from_str::<StrictValue>(text).map_err(E::custom)?.0,
+                Captured::Value(value) => value,
+            };
+            insert_unique(&mut map, key.into_owned(), value)?;
+        }
+        Ok(map)
+    }
 }
 
 /// Reads the keys captured before the tag, then the rest of the map, into `target`; `ctx` is the
@@ -36,19 +87,23 @@ pub(crate) fn capture<'de, A: MapAccess<'de>>(
 /// is an error.
 pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
     target: &mut T,
-    pending: Pending,
+    pending: Pending<'de>,
     mut map: A,
     tag: &str,
     ctx: Ctx,
 ) -> Result<(), A::Error> {
     let ctx = Ctx { strict: true, ..ctx };
     let mut seen = 0;
-    for (key, value) in pending {
-        // The captured values are read from a `Value`, not from text.
-        let replay = Ctx { raw: false, ..ctx };
-        target
-            .read_field(&mut seen, Cow::Owned(key), value, replay)
-            .map_err(de::Error::custom)?;
+    for (key, value) in pending.entries {
+        match value {
+            Captured::Text(text) => {
+                let mut json = serde_json::Deserializer::from_str(text);
+                target.read_field(&mut seen, key, &mut json, ctx)
+            }
+            // A value is not text that raw maps could be borrowed from.
+            Captured::Value(value) => target.read_field(&mut seen, key, value, Ctx { raw: false, ..ctx }),
+        }
+        .map_err(de::Error::custom)?;
     }
     while let Some(key) = map.next_key_seed(KeySeed)? {
         if key == tag {
@@ -70,14 +125,15 @@ pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
 /// The whole object of a tag the crate does not model: the keys captured before the tag, the tag,
 /// and the rest, all as they were sent.
 pub(crate) fn read_unknown<'de, A: MapAccess<'de>>(
-    mut pending: Pending,
+    pending: Pending<'de>,
     tag: &str,
     value: Value,
     mut map: A,
 ) -> Result<Map<String, Value>, A::Error> {
-    pending.insert(tag.to_owned(), value);
-    read_strict_entries(&mut map, &mut pending)?;
-    Ok(pending)
+    let mut body = pending.into_map()?;
+    body.insert(tag.to_owned(), value);
+    read_strict_entries(&mut map, &mut body)?;
+    Ok(body)
 }
 
 /// An object whose tag names no variant this crate models (or that has no string tag), exactly
@@ -137,7 +193,7 @@ pub(crate) trait Tagged: Sized {
     /// Reads the rest of the object once its tag is read; `ctx` is the context of its values.
     fn read_tagged<'de, A: MapAccess<'de>>(
         tag: Value,
-        pending: Pending,
+        pending: Pending<'de>,
         map: A,
         ctx: Ctx,
     ) -> Result<Self, A::Error>;
@@ -159,16 +215,17 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
     }
 
     fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<crate::de::codec::Kept, A::Error> {
-        let mut pending = Pending::new();
+        let mut pending = Pending::default();
+        let ctx = self.ctx.inside();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == T::TAG {
                 let StrictValue(tag) = map.next_value()?;
-                *self.slot = Some(T::read_tagged(tag, pending, map, self.ctx.inside())?);
+                *self.slot = Some(T::read_tagged(tag, pending, map, ctx)?);
                 return Ok(None);
             }
-            capture(&mut pending, key, &mut map)?;
+            pending.capture(key, &mut map, ctx)?;
         }
-        *self.slot = Some(T::untagged(pending));
+        *self.slot = Some(T::untagged(pending.into_map()?));
         Ok(None)
     }
 }
@@ -236,7 +293,7 @@ macro_rules! tagged {
 
             fn read_tagged<'de, A: ::serde::de::MapAccess<'de>>(
                 tag: ::serde_json::Value,
-                pending: $crate::de::tagged::Pending,
+                pending: $crate::de::tagged::Pending<'de>,
                 map: A,
                 ctx: $crate::de::codec::Ctx,
             ) -> Result<Self, A::Error> {

@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 use crate::de::codec::Ctx;
 use crate::de::json::KeySeed;
 use crate::de::object::Fields;
-use crate::de::tagged::{capture, read_rest, read_unknown, Pending};
+use crate::de::tagged::{read_rest, read_unknown, Pending};
 
 pub(crate) mod envelope;
 pub(crate) mod events;
@@ -87,7 +87,7 @@ macro_rules! events {
             /// whose values have the context `ctx`.
             fn read<'de, A: MapAccess<'de>>(
                 trigger: String,
-                pending: Pending,
+                pending: Pending<'de>,
                 map: A,
                 ctx: Ctx,
             ) -> Result<Self, A::Error> {
@@ -302,18 +302,19 @@ impl<'de> Visitor<'de> for EventVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
-        let mut pending = Pending::new();
+        // The values of the body: inside one object.
+        let ctx = Ctx {
+            strict: true,
+            raw: self.raw,
+            depth: 1,
+        };
+        let mut pending = Pending::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == "trigger" {
                 let trigger = map.next_value::<TriggerName>()?.0;
-                let ctx = Ctx {
-                    strict: true,
-                    raw: self.raw,
-                    depth: 1,
-                };
                 return Event::read(trigger, pending, map, ctx);
             }
-            capture(&mut pending, key, &mut map)?;
+            pending.capture(key, &mut map, ctx)?;
         }
         Err(de::Error::missing_field("trigger"))
     }
