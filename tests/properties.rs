@@ -84,7 +84,7 @@ fn app() -> BoxedStrategy<App> {
         .prop_map(|(id, extra)| {
             let mut app = App::new();
             app.id = Some(id);
-            app.extra = extra;
+            app.extra = extra.into();
             app
         })
         .boxed()
@@ -105,7 +105,7 @@ fn source() -> BoxedStrategy<Source> {
             source.integration_id = integration_id;
             // `null` means absent, so it cannot come back as a value.
             source.original_message_timestamp = original_timestamp.filter(|v| !v.is_null());
-            source.extra = extra;
+            source.extra = extra.into();
             source
         })
         .boxed()
@@ -132,7 +132,7 @@ fn client() -> BoxedStrategy<Client> {
                 client.linked_at = linked_at;
                 client.info = info.map(JsonMap::from);
                 client.status = status;
-                client.extra = extra;
+                client.extra = extra.into();
                 client
             },
         )
@@ -157,7 +157,7 @@ fn app_user() -> BoxedStrategy<AppUser> {
                 user.signed_up_at = signed_up_at;
                 user.clients = clients;
                 user.conversation_started = started;
-                user.extra = extra;
+                user.extra = extra.into();
                 user
             },
         )
@@ -182,7 +182,7 @@ fn action() -> BoxedStrategy<Action> {
             action.amount = amount;
             action.state = state;
             action.metadata = metadata.map(Metadata::from);
-            action.extra = extra;
+            action.extra = extra.into();
             action
         })
         .boxed()
@@ -235,7 +235,7 @@ fn message() -> BoxedStrategy<Message> {
                 });
                 message.metadata = metadata.map(Metadata::from);
                 message.media_size = size;
-                message.extra = extra;
+                message.extra = extra.into();
                 message
             },
         )
@@ -302,7 +302,7 @@ fn envelope() -> BoxedStrategy<Envelope> {
                     conversation
                 });
                 envelope.client = client.map(Box::new);
-                envelope.extra = extra;
+                envelope.extra = extra.into();
                 envelope
             },
         )

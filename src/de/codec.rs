@@ -14,9 +14,10 @@ use compact_str::CompactString;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::Serializer;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::de::json::{describe, StrictValue, StrictValueVisitor};
+use crate::de::map::JsonMap;
 use crate::de::walk::Checker;
 
 /// A value that did not fit its field, kept exactly as it was sent.
@@ -155,7 +156,7 @@ pub(crate) trait Codec {
 pub(crate) fn read_optional<'de, C: Codec, D: Deserializer<'de>>(
     d: D,
     slot: &mut Option<C::Target>,
-    extra: &mut Map<String, Value>,
+    extra: &mut JsonMap,
     key: &'static str,
     ctx: Ctx,
 ) -> Result<(), D::Error> {

@@ -2,7 +2,6 @@
 //! text it was sent as until it is read.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::sync::OnceLock;
@@ -192,6 +191,11 @@ impl Codec for JsonMap {
             }));
         }
         let text = <&RawValue>::deserialize(d)?.get();
+        if text.bytes().all(|b| b" {}\n\t\r".contains(&b)) && text.ends_with('}') {
+            // `{}` (the usual `properties`): nothing to keep as text.
+            *slot = Some(JsonMap::new());
+            return Ok(None);
+        }
         if !text.starts_with('{') {
             let StrictValue(value) = serde_json::from_str(text).map_err(de::Error::custom)?;
             return misfit(Self::EXPECTING, value, ctx.strict);
@@ -257,19 +261,25 @@ impl<'a> Scan<'a> {
 
     fn object(&mut self, levels: u8) -> Result<(), CheckError> {
         let inner = levels.checked_sub(1).ok_or(CheckError::TooDeep)?;
+        let start = self.at;
         self.at += 1;
-        let mut keys = Keys::default();
+        let mut keys = Keys::new();
+        let mut repeat = false;
         loop {
             self.skip_space();
             match self.byte().ok_or(CheckError::Syntax)? {
                 b'}' => {
                     self.at += 1;
+                    repeat |= keys.repeat_at_end();
+                    if repeat && has_duplicate_key(&self.text[start..self.at]) {
+                        return Err(CheckError::DuplicateKey);
+                    }
                     return Ok(());
                 }
                 b',' => self.at += 1,
                 _ => {
                     let key = self.string()?;
-                    keys.insert(key)?;
+                    repeat |= !keys.insert(&key);
                     self.skip_space();
                     self.at += 1; // the `:`
                     self.value(inner)?;
@@ -412,39 +422,72 @@ impl fmt::Display for CheckError {
     }
 }
 
-/// The keys of one object, to refuse one that appears twice: a few on the stack, a hash set for
-/// more, or for one with escapes.
-#[derive(Default)]
-struct Keys<'a> {
-    few: [&'a str; 8],
+/// The fingerprints of the keys of one object, to find a key that appears twice: the first few
+/// are compared as they come, on the stack; the rest, once the object ends, by sorting. Two equal
+/// fingerprints (almost always two equal keys) send the object to [`has_duplicate_key`].
+struct Keys {
+    few: [u64; Keys::FEW],
     count: usize,
-    many: Option<HashSet<Cow<'a, str>>>,
+    more: Vec<u64>,
 }
 
-impl<'a> Keys<'a> {
-    fn insert(&mut self, key: Cow<'a, str>) -> Result<(), CheckError> {
-        if self.many.is_none() {
-            if let Cow::Borrowed(key) = key {
-                if self.few[..self.count].contains(&key) {
-                    return Err(CheckError::DuplicateKey);
-                }
-                if self.count < self.few.len() {
-                    self.few[self.count] = key;
-                    self.count += 1;
-                    return Ok(());
-                }
-            }
-        }
-        let few = &self.few[..self.count];
-        let many = self
-            .many
-            .get_or_insert_with(|| few.iter().map(|&key| Cow::Borrowed(key)).collect());
-        if many.insert(key) {
-            Ok(())
-        } else {
-            Err(CheckError::DuplicateKey)
+impl Keys {
+    const FEW: usize = 16;
+
+    fn new() -> Self {
+        Keys {
+            few: [0; Self::FEW],
+            count: 0,
+            more: Vec::new(),
         }
     }
+
+    /// Adds a key; `false` when its fingerprint was already there.
+    fn insert(&mut self, key: &str) -> bool {
+        let print = fingerprint(key);
+        if self.few[..self.count].contains(&print) {
+            return false;
+        }
+        if self.count < Self::FEW {
+            self.few[self.count] = print;
+            self.count += 1;
+        } else {
+            self.more.push(print);
+        }
+        true
+    }
+
+    /// Whether the keys that came after the first few repeat a fingerprint.
+    fn repeat_at_end(mut self) -> bool {
+        if self.more.is_empty() {
+            return false;
+        }
+        self.more.extend_from_slice(&self.few[..self.count]);
+        self.more.sort_unstable();
+        self.more.windows(2).any(|pair| pair[0] == pair[1])
+    }
+}
+
+/// Whether the object `text` (valid JSON) holds a key twice: the exact answer, for an object whose
+/// keys share a fingerprint.
+fn has_duplicate_key(text: &str) -> bool {
+    serde_json::from_str::<crate::de::json::StrictValue>(text).is_err()
+}
+
+/// A 64-bit fingerprint of a key (FxHash's mixing, eight bytes at a time): equal keys have equal
+/// fingerprints, and different ones almost never do.
+fn fingerprint(key: &str) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut hash = key.len() as u64;
+    let mut chunks = key.as_bytes().chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+    }
+    let mut word = [0; 8];
+    word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K)
 }
 
 #[cfg(test)]

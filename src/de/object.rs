@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 
 use crate::de::codec::{misfit, Ctx, Kept, Misfit, Shape};
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
+use crate::de::map::JsonMap;
 use crate::de::walk::Checker;
 
 /// The per-struct code that [`object!`] writes.
@@ -70,7 +71,7 @@ pub(crate) fn take_bit<E: de::Error>(seen: &mut u64, bit: u64, key: &str) -> Res
 
 /// Reads the value of a key no field models into `extra`.
 pub(crate) fn put_extra<'de, D: Deserializer<'de>>(
-    extra: &mut Map<String, Value>,
+    extra: &mut JsonMap,
     key: Cow<'de, str>,
     d: D,
 ) -> Result<(), D::Error> {
@@ -251,7 +252,7 @@ macro_rules! object {
             /// Keys this crate does not model, and values that did not fit their field (`null`
             /// included), kept as they arrived; they are written back inline when the value is
             /// serialized, so nothing that was sent is lost.
-            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+            pub extra: $crate::de::map::JsonMap,
         }
 
         $crate::de::object::object!(@impl $name, $expecting, extra, 0,

@@ -41,7 +41,7 @@
 
 use std::fmt::{self, Write as _};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 
 use crate::de::codec::{scalar_codec, Scalar};
 use crate::de::walk::Checker;
@@ -251,10 +251,38 @@ fn parse_iso_utc(b: &[u8]) -> Option<DateTime<Utc>> {
         }
         _ => return None,
     };
-    let date = NaiveDate::from_ymd_opt(num(&b[0..4])? as i32, num(&b[5..7])?, num(&b[8..10])?)?;
+    let (year, month, day) = (num(&b[0..4])?, num(&b[5..7])?, num(&b[8..10])?);
+    let (hour, minute, second) = (num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?);
     // A leap second (`:60`) is left to chrono's parser.
-    let time = date.and_hms_nano_opt(num(&b[11..13])?, num(&b[14..16])?, num(&b[17..19])?, nanos)?;
-    Some(time.and_utc())
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let seconds = days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    DateTime::from_timestamp(seconds, nanos)
+}
+
+/// The number of days in `month` (1-12) of `year`, in the proleptic Gregorian calendar.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the date, for a year from 0 (Howard Hinnant's `days_from_civil`).
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    let year = i64::from(year) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year.rem_euclid(400);
+    let month_from_march = i64::from((month + 9) % 12);
+    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
 }
 
 /// A time as [`rfc3339`] writes it, for messages.
@@ -491,6 +519,28 @@ mod tests {
         ] {
             assert!(parse_iso(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_fast_iso_path_agrees_with_chrono() {
+        let mut checked = 0;
+        for year in [
+            0, 1, 4, 99, 100, 400, 1600, 1900, 1969, 1970, 2000, 2015, 2016, 2024, 2100, 9999,
+        ] {
+            for month in 0..=13 {
+                for day in [0, 1, 15, 28, 29, 30, 31, 32] {
+                    for (h, m, s) in [(0, 0, 0), (23, 59, 59), (24, 0, 0), (12, 60, 0), (3, 38, 2)] {
+                        let text = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}.346Z");
+                        let chrono = DateTime::parse_from_rfc3339(&text)
+                            .ok()
+                            .map(|t| t.with_timezone(&Utc));
+                        assert_eq!(parse_iso_utc(text.as_bytes()), chrono, "{text}");
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert!(checked > 8_000, "{checked}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! triggers share are in `types`. A body is read in one pass, whatever the position of `trigger`
 //! among its keys: the keys before it (rare) are kept as JSON until the trigger is known.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -86,18 +87,19 @@ macro_rules! events {
             /// Reads the body of `trigger`: the keys captured before it, then the rest of `map`,
             /// whose values have the context `ctx`.
             fn read<'de, A: MapAccess<'de>>(
-                trigger: String,
+                trigger: Cow<'de, str>,
                 pending: Pending<'de>,
                 map: A,
                 ctx: Ctx,
             ) -> Result<Self, A::Error> {
-                Ok(match trigger.as_str() {
+                Ok(match &*trigger {
                     $( $trigger => {
                         let mut payload = Box::<$payload>::default();
                         read_rest(&mut *payload, pending, map, "trigger", ctx)?;
                         Event::$variant(payload)
                     } )*
                     _ => {
+                        let trigger = trigger.into_owned();
                         let body = read_unknown(pending, "trigger", Value::String(trigger.clone()), map)?;
                         Event::Unknown(Box::new(UnknownEvent { trigger, body }))
                     }
@@ -311,20 +313,11 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut pending = Pending::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == "trigger" {
-                let trigger = map.next_value::<TriggerName>()?.0;
+                let trigger = map.next_value_seed(KeySeed)?;
                 return Event::read(trigger, pending, map, ctx);
             }
             pending.capture(key, &mut map, ctx)?;
         }
         Err(de::Error::missing_field("trigger"))
-    }
-}
-
-/// The value of `trigger`: a string, or an error.
-struct TriggerName(String);
-
-impl<'de> Deserialize<'de> for TriggerName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(TriggerName)
     }
 }
