@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 use common::{all_fixtures, fixture};
 use receiver::config::Limits;
 use receiver::store::sqlite::SqliteStore;
-use receiver::store::{Pending, DEAD_LETTER_PREFIX};
+use receiver::store::{
+    Accepted, DeadLetter, Failed, Incoming, Pending, Store, StoreFuture, DEAD_LETTER_PREFIX,
+};
 use receiver::worker::{Application, LogApplication};
 use receiver::Broken;
 use receiver_support::*;
@@ -55,6 +57,16 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("webhooks.sqlite3");
         let store = Arc::new(SqliteStore::open(&db).unwrap());
+        Server::start_on(dir, db, store, limits, application).await
+    }
+
+    async fn start_on(
+        dir: tempfile::TempDir,
+        db: PathBuf,
+        store: Arc<dyn Store>,
+        limits: Limits,
+        application: impl Application,
+    ) -> Server {
         let listener = receiver::server::bind("127.0.0.1:0", limits.backlog)
             .await
             .unwrap();
@@ -139,7 +151,7 @@ async fn every_request_gets_the_status_smooch_expects_and_the_store_keeps_it() {
             let event = parse_event(&row.body).unwrap();
             assert_eq!(row.kinds, event.trigger());
             assert_eq!(row.app_id.as_deref(), event.app_id());
-            assert_eq!(row.key.len(), 64);
+            assert_eq!(row.key.len(), 32);
             assert_recent(&row.received_at);
         }
 
@@ -617,6 +629,74 @@ async fn connections_over_the_maximum_wait_for_a_free_slot() {
         drop(first);
         assert_eq!(fourth.response().await.status, 200);
         server.stop().await.unwrap();
+    })
+    .await;
+}
+
+/// The SQLite store, with a switch that makes it report itself broken (as after failed commits
+/// or a failed sync: a full or failing disk).
+struct Breakable {
+    inner: SqliteStore,
+    breaks: tokio::sync::Notify,
+}
+
+impl Store for Breakable {
+    fn accept(&self, webhook: Incoming) -> StoreFuture<'_, Accepted> {
+        self.inner.accept(webhook)
+    }
+    fn dead_letter(&self, letter: DeadLetter) -> StoreFuture<'_, i64> {
+        self.inner.dead_letter(letter)
+    }
+    fn pending(&self, after: i64, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Pending>> {
+        self.inner.pending(after, max_rows, max_bytes)
+    }
+    fn done(&self, after: i64, last: i64) -> StoreFuture<'_, ()> {
+        self.inner.done(after, last)
+    }
+    fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
+        self.inner.failed(id, error, max_attempts)
+    }
+    fn new_work(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.inner.new_work()
+    }
+    fn broken(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = String> + Send + '_>> {
+        Box::pin(async {
+            self.breaks.notified().await;
+            "the disk is gone".to_owned()
+        })
+    }
+    fn close(&self) -> StoreFuture<'_, ()> {
+        self.inner.close()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_store_stops_the_receiver_with_an_error_instead_of_answering_503_forever() {
+    bounded(Duration::from_secs(30), async {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("webhooks.sqlite3");
+        let store = Arc::new(Breakable {
+            inner: SqliteStore::open(&db).unwrap(),
+            breaks: tokio::sync::Notify::new(),
+        });
+        let limits = Limits {
+            shutdown_timeout: Duration::from_secs(2),
+            ..limits()
+        };
+        let mut server = Server::start_on(dir, db, store.clone(), limits, LogApplication).await;
+        let mut client = Client::connect(server.address).await;
+        assert_eq!(
+            client.post(Some(CURRENT), &fixture("postback.json")).await.status,
+            200
+        );
+
+        store.breaks.notify_one();
+        // `serve` returns the reason, and `main` turns it into exit code 1.
+        let stopped = (&mut server.task).await.unwrap();
+        assert_eq!(stopped.unwrap_err().0, "the disk is gone");
+        // Nothing listens any more: a supervisor sees the process gone, not a server that accepts.
+        assert!(TcpStream::connect(server.address).await.is_err());
+        assert_eq!(stored_rows(&server.db).len(), 1);
     })
     .await;
 }

@@ -37,21 +37,15 @@ pub(crate) fn describe(parsed: &Parsed) -> Description {
     }
 }
 
-/// The idempotency key of a body: the SHA-256 of its exact bytes, in lowercase hex.
+/// The idempotency key of a body: the SHA-256 of its exact bytes.
 ///
 /// Smooch retries a request that got no 2xx (a timeout, a 5xx) by sending the same body again, so
 /// the same bytes mean the same delivery, whatever the body's version or trigger (v2 events carry
 /// an `id`, v1 bodies do not always). Two different deliveries with identical bytes (same ids,
 /// same timestamps) are the same delivery. The key is computed from the bytes, never from a parse,
 /// so it does not change when the crate learns a new format.
-pub(crate) fn idempotency_key(body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte >> 4)]));
-        hex.push(char::from(b"0123456789abcdef"[usize::from(byte & 15)]));
-    }
-    hex
+pub(crate) fn idempotency_key(body: &[u8]) -> [u8; 32] {
+    Sha256::digest(body).into()
 }
 
 /// `text` cut to at most `max` bytes, on a character boundary.
@@ -73,8 +67,12 @@ mod tests {
     #[test]
     fn the_key_is_the_sha256_of_the_bytes() {
         // The SHA-256 of "abc" (FIPS 180-2, appendix B.1).
+        let hex: String = idempotency_key(b"abc")
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(
-            idempotency_key(b"abc"),
+            hex,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         // One byte of white space more is another key: the key is of the bytes, not the JSON.

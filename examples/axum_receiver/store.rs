@@ -33,7 +33,7 @@ impl std::error::Error for StoreError {}
 pub(crate) struct Incoming {
     /// The idempotency key ([`super::body::idempotency_key`]): a second body with the same key is
     /// not stored again.
-    pub(crate) key: String,
+    pub(crate) key: [u8; 32],
     /// When the request arrived, RFC 3339 in UTC with milliseconds.
     pub(crate) received_at: String,
     /// The trigger, or the event types ([`super::body::Description::kinds`]).
@@ -115,9 +115,11 @@ pub(crate) trait Store: Send + Sync + 'static {
     /// after their bodies reach `max_bytes` in all (but always one, if there is one).
     fn pending(&self, after: i64, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Pending>>;
 
-    /// Marks a webhook done. It may be written with a later group: until then, a crash gives the
-    /// webhook to the application again (at least once).
-    fn done(&self, id: i64) -> StoreFuture<'_, ()>;
+    /// Marks done every webhook still pending with an id in `after + 1 ..= last` (the application
+    /// handles them in id order, so these are the ones it just handled). The mark may be written
+    /// with a later group: until then, a crash gives them to the application again (at least
+    /// once).
+    fn done(&self, after: i64, last: i64) -> StoreFuture<'_, ()>;
 
     /// Records that the application failed on a webhook, and sets it aside after `max_attempts`.
     fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed>;

@@ -38,7 +38,8 @@ const BATCH_BYTES: usize = 4 * 1024 * 1024;
 
 /// What handles the stored webhooks: replace [`LogApplication`] with yours.
 pub(crate) trait Application: Send + Sync + 'static {
-    /// Handles one webhook. `Ok` marks it done; an error (or a panic) fails the application on it:
+    /// Handles one webhook. `Ok` marks it done (with the others of its batch, in one write); an
+    /// error (or a panic) fails the application on it:
     /// it will get the same webhook again after a restart, until it succeeds or the webhook is set
     /// aside. A webhook can come again after a crash even when it was handled (the mark was not
     /// written yet): make the handling idempotent, by row id or by the ids in the body.
@@ -77,6 +78,28 @@ enum Stopped {
     Store(StoreError),
 }
 
+/// Where the application is: it handled every webhook up to `handled` (in id order), and the
+/// store was told so up to `marked`.
+#[derive(Default)]
+struct Progress {
+    handled: AtomicI64,
+    marked: AtomicI64,
+    /// The webhook being handled (0 between webhooks).
+    current: AtomicI64,
+}
+
+impl Progress {
+    /// Marks done, in one write, what was handled since the last mark.
+    async fn mark(&self, store: &dyn Store) -> Result<(), StoreError> {
+        let (marked, handled) = (self.marked.load(Relaxed), self.handled.load(Relaxed));
+        if handled > marked {
+            store.done(marked, handled).await?;
+            self.marked.store(handled, Relaxed);
+        }
+        Ok(())
+    }
+}
+
 /// Runs `application` on every webhook not done, as they are stored, until `stop` turns true;
 /// restarts it when it fails (see the [module](self)). Returns the number of restarts.
 pub(crate) async fn supervise<A: Application>(
@@ -87,35 +110,40 @@ pub(crate) async fn supervise<A: Application>(
 ) -> u32 {
     let mut restarts = 0;
     let mut backoff = FIRST_BACKOFF;
-    // Rows up to `after` are done, or set aside: the next run starts above it.
-    let after = Arc::new(AtomicI64::new(0));
+    let progress = Arc::new(Progress::default());
     loop {
-        let current = Arc::new(AtomicI64::new(0));
         let run = AbortOnDrop(tokio::spawn(work(
             Arc::clone(&store),
             Arc::clone(&application),
-            Arc::clone(&after),
-            Arc::clone(&current),
+            Arc::clone(&progress),
             stop.clone(),
         )));
-        let before = after.load(Relaxed);
+        let before = progress.handled.load(Relaxed);
         let stopped = match run.join().await {
             Ok(stopped) => stopped,
             Err(error) if error.is_panic() => Stopped::Failed(panic_message(error.into_panic())),
             Err(error) => Stopped::Failed(error.to_string()),
         };
+        // What was handled before the failure is done, whatever happens next.
+        if let Err(error) = progress.mark(&*store).await {
+            tracing::error!(error = %error, "cannot mark webhooks done");
+        }
         match stopped {
             Stopped::Asked => return restarts,
             Stopped::Store(error) => {
                 tracing::error!(error = %error, "the application cannot read the store; restarting it");
             }
             Stopped::Failed(error) => {
-                let id = current.load(Relaxed);
+                let id = progress.current.swap(0, Relaxed);
                 // Not at the default level in full: a panic message may quote the body.
                 tracing::debug!(row = id, error = %Shown::up_to(&error, 512), "the application failed");
                 match store.failed(id, error, max_attempts).await {
                     Ok(Failed::Retry { attempts }) => {
-                        tracing::warn!(row = id, attempts, "the application failed; restarting it");
+                        tracing::warn!(
+                            row = id,
+                            attempts,
+                            "the application failed (see webhooks.last_error); restarting it"
+                        );
                     }
                     Ok(Failed::SetAside { attempts }) => {
                         tracing::error!(
@@ -123,7 +151,9 @@ pub(crate) async fn supervise<A: Application>(
                             attempts,
                             "the application failed on this webhook too often: set aside (state failed)"
                         );
-                        after.fetch_max(id, Relaxed);
+                        // Set aside, so not pending: the next run goes past it.
+                        progress.handled.fetch_max(id, Relaxed);
+                        progress.marked.fetch_max(id, Relaxed);
                     }
                     Err(error) => {
                         tracing::error!(row = id, error = %error, "cannot record the failure");
@@ -133,7 +163,7 @@ pub(crate) async fn supervise<A: Application>(
         }
         restarts += 1;
         // Progress since the last restart: the failure is new, start the backoff again.
-        if after.load(Relaxed) > before {
+        if progress.handled.load(Relaxed) > before {
             backoff = FIRST_BACKOFF;
         }
         tokio::select! {
@@ -144,20 +174,25 @@ pub(crate) async fn supervise<A: Application>(
     }
 }
 
-/// One run of the application: webhooks above `after`, in order, until `stop` or a failure.
-/// `current` holds the id of the webhook being handled.
+/// One run of the application: webhooks above `progress.handled`, in order, until `stop` or a
+/// failure. Each batch read is marked done in one write once handled.
 async fn work<A: Application>(
     store: Arc<dyn Store>,
     application: Arc<A>,
-    after: Arc<AtomicI64>,
-    current: Arc<AtomicI64>,
+    progress: Arc<Progress>,
     mut stop: watch::Receiver<bool>,
 ) -> Stopped {
     loop {
+        if let Err(error) = progress.mark(&*store).await {
+            return Stopped::Store(error);
+        }
         if *stop.borrow() {
             return Stopped::Asked;
         }
-        let batch = match store.pending(after.load(Relaxed), BATCH_ROWS, BATCH_BYTES).await {
+        let batch = match store
+            .pending(progress.handled.load(Relaxed), BATCH_ROWS, BATCH_BYTES)
+            .await
+        {
             Ok(batch) => batch,
             Err(error) => return Stopped::Store(error),
         };
@@ -172,14 +207,12 @@ async fn work<A: Application>(
             if *stop.borrow() {
                 return Stopped::Asked;
             }
-            current.store(webhook.id, Relaxed);
+            progress.current.store(webhook.id, Relaxed);
             if let Err(error) = application.handle(&webhook).await {
                 return Stopped::Failed(error);
             }
-            if let Err(error) = store.done(webhook.id).await {
-                return Stopped::Store(error);
-            }
-            after.store(webhook.id, Relaxed);
+            progress.current.store(0, Relaxed);
+            progress.handled.store(webhook.id, Relaxed);
         }
     }
 }

@@ -206,7 +206,7 @@ pub fn distinct_bodies(count: usize) -> Vec<Vec<u8>> {
 #[derive(Debug, Clone)]
 pub struct Row {
     pub id: i64,
-    pub key: String,
+    pub key: Vec<u8>,
     pub received_at: String,
     pub kinds: String,
     pub app_id: Option<String>,
