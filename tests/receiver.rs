@@ -700,3 +700,68 @@ async fn a_broken_store_stops_the_receiver_with_an_error_instead_of_answering_50
     })
     .await;
 }
+
+/// An application that waits at its first webhook until it is let through, and counts every
+/// webhook it gets.
+#[derive(Default)]
+struct Gated {
+    gate: tokio::sync::Notify,
+    seen: Mutex<BTreeMap<i64, u32>>,
+}
+
+impl Application for Arc<Gated> {
+    async fn handle(&self, webhook: &Pending) -> Result<(), String> {
+        if self.seen.lock().unwrap().is_empty() {
+            self.gate.notified().await;
+        }
+        *self.seen.lock().unwrap().entry(webhook.id).or_default() += 1;
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_far_behind_reads_from_the_store_and_gets_everything_once() {
+    const CONNECTIONS: usize = 8;
+    const BODIES: usize = 5000;
+
+    bounded(Duration::from_secs(60), async {
+        let application = Arc::new(Gated::default());
+        let server = Server::start_with(limits(), Arc::clone(&application)).await;
+        let bodies = Arc::new(distinct_bodies(BODIES));
+        let total: usize = bodies.iter().map(Vec::len).sum();
+        // More than the writer keeps in memory for the application: it must read the rest.
+        assert!(total > receiver::store::sqlite::FRESH_BYTES, "{total} bytes");
+        let clients: Vec<_> = (0..CONNECTIONS)
+            .map(|c| {
+                let (bodies, address) = (Arc::clone(&bodies), server.address);
+                tokio::spawn(async move {
+                    let mut client = Client::connect(address).await;
+                    for body in bodies.iter().skip(c).step_by(CONNECTIONS) {
+                        assert_eq!(client.post(Some(CURRENT), body).await.status, 200);
+                    }
+                })
+            })
+            .collect();
+        for client in clients {
+            client.await.unwrap();
+        }
+        assert!(application.seen.lock().unwrap().is_empty(), "held at the gate");
+        application.gate.notify_one();
+        eventually(Duration::from_secs(40), "every webhook done", || {
+            stored_rows(&server.db)
+                .iter()
+                .all(|row| row.state == "done")
+                .then_some(())
+        })
+        .await;
+        let seen = application.seen.lock().unwrap().clone();
+        assert_eq!(seen.len(), BODIES);
+        assert!(seen.values().all(|&n| n == 1), "a webhook handled twice");
+        assert_eq!(
+            seen.keys().copied().collect::<Vec<_>>(),
+            (1..=BODIES as i64).collect::<Vec<_>>()
+        );
+        server.stop().await.unwrap();
+    })
+    .await;
+}

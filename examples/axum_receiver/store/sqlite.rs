@@ -1,17 +1,23 @@
 //! [`SqliteStore`]: the store in one SQLite file (SQLite is built into the binary).
 //!
-//! Two threads share the work, so that the one every request waits for does not wait for the disk
-//! at every commit:
+//! Four threads share the work, so that the one every request waits for never waits for the
+//! disk:
 //!
-//! - The **writer** owns the connection. It takes the first request waiting, then every other
-//!   one waiting (up to [`MAX_GROUP`]), writes them all in one transaction and commits once: the
-//!   busier the receiver, the larger the groups. It commits without `fsync`
-//!   (`synchronous = NORMAL`) and hands the group's answers to the syncer. Every
-//!   [`CHECKPOINT_PAGES`] pages of WAL it copies the WAL into the database file (a checkpoint,
-//!   which syncs both files) and starts the WAL again from its beginning.
-//! - The **syncer** calls `fdatasync` on the WAL file, once for every group committed since its
-//!   last one, and only then answers: a 200 goes out once its row is on disk, as with
-//!   `synchronous = FULL`, but the writer commits the next groups meanwhile.
+//! - The **writer** owns the connection that writes. It takes the first request waiting, then
+//!   every other one waiting (up to [`MAX_GROUP`]), writes them all in one transaction and
+//!   commits once: the busier the receiver, the larger the groups. It commits without `fsync`
+//!   (`synchronous = NORMAL`), hands the group's answers to a syncer, and keeps the webhooks it
+//!   just stored for the application ([`Fresh`]), which so need not read them back.
+//! - Two **syncers** call `fdatasync` on the WAL file, each once for every group committed since
+//!   it last looked, and only then answer: a 200 goes out once its row is on disk, as with
+//!   `synchronous = FULL`, but the writer commits the next groups meanwhile, and a group
+//!   committed during one sync is synced by the other syncer at once.
+//! - The **checkpointer**, on a connection of its own, copies the WAL into the database file
+//!   (`PRAGMA wal_checkpoint(PASSIVE)`, which syncs both files) as the WAL grows. It never stops
+//!   the writer; but the WAL can only start again from its beginning once it is copied whole,
+//!   which under a steady load never happens by itself. So once the WAL holds [`RESTART_PAGES`]
+//!   pages, the writer, between two passes of the checkpointer, copies the few pages written
+//!   since the last one (a stop of a few milliseconds, instead of copying everything in line).
 //!
 //! A committed row survives a crash of the process and, once answered, a power cut.
 //!
@@ -43,6 +49,7 @@
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::mpsc as channel;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -56,8 +63,17 @@ use super::{Accepted, DeadLetter, Failed, Incoming, Pending, Store, StoreError, 
 /// The most requests written in one transaction.
 pub(crate) const MAX_GROUP: usize = 1024;
 
-/// WAL pages (4 KiB each) after which the writer checkpoints (SQLite's default).
-pub(crate) const CHECKPOINT_PAGES: u32 = 1000;
+/// WAL pages (4 KiB each) after which the writer makes the WAL start again from its beginning.
+pub(crate) const RESTART_PAGES: i64 = 16384;
+
+/// Bytes of bodies the writer keeps for the application (see [`Fresh`]).
+pub(crate) const FRESH_BYTES: usize = 4 * 1024 * 1024;
+
+/// Syncer threads: while one syncs, the next groups are synced by another.
+const SYNCERS: usize = 2;
+
+/// How long the checkpointer rests when it has copied the whole WAL.
+const CHECKPOINT_REST: Duration = Duration::from_millis(5);
 
 /// Commits that may fail in a row (a full disk, an I/O error) before the store gives up.
 const MAX_FAILED_COMMITS: u32 = 3;
@@ -106,6 +122,7 @@ enum Op {
 pub(crate) struct SqliteStore {
     ops: mpsc::UnboundedSender<Op>,
     new_work: Arc<Notify>,
+    fresh: Arc<Mutex<Fresh>>,
     broken: watch::Receiver<Option<String>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -140,7 +157,7 @@ impl Drop for PanicGuard {
 
 impl SqliteStore {
     /// Opens the database at `path`, creating the file and the tables if need be, and starts the
-    /// writer and the syncer.
+    /// writer, the syncer and the checkpointer.
     pub(crate) fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let fail = |what: &str, error: &dyn std::fmt::Display| {
             StoreError(format!("{}: {what}: {error}", path.display()))
@@ -164,13 +181,15 @@ impl SqliteStore {
                 &format!("version {version} is newer than this receiver's (1)"),
             ));
         }
-        // No fsync at commit: the syncer does it (see the module).
+        // No fsync at commit and no checkpoint in line: the syncer and the checkpointer do them.
         connection
             .execute_batch(&format!(
-                "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}; {SCHEMA}"
+                "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; {SCHEMA}"
             ))
             .map_err(|e| fail("cannot create the tables", &e))?;
         let wal = wal_file(path).map_err(|e| fail("cannot open the WAL file", &e))?;
+        let checkpointer_connection = Connection::open(path).map_err(|e| fail("cannot open", &e))?;
+        let checkpoints = Arc::new(Checkpoints::default());
 
         let (ops, receiver) = mpsc::unbounded_channel();
         let new_work = Arc::new(Notify::new());
@@ -178,21 +197,42 @@ impl SqliteStore {
         let broken_sender = Broken(Arc::new(broken_sender));
 
         let (to_syncer, jobs) = channel::channel();
-        let (guard, notify) = (broken_sender.clone(), Arc::clone(&new_work));
-        let syncer = spawn("store-sync", move || {
-            let _guard = PanicGuard(guard.clone(), "syncer");
-            sync_loop(&wal, &jobs, &notify, &guard);
+        let (jobs, wal) = (Arc::new(Mutex::new(jobs)), Arc::new(wal));
+        let failed = Arc::new(std::sync::OnceLock::new());
+        let mut syncers = Vec::new();
+        for _ in 0..SYNCERS {
+            let guard = broken_sender.clone();
+            let (jobs, wal, failed) = (Arc::clone(&jobs), Arc::clone(&wal), Arc::clone(&failed));
+            syncers.push(spawn("store-sync", move || {
+                let _guard = PanicGuard(guard.clone(), "syncer");
+                sync_loop(&wal, &jobs, &failed, &guard);
+            })?);
+        }
+        let (stop_checkpoints, stopped) = channel::channel::<()>();
+        let (guard, shared) = (broken_sender.clone(), Arc::clone(&checkpoints));
+        let checkpointer = spawn("store-checkpoint", move || {
+            let _guard = PanicGuard(guard, "checkpointer");
+            checkpoint_loop(&checkpointer_connection, &shared, &stopped);
         })?;
         let guard = broken_sender.clone();
+        let fresh = Arc::new(Mutex::new(Fresh::default()));
+        let (writer_fresh, writer_notify) = (Arc::clone(&fresh), Arc::clone(&new_work));
         let thread = spawn("store-writer", move || {
             let _guard = PanicGuard(guard.clone(), "writer");
             let writer = Writer {
                 connection,
                 syncer: Some(to_syncer),
+                checkpoints,
+                fresh: writer_fresh,
+                new_work: writer_notify,
             };
             let closed = writer.run(receiver, &guard);
-            // The syncer answers what it holds.
-            let _ = syncer.join();
+            // The syncer answers what it holds; the checkpointer stops.
+            for syncer in syncers {
+                let _ = syncer.join();
+            }
+            drop(stop_checkpoints);
+            let _ = checkpointer.join();
             if let Some((connection, reply)) = closed {
                 if let Err(error) = connection.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
                     tracing::warn!(error = %error, "the checkpoint at close failed");
@@ -204,6 +244,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             ops,
             new_work,
+            fresh,
             broken,
             thread: Mutex::new(Some(thread)),
         })
@@ -254,7 +295,15 @@ impl Store for SqliteStore {
     }
 
     fn pending(&self, after: i64, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Pending>> {
-        self.send(|reply| Op::Pending(after, max_rows, max_bytes, reply))
+        let fresh = self
+            .fresh
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take(after, max_rows, max_bytes);
+        match fresh {
+            Some(rows) => Box::pin(async move { Ok(rows) }),
+            None => self.send(|reply| Op::Pending(after, max_rows, max_bytes, reply)),
+        }
     }
 
     fn done(&self, after: i64, last: i64) -> StoreFuture<'_, ()> {
@@ -307,13 +356,71 @@ impl Store for SqliteStore {
 /// A committed group, for the syncer: answered once the WAL is synced.
 struct Committed {
     answers: Vec<Answer>,
-    inserted: bool,
+}
+
+/// The webhooks the writer committed last, kept for the application so that it need not read
+/// them back: at most [`FRESH_BYTES`] of bodies, in id order. The application takes them from here
+/// when the first one is the next it needs, and reads the store otherwise (after a restart, or
+/// when it fell behind and the writer stopped keeping them).
+#[derive(Default)]
+struct Fresh {
+    rows: std::collections::VecDeque<Pending>,
+    bytes: usize,
+}
+
+impl Fresh {
+    /// Up to `max_rows` webhooks (and `max_bytes` of bodies, but one at least) that follow `after`
+    /// without a gap, or `None` when the next one is not here.
+    fn take(&mut self, after: i64, max_rows: usize, max_bytes: usize) -> Option<Vec<Pending>> {
+        while self.rows.front().is_some_and(|row| row.id <= after) {
+            self.pop();
+        }
+        if self.rows.front()?.id != after + 1 {
+            return None;
+        }
+        let mut taken: Vec<Pending> = Vec::new();
+        let mut bytes = 0;
+        while taken.len() < max_rows && bytes < max_bytes {
+            let next = taken.last().map_or(after, |row| row.id) + 1;
+            if self.rows.front().map(|row| row.id) != Some(next) {
+                break;
+            }
+            let row = self.pop();
+            bytes += row.body.len();
+            taken.push(row);
+        }
+        Some(taken)
+    }
+
+    fn pop(&mut self) -> Pending {
+        let row = self.rows.pop_front().expect("a row");
+        self.bytes -= row.body.len();
+        row
+    }
 }
 
 /// The writer thread's state.
 struct Writer {
     connection: Connection,
     syncer: Option<channel::Sender<Committed>>,
+    checkpoints: Arc<Checkpoints>,
+    fresh: Arc<Mutex<Fresh>>,
+    new_work: Arc<Notify>,
+}
+
+/// What the writer and the checkpointer share: whose turn it is to checkpoint, and how many pages
+/// the WAL held at the checkpointer's last pass.
+#[derive(Default)]
+struct Checkpoints {
+    turn: Mutex<()>,
+    wal_pages: AtomicI64,
+}
+
+/// One `PRAGMA wal_checkpoint(PASSIVE)`: the pages in the WAL, and how many are copied.
+fn checkpoint(connection: &Connection) -> rusqlite::Result<(i64, i64)> {
+    connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
 }
 
 impl Writer {
@@ -335,6 +442,7 @@ impl Writer {
                 }
             }
             let (committed, close) = self.write_group(&mut group);
+            self.restart_wal_if_long();
             match committed {
                 Ok(()) => failed_commits = 0,
                 Err(error) => {
@@ -364,6 +472,41 @@ impl Writer {
         None
     }
 
+    /// Keeps the webhooks just committed for the application, as far as [`FRESH_BYTES`] allows,
+    /// and tells it. (It may handle them before they are synced: if the process dies before the
+    /// sync, they were never answered 200 and come again. At least once.)
+    fn keep_fresh(&self, rows: Vec<Pending>) {
+        let mut fresh = self.fresh.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for row in rows {
+            if fresh.bytes + row.body.len() > FRESH_BYTES {
+                // The application is behind: it reads the rest from the store.
+                break;
+            }
+            fresh.bytes += row.body.len();
+            fresh.rows.push_back(row);
+        }
+        drop(fresh);
+        self.new_work.notify_one();
+    }
+
+    /// When the WAL has grown past [`RESTART_PAGES`] and the checkpointer is between two passes:
+    /// copies what was written since its last pass, so that the next transaction starts the WAL
+    /// from its beginning.
+    fn restart_wal_if_long(&self) {
+        if self.checkpoints.wal_pages.load(Relaxed) < RESTART_PAGES {
+            return;
+        }
+        // Between two passes of the checkpointer only: then little is left to copy. During a
+        // pass, the writer goes on and tries again after its next group.
+        let Ok(_turn) = self.checkpoints.turn.try_lock() else {
+            return;
+        };
+        match checkpoint(&self.connection) {
+            Ok(_) => self.checkpoints.wal_pages.store(0, Relaxed),
+            Err(error) => tracing::warn!(error = %error, "a checkpoint failed"),
+        }
+    }
+
     /// Writes every write of `group` in one transaction and commits; hands the answers to the
     /// syncer (or, when the commit failed, answers the error at once), and answers the reads.
     /// Returns the commit's outcome, and the reply of a close if the group held one. The group is
@@ -371,18 +514,26 @@ impl Writer {
     fn write_group(&mut self, group: &mut Vec<Op>) -> (Result<(), StoreError>, Option<oneshot::Sender<()>>) {
         let mut answers = Vec::with_capacity(group.len());
         let mut reads = Vec::new();
-        let mut inserted = false;
+        let mut fresh = Vec::new();
         let mut close = None;
         let sql_error = |e: rusqlite::Error| StoreError(e.to_string());
-        let transaction = match self
-            .connection
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        {
-            Ok(transaction) => Some(transaction),
-            Err(error) => {
-                tracing::error!(error = %error, "cannot begin a transaction");
-                None
+        let writes = group
+            .iter()
+            .any(|op| !matches!(op, Op::Pending(..) | Op::Close(_)));
+        let transaction = if writes {
+            match self
+                .connection
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            {
+                Ok(transaction) => Some(transaction),
+                Err(error) => {
+                    tracing::error!(error = %error, "cannot begin a transaction");
+                    None
+                }
             }
+        } else {
+            // Only reads: nothing to write.
+            None
         };
         let now = super::now();
         for op in group.drain(..) {
@@ -401,7 +552,15 @@ impl Writer {
             match op {
                 Op::Accept(webhook, reply) => {
                     let result = insert(transaction, &webhook).map_err(sql_error);
-                    inserted |= matches!(result, Ok(Accepted::New(_)));
+                    if let Ok(Accepted::New(id)) = result {
+                        fresh.push(Pending {
+                            id,
+                            received_at: webhook.received_at,
+                            kinds: webhook.kinds,
+                            attempts: 0,
+                            body: webhook.body,
+                        });
+                    }
                     answers.push(Answer::Accept(reply, result));
                 }
                 Op::DeadLetter(letter, reply) => {
@@ -429,11 +588,18 @@ impl Writer {
         }
         let committed = match transaction.map(rusqlite::Transaction::commit) {
             Some(committed) => committed.map_err(sql_error),
-            None => Err(StoreError("cannot begin a transaction".to_owned())),
+            None if writes => Err(StoreError("cannot begin a transaction".to_owned())),
+            None => Ok(()),
         };
+        if committed.is_ok() && !fresh.is_empty() {
+            self.keep_fresh(fresh);
+        }
         match &committed {
+            // Nobody waits for these writes (done marks): a later sync or checkpoint makes them
+            // durable.
+            Ok(()) if answers.is_empty() => {}
             Ok(()) => {
-                let job = Committed { answers, inserted };
+                let job = Committed { answers };
                 let refused = match &self.syncer {
                     Some(syncer) => syncer.send(job).err().map(|channel::SendError(job)| job),
                     None => Some(job),
@@ -457,29 +623,67 @@ impl Writer {
 /// The syncer thread: one `fdatasync` of the WAL for every group committed since the last one,
 /// then their answers. A failed sync breaks the store: after it, nothing written can be trusted
 /// to be on disk.
-fn sync_loop(wal: &File, jobs: &channel::Receiver<Committed>, new_work: &Notify, broken: &Broken) {
-    let mut failed: Option<StoreError> = None;
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while let Ok(job) = jobs.try_recv() {
-            batch.push(job);
-        }
-        if failed.is_none() {
+fn sync_loop(
+    wal: &File,
+    jobs: &Mutex<channel::Receiver<Committed>>,
+    failed: &std::sync::OnceLock<StoreError>,
+    broken: &Broken,
+) {
+    loop {
+        // Take every group waiting, then let the other syncer wait for the next ones: a group
+        // committed while this one syncs is synced at once by the other, not after this sync.
+        let batch = {
+            let jobs = jobs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let Ok(first) = jobs.recv() else { return };
+            let mut batch = vec![first];
+            while let Ok(job) = jobs.try_recv() {
+                batch.push(job);
+            }
+            batch
+        };
+        if failed.get().is_none() {
             if let Err(error) = wal.sync_data() {
                 let error = StoreError(format!("cannot sync the WAL: {error}"));
                 broken.mark(error.to_string());
-                failed = Some(error);
+                let _ = failed.set(error);
             }
         }
-        let mut inserted = false;
         for job in batch {
-            inserted |= job.inserted;
             for answer in job.answers {
-                answer.send(failed.as_ref());
+                answer.send(failed.get());
             }
         }
-        if inserted && failed.is_none() {
-            new_work.notify_one();
+    }
+}
+
+/// The checkpointer thread: passes back to back while the WAL holds pages not yet copied, a rest
+/// of [`CHECKPOINT_REST`] once it is all copied, until `stop` is dropped.
+fn checkpoint_loop(connection: &Connection, shared: &Checkpoints, stop: &channel::Receiver<()>) {
+    loop {
+        let pass = {
+            let _turn = shared
+                .turn
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            checkpoint(connection)
+        };
+        let rest = match pass {
+            Ok((pages, copied)) => {
+                shared.wal_pages.store(pages, Relaxed);
+                // A short pause all the same, for the writer to take its turn.
+                if copied < pages {
+                    Duration::from_millis(1)
+                } else {
+                    CHECKPOINT_REST
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "a checkpoint failed");
+                CHECKPOINT_REST
+            }
+        };
+        if !matches!(stop.recv_timeout(rest), Err(channel::RecvTimeoutError::Timeout)) {
+            return;
         }
     }
 }
@@ -599,4 +803,59 @@ fn read_pending(
         });
     }
     Ok(pending)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: i64, bytes: usize) -> Pending {
+        Pending {
+            id,
+            received_at: String::new(),
+            kinds: String::new(),
+            attempts: 0,
+            body: vec![b'x'; bytes],
+        }
+    }
+
+    fn fresh(ids: &[i64]) -> Fresh {
+        let mut fresh = Fresh::default();
+        for &id in ids {
+            fresh.bytes += 10;
+            fresh.rows.push_back(row(id, 10));
+        }
+        fresh
+    }
+
+    fn ids(rows: Option<Vec<Pending>>) -> Option<Vec<i64>> {
+        rows.map(|rows| rows.iter().map(|row| row.id).collect())
+    }
+
+    #[test]
+    fn fresh_webhooks_are_given_only_when_they_follow_without_a_gap() {
+        assert_eq!(ids(Fresh::default().take(0, 64, 1 << 20)), None);
+
+        let mut kept = fresh(&[5, 6, 7, 9]);
+        // Row 4 is not here: the store must be read.
+        assert_eq!(ids(kept.take(3, 64, 1 << 20)), None);
+        // After 4: 5, 6, 7, and not 9 (8 is missing).
+        assert_eq!(ids(kept.take(4, 64, 1 << 20)), Some(vec![5, 6, 7]));
+        assert_eq!(kept.bytes, 10);
+        assert_eq!(ids(kept.take(7, 64, 1 << 20)), None);
+        // Read from the store up to 8: 9 follows.
+        assert_eq!(ids(kept.take(8, 64, 1 << 20)), Some(vec![9]));
+        assert_eq!((kept.rows.len(), kept.bytes), (0, 0));
+
+        // Rows the application already read from the store are dropped.
+        let mut kept = fresh(&[3, 4, 5, 6]);
+        assert_eq!(ids(kept.take(4, 64, 1 << 20)), Some(vec![5, 6]));
+
+        // At most `max_rows`, and no more once `max_bytes` is reached (one at least).
+        let mut kept = fresh(&[1, 2, 3, 4, 5]);
+        assert_eq!(ids(kept.take(0, 2, 1 << 20)), Some(vec![1, 2]));
+        assert_eq!(ids(kept.take(2, 64, 15)), Some(vec![3, 4]));
+        assert_eq!(ids(kept.take(4, 64, 1)), Some(vec![5]));
+        assert_eq!(kept.bytes, 0);
+    }
 }
