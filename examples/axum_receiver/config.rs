@@ -336,6 +336,32 @@ mod tests {
     }
 
     #[test]
+    fn the_listed_defaults_are_the_defaults() {
+        let listed = |name: &str| VARIABLES.iter().find(|(n, _, _)| *n == name).unwrap().1;
+        let limits = Limits::default();
+        let size = |name| parse_bytes(listed(name)).unwrap();
+        let time = |name| parse_duration(listed(name)).unwrap();
+        let count = |name| listed(name).parse::<usize>().unwrap();
+        assert_eq!(size("SMOOCH_MAX_BODY"), limits.max_body);
+        assert_eq!(size("SMOOCH_MAX_BUFFERED"), limits.max_buffered_bytes);
+        assert_eq!(time("SMOOCH_HEADER_TIMEOUT"), limits.header_timeout);
+        assert_eq!(time("SMOOCH_BODY_TIMEOUT"), limits.body_timeout);
+        assert_eq!(time("SMOOCH_IDLE_TIMEOUT"), limits.idle_timeout);
+        assert_eq!(time("SMOOCH_WRITE_TIMEOUT"), limits.write_timeout);
+        assert_eq!(time("SMOOCH_MEMORY_WAIT"), limits.memory_wait);
+        assert_eq!(time("SMOOCH_STORE_TIMEOUT"), limits.store_timeout);
+        assert_eq!(time("SMOOCH_SHUTDOWN_TIMEOUT"), limits.shutdown_timeout);
+        assert_eq!(count("SMOOCH_MAX_CONNECTIONS"), limits.max_connections);
+        assert_eq!(count("SMOOCH_BACKLOG"), limits.backlog as usize);
+        assert_eq!(count("SMOOCH_MAX_ATTEMPTS"), limits.max_attempts as usize);
+        let config =
+            Config::from_lookup(|name| (name == "SMOOCH_WEBHOOK_SECRETS").then(|| "s".to_owned())).unwrap();
+        assert_eq!(listed("SMOOCH_LISTEN"), config.listen);
+        assert_eq!(PathBuf::from(listed("SMOOCH_STORE")), config.store);
+        assert_eq!(listed("SMOOCH_LOG"), config.log_level.as_str().to_lowercase());
+    }
+
+    #[test]
     fn bad_settings_are_refused_with_the_variable_named() {
         let with = |name: &'static str, value: &'static str| {
             Config::from_lookup(move |n| match n {
