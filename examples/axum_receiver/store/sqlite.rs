@@ -225,6 +225,7 @@ impl SqliteStore {
                 checkpoints,
                 fresh: writer_fresh,
                 new_work: writer_notify,
+                locked: false,
             };
             let closed = writer.run(receiver, &guard);
             // The syncer answers what it holds; the checkpointer stops.
@@ -406,6 +407,8 @@ struct Writer {
     checkpoints: Arc<Checkpoints>,
     fresh: Arc<Mutex<Fresh>>,
     new_work: Arc<Notify>,
+    /// Whether the last group failed because another connection held the lock.
+    locked: bool,
 }
 
 /// What the writer and the checkpointer share: whose turn it is to checkpoint, and how many pages
@@ -445,6 +448,11 @@ impl Writer {
             self.restart_wal_if_long();
             match committed {
                 Ok(()) => failed_commits = 0,
+                // Another connection holds the lock (an operator's `sqlite3` in a transaction):
+                // the requests got 503 and come again; the disk is fine.
+                Err(error) if self.locked => {
+                    tracing::warn!(error = %error, "the database is locked by another connection");
+                }
                 Err(error) => {
                     failed_commits += 1;
                     tracing::error!(error = %error, failures = failed_commits, "a commit failed");
@@ -512,11 +520,13 @@ impl Writer {
     /// Returns the commit's outcome, and the reply of a close if the group held one. The group is
     /// left empty.
     fn write_group(&mut self, group: &mut Vec<Op>) -> (Result<(), StoreError>, Option<oneshot::Sender<()>>) {
+        self.locked = false;
         let mut answers = Vec::with_capacity(group.len());
         let mut reads = Vec::new();
         let mut fresh = Vec::new();
         let mut close = None;
         let sql_error = |e: rusqlite::Error| StoreError(e.to_string());
+        let mut begin_error = None;
         let writes = group
             .iter()
             .any(|op| !matches!(op, Op::Pending(..) | Op::Close(_)));
@@ -527,7 +537,8 @@ impl Writer {
             {
                 Ok(transaction) => Some(transaction),
                 Err(error) => {
-                    tracing::error!(error = %error, "cannot begin a transaction");
+                    self.locked = is_locked(&error);
+                    begin_error = Some(StoreError(format!("cannot begin a transaction: {error}")));
                     None
                 }
             }
@@ -587,8 +598,11 @@ impl Writer {
             }
         }
         let committed = match transaction.map(rusqlite::Transaction::commit) {
-            Some(committed) => committed.map_err(sql_error),
-            None if writes => Err(StoreError("cannot begin a transaction".to_owned())),
+            Some(committed) => committed.map_err(|error| {
+                self.locked = is_locked(&error);
+                sql_error(error)
+            }),
+            None if writes => Err(begin_error.unwrap_or_else(closed)),
             None => Ok(()),
         };
         if committed.is_ok() && !fresh.is_empty() {
@@ -711,6 +725,11 @@ impl Answer {
             Answer::Failed(reply, result) => drop(reply.send(or(result, error))),
         }
     }
+}
+
+/// Whether an error is SQLite's "database is locked" (another connection writes).
+fn is_locked(error: &rusqlite::Error) -> bool {
+    error.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
 }
 
 /// Inserts a webhook, or finds the row that has its key.
