@@ -60,6 +60,7 @@ fn main() -> ExitCode {
         }
     };
     let (log_guard, log_errors) = log::init(config.log_level);
+    log_panics();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -75,6 +76,22 @@ fn main() -> ExitCode {
     }
     drop(log_guard);
     code
+}
+
+/// Panics (of the application, say) go to the log like everything else, instead of straight to
+/// standard error: where at `error`, the message (which may quote a body) at `debug` only.
+fn log_panics() {
+    std::panic::set_hook(Box::new(|panic| {
+        let location = panic.location().map(|l| format!("{}:{}", l.file(), l.line()));
+        let payload = panic.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("");
+        tracing::error!(at = %log::Opt(location), "panic");
+        tracing::debug!(message = %Shown::up_to(message, 512), "panic message");
+    }));
 }
 
 /// The variables, their defaults, and what they set.
