@@ -291,7 +291,7 @@ fn bodies() -> Vec<Vec<u8>> {
                 }
             } else if path.extension().is_some_and(|e| e == "json") {
                 let bytes = std::fs::read(&path).unwrap();
-                if smooch_events::parse_event(&bytes).is_ok() {
+                if receiver::body::parse(&bytes).is_ok() {
                     out.push(bytes);
                 }
             }

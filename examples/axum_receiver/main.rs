@@ -14,9 +14,9 @@
 //! 4. the body, within the body timeout: else 408;
 //! 5. its parse ([`body`]): a body that is not a webhook body goes to `dead_letters`, then 400
 //!    (Smooch never sends it again, so it is kept for an operator to replay);
-//! 6. the store ([`store`]): written and committed (grouped with the requests of the same moment),
-//!    then 200. A body stored before (a retry: same bytes) is answered 200 and not stored again.
-//!    A store that fails or is too slow gives 503, which Smooch retries.
+//! 6. the store ([`store`]): written, committed (grouped with the requests of the same moment) and
+//!    synced to disk, then 200. A body stored before (a retry: same bytes) is answered 200 and not
+//!    stored again. A store that fails or is too slow gives 503, which Smooch retries.
 //!
 //! The application ([`worker`]) reads the stored webhooks in order and marks each done, so a crash
 //! loses nothing answered 200, and what was not done is done after the next start.
