@@ -207,7 +207,7 @@ async fn every_request_gets_the_status_smooch_expects_and_the_store_keeps_it() {
 
         // Malformed JSON, or JSON that is not a webhook body: 400, and a dead letter each.
         let mut wrong_type: serde_json::Value = serde_json::from_slice(&body).unwrap();
-        wrong_type["messages"][0]["text"] = 3.into();
+        wrong_type["messages"][0]["_id"] = 3.into();
         let wrong_type = serde_json::to_vec(&wrong_type).unwrap();
         let bad: [&[u8]; 6] = [
             b"{\"trigger\": \"message:appUser\", ",
@@ -235,7 +235,7 @@ async fn every_request_gets_the_status_smooch_expects_and_the_store_keeps_it() {
             .last()
             .unwrap()
             .error
-            .contains("messages[0].text"));
+            .contains("messages[0]._id"));
 
         // Exactly the limit: 200. One byte over: 413, a dead letter, and the connection closed.
         let mut padded = body.clone();
