@@ -46,6 +46,8 @@ mod de;
 mod error;
 mod parse;
 pub mod v1;
+pub mod v2;
+mod versions;
 mod webhook;
 
 pub use de::map::JsonMap;
@@ -53,8 +55,9 @@ pub use de::open_enum::OtherValue;
 pub use de::time;
 pub use de::walk::{ValidationErrors, ValidationIssue};
 pub use error::ParseError;
-pub use parse::parse_event;
+pub use parse::{parse_event, parse_webhook};
 pub use v1::*;
+pub use versions::Webhook;
 pub use webhook::{AuthError, WebhookError, WebhookSecrets};
 
 /// The README's examples, run as doctests so that they stay true.

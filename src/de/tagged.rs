@@ -5,9 +5,6 @@
 //! read; then they go to the typed struct the tag names, or stay as they are for a tag the crate
 //! does not model, and the rest of the object is read straight into place.
 
-// `tagged!` is for `v2`, which is being written; this goes with its first use.
-#![allow(dead_code, unused_macros, unused_imports, unreachable_pub)]
-
 use std::borrow::Cow;
 
 use serde::de::{self, MapAccess};
@@ -15,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::object::{FieldSeed, Fields};
+use crate::de::walk::Checker;
 
 /// The keys read before the tag, with their values.
 pub(crate) type Pending = Map<String, Value>;
@@ -96,6 +94,14 @@ impl UnknownObject {
             .get(self.tag)
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// Validation: an object without a string tag (the tag is what every variant needs).
+    pub(crate) fn walk_tag(&self, c: &mut Checker) {
+        match self.body.get(self.tag) {
+            None => c.missing(self.tag),
+            Some(tag) => c.kept::<String>(self.tag, tag),
+        }
     }
 }
 
@@ -268,7 +274,7 @@ macro_rules! tagged {
                 match target {
                     $( $name::$variant(value) => $crate::de::object::Fields::walk(
                         $crate::de::tagged::Holder::inner_ref(value), c), )*
-                    $name::Unknown(_) => {}
+                    $name::Unknown(unknown) => unknown.walk_tag(c),
                 }
             }
         }
@@ -308,7 +314,7 @@ macro_rules! tagged {
 pub(crate) use tagged;
 
 #[cfg(test)]
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 mod tests {
     use serde_json::{json, Value};
 

@@ -287,12 +287,23 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut pending = Pending::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == "trigger" {
-                let trigger = map.next_value::<TriggerName>()?.0;
-                return Event::read(trigger, pending, map);
+                return Event::read_after_trigger(pending, map);
             }
             capture(&mut pending, key, &mut map)?;
         }
         Err(de::Error::missing_field("trigger"))
+    }
+}
+
+impl Event {
+    /// Reads a body whose `trigger` key was just read: its value, then the keys captured before
+    /// it and the rest of `map`.
+    pub(crate) fn read_after_trigger<'de, A: MapAccess<'de>>(
+        pending: Pending,
+        mut map: A,
+    ) -> Result<Self, A::Error> {
+        let trigger = map.next_value::<TriggerName>()?.0;
+        Event::read(trigger, pending, map)
     }
 }
 
