@@ -7,10 +7,10 @@
 //! `SMOOCH_WEBHOOK_SECRETS` holds the valid secrets, comma-separated (two during a rotation);
 //! `SMOOCH_LISTEN` is the address to listen on (default `127.0.0.1:3000`).
 //!
-//! The handler checks the `X-API-Key` header, parses the body, logs one line per event and hands
-//! the event to the application through a bounded channel. It answers 200 once the event is in the
-//! channel (an unknown trigger included), or the status of the [`WebhookError`]: 401 or 400, which
-//! Smooch never retries, or 413. The application reads the channel at its own pace, so a slow
+//! The handler checks the `X-API-Key` header, parses the body (v1, v1.1 or v2), logs one line per
+//! body and hands it to the application through a bounded channel. It answers 200 once the body is
+//! in the channel (an unknown trigger or event type included), or the status of the
+//! [`WebhookError`]: 401 or 400, which Smooch never retries, or 413. The application reads the channel at its own pace, so a slow
 //! application never makes Smooch wait more than [`ENQUEUE_TIMEOUT`].
 //!
 //! When the channel stays full for [`ENQUEUE_TIMEOUT`] (or the application has stopped), the
@@ -31,7 +31,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::Router;
-use smooch_events::{Event, WebhookError, WebhookSecrets};
+use smooch_events::{v2, Event, Webhook, WebhookError, WebhookSecrets};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendTimeoutError;
 
@@ -45,7 +45,7 @@ const CHANNEL_CAPACITY: usize = 1024;
 #[derive(Clone)]
 struct Receiver {
     secrets: std::sync::Arc<WebhookSecrets>,
-    events: mpsc::Sender<Event>,
+    events: mpsc::Sender<Webhook>,
 }
 
 /// The router: `POST /webhook`, checked with `secrets`, events sent to `events`.
@@ -53,7 +53,7 @@ struct Receiver {
 /// axum's own body limit is set just above the crate's, so that the crate's check answers 413 for
 /// a body over [`WebhookSecrets::max_body`], while axum stops reading a body larger than that
 /// (also with 413) before buffering it all.
-pub fn app(secrets: WebhookSecrets, events: mpsc::Sender<Event>) -> Router {
+pub fn app(secrets: WebhookSecrets, events: mpsc::Sender<Webhook>) -> Router {
     let limit = secrets.max_body().saturating_add(1);
     let state = Receiver {
         secrets: std::sync::Arc::new(secrets),
@@ -73,7 +73,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
     };
     eprintln!(
         "webhook: {} app={}",
-        event.trigger(),
+        event.event_types().join(","),
         event.app_id().unwrap_or("-")
     );
     match receiver.events.send_timeout(event, ENQUEUE_TIMEOUT).await {
@@ -81,14 +81,14 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
         Err(SendTimeoutError::Timeout(event)) => {
             eprintln!(
                 "webhook: 503 {}: the application is behind, Smooch will retry",
-                event.trigger()
+                event.event_types().join(",")
             );
             (StatusCode::SERVICE_UNAVAILABLE, "busy, retry later".to_owned())
         }
         Err(SendTimeoutError::Closed(event)) => {
             eprintln!(
                 "webhook: 503 {}: the application has stopped, Smooch will retry",
-                event.trigger()
+                event.event_types().join(",")
             );
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -117,12 +117,28 @@ fn secrets_from_env() -> Result<WebhookSecrets, String> {
 }
 
 /// The application: here it only prints what users write.
-async fn handle_events(mut events: mpsc::Receiver<Event>) {
-    while let Some(event) = events.recv().await {
-        if let Event::MessageAppUser(message) = &event {
-            for text in message.messages.iter().filter_map(|m| m.text.as_deref()) {
-                println!("{}: {text}", message.app_user.id);
+async fn handle_events(mut events: mpsc::Receiver<Webhook>) {
+    while let Some(webhook) = events.recv().await {
+        match &webhook {
+            Webhook::V1(Event::MessageAppUser(message)) => {
+                for text in message.messages.iter().filter_map(|m| m.text.as_deref()) {
+                    println!("{}: {text}", message.app_user.id);
+                }
             }
+            Webhook::V2(body) => {
+                for event in &body.events {
+                    let Some(message) = event.message() else { continue };
+                    let author = message.author.as_ref();
+                    if author.and_then(|a| a.kind.as_ref()) != Some(&v2::AuthorType::User) {
+                        continue;
+                    }
+                    let user = author.and_then(|a| a.user_id.as_deref()).unwrap_or("-");
+                    if let Some(text) = message.text() {
+                        println!("{user}: {text}");
+                    }
+                }
+            }
+            _ => {}
         }
     }
 }
