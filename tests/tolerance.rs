@@ -624,7 +624,7 @@ fn v2_values_of_another_type_or_impossible_are_kept() {
             "events[0].payload.message.author.user.authenticated: expected a boolean, found the string \"true\"",
             "events[0].payload.message.author.user.signedUpAt: expected an ISO-8601 time, found the number 1",
             "events[0].payload.message.content.actions: expected a list, found an object",
-            "events[0].payload.message.content.mediaSize: expected a number (an integer at most 2^53), found the string \"big\"",
+            "events[0].payload.message.content.mediaSize: expected a number (integers below 2^53), found the string \"big\"",
             "events[0].payload.message.source.originalMessageTimestamp: expected an ISO-8601 time, found the number 1601488856",
             "events[0].payload.message.deleted: expected a boolean, found the string \"no\"",
             "events[0].payload.message.received: expected an ISO-8601 time, found the string \"2020-02-30T18:00:56.820Z\"",

@@ -20,7 +20,7 @@ pub(crate) struct JsNumber;
 
 impl Scalar for JsNumber {
     type Target = f64;
-    const EXPECTING: &'static str = "a number (an integer at most 2^53)";
+    const EXPECTING: &'static str = "a number (integers below 2^53)";
 
     fn from_u64(v: u64) -> Option<f64> {
         let f = v as f64;
