@@ -112,7 +112,15 @@ fn every_fixture_of_either_version_goes_through_parse_webhook() {
             other => panic!("{name}: {other:?}"),
         }
         let original: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(serde_json::to_value(&webhook).unwrap(), original, "{name}: round trip differs");
-        assert_eq!(serde_json::from_value::<Webhook>(original).unwrap(), webhook, "{name}: from_value");
+        assert_eq!(
+            serde_json::to_value(&webhook).unwrap(),
+            original,
+            "{name}: round trip differs"
+        );
+        assert_eq!(
+            serde_json::from_value::<Webhook>(original).unwrap(),
+            webhook,
+            "{name}: from_value"
+        );
     }
 }

@@ -159,12 +159,15 @@ fn failure_events_need_an_error() {
             ),
             // Not a failure: no error needed.
             event("conversation:message:delivery:channel", json!({})),
+            // `null` is no error.
+            event("switchboard:passControl:failure", json!({"error": null})),
         ])),
         [
             "events[0].payload.error: is missing on a failure event",
             "events[1].payload.error.code: is empty",
             "events[2].payload.error: is missing on a failure event",
             "events[3].payload.error.code: is empty",
+            "events[6].payload.error: is missing on a failure event",
         ]
     );
     // The delivery error's code is expected; an error of another type is kept and reported once.

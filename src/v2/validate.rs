@@ -97,7 +97,7 @@ fn event(c: &mut Checker, event: &Event) {
             let Some(payload) = &e.payload else { return };
             c.at("payload", |c| {
                 let code = payload.error.as_ref().map(|error| error.code.as_deref());
-                failure(c, code, payload.extra.contains_key("error"));
+                failure(c, code, payload.extra.get("error"));
             });
         }
         Event::SwitchboardAcceptControlFailure(e)
@@ -106,7 +106,7 @@ fn event(c: &mut Checker, event: &Event) {
             let Some(payload) = &e.payload else { return };
             c.at("payload", |c| {
                 let code = payload.error.as_ref().map(|error| error.code.as_deref());
-                failure(c, code, payload.extra.contains_key("error"));
+                failure(c, code, payload.extra.get("error"));
             });
         }
         Event::ConversationCreate(e) => {
@@ -140,10 +140,13 @@ fn event(c: &mut Checker, event: &Event) {
     }
 }
 
-/// A failure event's `error`: present, with a non-empty `code` if any.
-fn failure(c: &mut Checker, code: Option<Option<&str>>, kept: bool) {
+/// A failure event's `error`: present (`null` is missing; a value of another type, `kept`, is
+/// reported as such), with a non-empty `code` if any.
+fn failure(c: &mut Checker, code: Option<Option<&str>>, kept: Option<&Value>) {
     match code {
-        None if !kept => c.at("error", |c| c.issue("is missing on a failure event")),
+        None if kept.map_or(true, Value::is_null) => {
+            c.at("error", |c| c.issue("is missing on a failure event"))
+        }
         Some(Some(code)) if code.trim().is_empty() => {
             c.at("error", |c| c.at("code", |c| c.issue("is empty")))
         }
