@@ -1,4 +1,5 @@
-//! `parse`: what a Smooch webhook body is, and what is wrong with it.
+//! `parse`: what a Smooch or Sunshine Conversations webhook body is (v1, v1.1 or v2), and what
+//! is wrong with it.
 //!
 //! ```text
 //! cargo run --example parse -- [--json | --pretty] [--validate] FILE...
@@ -9,24 +10,27 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use smooch_events::{parse_event, ChannelError, Event, Message, Source};
+use smooch_events::{parse_webhook, v2, ChannelError, Event, Message, Source, Webhook};
 
 const HELP: &str = "\
-Parses Smooch webhook bodies and prints what each one is.
+Parses Smooch and Sunshine Conversations webhook bodies (v1, v1.1 and v2) and
+prints what each one is.
 
 Usage: parse [OPTIONS] FILE...
 
   FILE         a file holding one webhook body; `-` reads standard input
 
 Options:
-  --json       print each event serialized back to JSON, one compact line per file
+  --json       print each body serialized back to JSON, one compact line per file
   --pretty     the same, pretty-printed
-  --validate   also check each event (Event::validate) and print every problem
+  --validate   also check each body (Webhook::validate) and print every problem
                with its JSON path, as `FILE: PATH: PROBLEM`
   -h, --help   print this help
 
-Output: one line per file, `FILE: TRIGGER SUMMARY` (or the JSON with --json or
---pretty). A file that cannot be read or parsed prints `FILE: error: ERROR` on
+Output: for a v1 body, one line `FILE: TRIGGER SUMMARY`; for a v2 body, one line
+per event, `FILE: TYPE SUMMARY` (`unknown type` for a type the crate does not
+model; `FILE: v2, no events` for an empty list); or the JSON with --json or
+--pretty. A file that cannot be read or parsed prints `FILE: error: ERROR` on
 standard error.
 
 Exit codes:
@@ -71,8 +75,8 @@ fn main() -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     for file in &files {
-        let event = match read(file).and_then(|bytes| parse_event(&bytes).map_err(|e| e.to_string())) {
-            Ok(event) => event,
+        let webhook = match read(file).and_then(|bytes| parse_webhook(&bytes).map_err(|e| e.to_string())) {
+            Ok(webhook) => webhook,
             Err(error) => {
                 eprintln!("{file}: error: {error}");
                 failed = true;
@@ -80,16 +84,16 @@ fn main() -> ExitCode {
             }
         };
         let printed = match output {
-            Output::Summary => writeln!(out, "{file}: {} {}", event.trigger(), summary(&event)),
+            Output::Summary => print_summary(&mut out, file, &webhook),
             Output::Json => writeln!(
                 out,
                 "{}",
-                serde_json::to_string(&event).expect("an event serializes")
+                serde_json::to_string(&webhook).expect("a body serializes")
             ),
             Output::Pretty => writeln!(
                 out,
                 "{}",
-                serde_json::to_string_pretty(&event).expect("an event serializes")
+                serde_json::to_string_pretty(&webhook).expect("a body serializes")
             ),
         };
         if printed.is_err() {
@@ -97,7 +101,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
         if validate {
-            if let Err(problems) = event.validate() {
+            if let Err(problems) = webhook.validate() {
                 invalid = true;
                 for issue in problems.issues() {
                     let _ = writeln!(out, "{file}: {issue}");
@@ -124,7 +128,178 @@ fn read(file: &str) -> Result<Vec<u8>, String> {
     result.map(|()| bytes).map_err(|e| e.to_string())
 }
 
-/// A few words on what the event says.
+/// One line per event: the v1 trigger, or each v2 event's type, with a few words on it.
+fn print_summary(out: &mut impl Write, file: &str, webhook: &Webhook) -> std::io::Result<()> {
+    match webhook {
+        Webhook::V1(event) => writeln!(out, "{file}: {} {}", event.trigger(), summary(event)),
+        Webhook::V2(body) if body.events.is_empty() => writeln!(out, "{file}: v2, no events"),
+        Webhook::V2(body) => {
+            for event in &body.events {
+                let name = match event.type_name() {
+                    "" => "(no type)",
+                    name => name,
+                };
+                writeln!(out, "{file}: {name} {}", v2_summary(event))?;
+            }
+            Ok(())
+        }
+        _ => writeln!(out, "{file}: unknown version"),
+    }
+}
+
+/// A few words on what a v2 event says.
+fn v2_summary(event: &v2::Event) -> String {
+    use v2::Event as E;
+    if event.is_unknown() {
+        return "unknown type".to_owned();
+    }
+    let mut parts = Vec::new();
+    if let Some(id) = event.conversation_id() {
+        parts.push(format!("conversation {id}"));
+    }
+    match event {
+        E::ConversationMessage(_) => {
+            if let Some(message) = event.message() {
+                let kind = message.content.as_ref().map_or("no content", |c| c.type_name());
+                let kind = if kind.is_empty() { "untyped" } else { kind };
+                let mut said = format!("{kind} message");
+                if let Some(text) = message.text() {
+                    said.push_str(&format!(" {:?}", cut(text)));
+                }
+                if let Some(author) = &message.author {
+                    said.push_str(&format!(
+                        " by {}",
+                        author.kind.as_ref().map_or("?", |k| k.as_str())
+                    ));
+                }
+                parts.push(said);
+            }
+        }
+        E::ConversationMessageDeliveryChannel(e) | E::ConversationMessageDeliveryUser(e) => {
+            if let Some(p) = &e.payload {
+                parts.extend(delivery(p.message.as_ref(), p.destination.as_ref()));
+            }
+        }
+        E::ConversationMessageDeliveryFailure(e) => {
+            if let Some(p) = &e.payload {
+                parts.extend(delivery(p.message.as_ref(), p.destination.as_ref()));
+                let code = p.error.as_ref().and_then(|e| e.code.as_deref());
+                parts.push(format!("error {}", code.unwrap_or("?")));
+            }
+        }
+        E::ConversationPostback(e) => {
+            let payload = e
+                .payload
+                .as_ref()
+                .and_then(|p| p.postback.as_ref()?.payload.as_deref());
+            parts.push(format!("payload {:?}", payload.unwrap_or("")));
+        }
+        E::ConversationRead(e) | E::ConversationTyping(e) => {
+            let activity = e.payload.as_ref().and_then(|p| p.activity.as_ref());
+            if let Some(kind) = activity.and_then(|a| a.kind.as_ref()) {
+                parts.push(kind.to_string());
+            }
+        }
+        E::ConversationCreate(e) => {
+            if let Some(reason) = e.payload.as_ref().and_then(|p| p.creation_reason.as_ref()) {
+                parts.push(format!("reason {reason}"));
+            }
+        }
+        E::ClientAdd(e) => parts.extend(client(
+            e.payload.as_ref().and_then(|p| p.client.as_ref()),
+            e.payload
+                .as_ref()
+                .and_then(|p| p.reason.as_ref())
+                .map(|r| r.as_str()),
+        )),
+        E::ClientRemove(e) => parts.extend(client(
+            e.payload.as_ref().and_then(|p| p.client.as_ref()),
+            e.payload
+                .as_ref()
+                .and_then(|p| p.reason.as_ref())
+                .map(|r| r.as_str()),
+        )),
+        E::ClientUpdate(e) => parts.extend(client(
+            e.payload.as_ref().and_then(|p| p.client.as_ref()),
+            e.payload
+                .as_ref()
+                .and_then(|p| p.reason.as_ref())
+                .map(|r| r.as_str()),
+        )),
+        E::SwitchboardAcceptControlFailure(e)
+        | E::SwitchboardOfferControlFailure(e)
+        | E::SwitchboardPassControlFailure(e) => {
+            let code = e.payload.as_ref().and_then(|p| p.error.as_ref()?.code.as_deref());
+            parts.push(format!("error {}", code.unwrap_or("?")));
+        }
+        E::UserMerge(e) => {
+            let users = e.payload.as_ref().and_then(|p| p.merged_users.as_ref());
+            let id = |user: Option<&v2::User>| user.and_then(|u| u.id.clone()).unwrap_or_else(|| "?".into());
+            if let Some(users) = users {
+                parts.push(format!(
+                    "user {} absorbed {}",
+                    id(users.surviving.as_ref()),
+                    id(users.discarded.as_ref())
+                ));
+            }
+        }
+        _ => {}
+    }
+    if let Some(conversation) = event.conversation() {
+        let name = |s: Option<&v2::SwitchboardIntegration>| s.and_then(|s| s.name.clone());
+        if let Some(active) = name(conversation.active_switchboard_integration.as_ref()) {
+            parts.push(format!("active {active}"));
+        }
+        if let Some(pending) = name(conversation.pending_switchboard_integration.as_ref()) {
+            parts.push(format!("pending {pending}"));
+        }
+    }
+    if !matches!(event, E::UserMerge(_)) {
+        if let Some(id) = event.user().and_then(|u| u.id.as_deref()) {
+            parts.push(format!("user {id}"));
+        }
+    }
+    if let Some(time) = event.created_at() {
+        parts.push(format!(
+            "at {}",
+            time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        ));
+    }
+    parts.join(", ")
+}
+
+fn delivery(message: Option<&v2::MessageRef>, destination: Option<&v2::Destination>) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(id) = message.and_then(|m| m.id.as_deref()) {
+        parts.push(format!("message {id}"));
+    }
+    if let Some(kind) = destination.and_then(|d| d.kind.as_ref()) {
+        parts.push(format!("to {kind}"));
+    }
+    parts
+}
+
+fn client(client: Option<&v2::Client>, reason: Option<&str>) -> Vec<String> {
+    let mut parts = Vec::new();
+    if let Some(client) = client {
+        let kind = client.kind.as_ref().map_or("?", |k| k.as_str());
+        let status = client.status.as_ref().map_or("?", |s| s.as_str());
+        parts.push(format!("client {kind} {status}"));
+    }
+    parts.extend(reason.map(|r| format!("reason {r}")));
+    parts
+}
+
+/// A text shortened for one line.
+fn cut(text: &str) -> String {
+    let mut short: String = text.chars().take(40).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+/// A few words on what a v1 event says.
 fn summary(event: &Event) -> String {
     let mut parts = Vec::new();
     if let Some(user) = event.app_user_id() {

@@ -52,7 +52,7 @@ pub enum ParseError {
     #[error("the body is a v2 webhook (it has `events`, not `trigger`): read it with `parse_webhook`")]
     V2Body,
     /// The body has neither `trigger` (v1) nor `events` (v2) (given to
-    /// `parse_webhook`).
+    /// [`parse_webhook`](crate::parse_webhook)).
     #[error("the body is not a webhook: it has neither `trigger` (v1) nor `events` (v2)")]
     UnknownVersion,
     /// The body's `trigger` is not a string.
@@ -62,13 +62,16 @@ pub enum ParseError {
         found: &'static str,
     },
     /// What identifies the event is missing or unusable: a required key is missing, or its value
-    /// does not fit (for v2, `events` is not a list of objects).
+    /// does not fit (for v2, `events` is not a list of objects: the only thing a v2 body is
+    /// refused for, besides invalid JSON and duplicate keys).
     #[error("{trigger}: {}{message}", path_prefix(path))]
     Malformed {
-        /// The v1 trigger (e.g. `message:appUser`), or `v2` for a v2 body.
+        /// The v1 trigger (e.g. `message:appUser`), or `v2` for a v2 body (whose events each
+        /// have their own type, so no single one names the body).
         trigger: String,
-        /// The JSON path of the bad value, e.g. `messages[0]._id` or `events[2]` (empty when the
-        /// problem is with the body itself, such as a missing key).
+        /// The JSON path of the bad value from the body, e.g. `messages[0]._id`, or `events` and
+        /// `events[2]` for a v2 body (empty when the problem is with the body itself, such as a
+        /// missing key).
         path: String,
         /// What is wrong, e.g. `expected a string, found the number 7`.
         message: String,

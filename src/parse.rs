@@ -10,9 +10,58 @@ use serde_json::Value;
 
 use crate::de::json::{clear_duplicate, kind, take_duplicate, StrictValue, TagFirst};
 use crate::error::ParseError;
-use crate::v1;
+use crate::versions::{Webhook, WebhookVisitor};
+use crate::{v1, v2};
 
-/// Parses a Smooch v1 or v1.1 webhook body (one with a `trigger`).
+/// Parses a webhook body of any version: Smooch v1 and v1.1 (a `trigger`) or Sunshine
+/// Conversations v2 (a list of `events`).
+///
+/// The version comes from the body, in the same single pass that reads it: a `trigger` key,
+/// wherever it stands, makes a v1 body, read as [`parse_event`] reads it; otherwise an `events`
+/// key makes a v2 body. A v2 body is refused only when it is not a JSON object, holds a key
+/// twice, or its `events` is not a list of objects (`"events": []` is a body with no events).
+/// Everything else that does not fit its field is kept and reported by
+/// [`Webhook::validate`](crate::Webhook::validate), and an event type the crate does not model is
+/// [`v2::Event::Unknown`](crate::v2::Event::Unknown). A lone surrogate escape (half of an emoji)
+/// is read as U+FFFD, as in `parse_event`.
+///
+/// A refused v2 body is a [`ParseError::Malformed`] whose `trigger` is `"v2"` and whose path
+/// starts at the body (`events[2]`), or a [`ParseError::DuplicateKey`] with the path of the
+/// object (`events[2].payload.message.content`). A body with neither key is
+/// [`ParseError::UnknownVersion`].
+///
+/// ```
+/// use smooch_events::{parse_webhook, v2, Webhook};
+///
+/// let body = br#"{"app": {"id": "5ebee0975ac5304b664a12fa"},
+///     "webhook": {"id": "5f4eaef81e3dcc117c7ba48a", "version": "v2"},
+///     "events": [{"id": "5f74a0d52b5315fc007e798a", "createdAt": "2020-09-30T15:14:29.834Z",
+///                 "type": "conversation:typing", "payload": {"activity": {"type": "typing:start"}}},
+///                {"id": "5f74a0d52b5315fc007e798b", "type": "passthrough:messaging", "payload": {}}]}"#;
+/// let webhook = parse_webhook(body)?;
+/// assert_eq!(webhook.event_types(), ["conversation:typing", "passthrough:messaging"]);
+/// let Webhook::V2(webhook) = webhook else { unreachable!() };
+/// assert!(matches!(webhook.events[0], v2::Event::ConversationTyping(_)));
+/// assert_eq!(webhook.events[0].created_at().unwrap().timestamp_millis(), 1601478869834);
+/// assert!(webhook.events[1].is_unknown());
+///
+/// let error = parse_webhook(br#"{"events": [{"type": "user:remove"}, 7]}"#).unwrap_err();
+/// assert_eq!(error.to_string(), "v2: events[1]: expected a v2 event object, found the number 7");
+/// # Ok::<(), smooch_events::ParseError>(())
+/// ```
+pub fn parse_webhook(bytes: &[u8]) -> Result<Webhook, ParseError> {
+    let seed = || WebhookVisitor { raw: true };
+    if let Some(webhook) = fast(bytes, seed()) {
+        return Ok(webhook);
+    }
+    match repair_surrogates(bytes) {
+        Some(repaired) => fast(&repaired, seed()).map_or_else(|| diagnose_any(&repaired), Ok),
+        None => diagnose_any(bytes),
+    }
+}
+
+/// Parses a Smooch v1 or v1.1 webhook body (one with a `trigger`). For a body of any version,
+/// v2 included, use [`parse_webhook`]; given a v2 body, this answers [`ParseError::V2Body`].
 ///
 /// A trigger this crate does not model is not an error: it comes back as
 /// [`Event::Unknown`](crate::Event::Unknown) with its body. Unknown keys and enum values are kept,
@@ -62,6 +111,17 @@ fn diagnose_v1(bytes: &[u8]) -> Result<v1::Event, ParseError> {
         Some(other) => return Err(ParseError::TriggerNotString { found: kind(other) }),
     };
     typed(&body, trigger)
+}
+
+/// Reads a body of any version that failed to parse again, to classify the failure.
+fn diagnose_any(bytes: &[u8]) -> Result<Webhook, ParseError> {
+    let body = read_object(bytes)?;
+    match body.get("trigger") {
+        Some(Value::String(trigger)) => typed::<v1::Event>(&body, trigger).map(Webhook::V1),
+        Some(other) => Err(ParseError::TriggerNotString { found: kind(other) }),
+        None if body.contains_key("events") => typed::<v2::Webhook>(&body, "v2").map(Webhook::from),
+        None => Err(ParseError::UnknownVersion),
+    }
 }
 
 /// Reads `body` into `T` with its tag keys first, naming the path of the value that fails.

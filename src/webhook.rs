@@ -1,15 +1,17 @@
-//! Receiving a webhook request: the `X-API-Key` check, the body size limit, then [`parse_event`].
+//! Receiving a webhook request: the `X-API-Key` check, the body size limit, then
+//! [`parse_webhook`].
 
 use std::fmt;
 use std::hint::black_box;
 
 use crate::error::ParseError;
-use crate::parse::parse_event;
-use crate::v1::Event;
+use crate::parse::parse_webhook;
+use crate::versions::Webhook;
 
 /// The webhook secrets that are valid now, and the largest body accepted.
 ///
-/// Smooch sends the webhook's secret verbatim in the `X-API-Key` header (there is no signature).
+/// Smooch sends the webhook's secret verbatim in the `X-API-Key` header (there is no signature),
+/// and so does Sunshine Conversations v2.
 /// Every secret of the set is valid: during a rotation, hold both the old and the new one.
 /// Secrets are compared byte for byte, as given (no trimming, case counts). An empty secret is
 /// ignored, so a set built from an empty list or only empty strings holds no secret and refuses
@@ -94,32 +96,43 @@ impl WebhookSecrets {
         }
     }
 
-    /// Checks a whole request: the `X-API-Key` header, then the body size, then the body.
+    /// Checks a whole request: the `X-API-Key` header, then the body size, then the body, of any
+    /// version ([`parse_webhook`](crate::parse_webhook): a v1 or v1.1 body with its `trigger`, or
+    /// a v2 body with its `events`).
     ///
     /// The key comes first, so a sender without it learns nothing about the body. On error,
     /// answer [`WebhookError::status`]; on success, answer 2xx.
     ///
-    /// Smooch's retry rule: a request answered with anything other than 2xx, or not answered
-    /// within 5 seconds (20 in later docs), is retried up to 5 times with exponential backoff,
-    /// except that 400, 401, 403, 404 and 406 are never retried. So answer quickly (hand the
-    /// event on, do not handle it before answering), answer 2xx for an [`Event::Unknown`] or a
-    /// trigger you ignore, and never 5xx for a body that will never parse.
+    /// The retry rule (v1 and v2 alike): a request answered with anything other than 2xx, or not
+    /// answered within 5 seconds (20 in later docs and in v2), is retried up to 5 times with
+    /// exponential backoff, except that 400, 401, 403, 404 and 406 are never retried. So answer
+    /// quickly (hand the body on, do not handle it before answering), answer 2xx for an unknown
+    /// trigger or event type, or one you ignore, and never 5xx for a body that will never parse.
     ///
     /// ```
-    /// use smooch_events::WebhookSecrets;
+    /// use smooch_events::{Webhook, WebhookSecrets};
     ///
     /// let secrets = WebhookSecrets::new(["s3cret"]).with_max_body(64 * 1024);
-    /// let body = br#"{"trigger": "client:add", "app": {"_id": "57ec2881c47d2d24b0c16427"}}"#;
-    /// let event = secrets.verify_and_parse(Some(b"s3cret"), body)?;
-    /// assert_eq!(event.trigger(), "client:add");
+    /// let v1 = br#"{"trigger": "client:add", "app": {"_id": "57ec2881c47d2d24b0c16427"}}"#;
+    /// let webhook = secrets.verify_and_parse(Some(b"s3cret"), v1)?;
+    /// assert_eq!(webhook.as_v1().unwrap().trigger(), "client:add");
+    ///
+    /// let v2 = br#"{"app": {"id": "5ebee0975ac5304b664a12fa"}, "events": [{"type": "user:remove"}]}"#;
+    /// let webhook = secrets.verify_and_parse(Some(b"s3cret"), v2)?;
+    /// assert_eq!(webhook.event_types(), ["user:remove"]);
+    /// assert!(matches!(webhook, Webhook::V2(_)));
     ///
     /// let error = secrets.verify_and_parse(Some(b"s3cret"), b"{").unwrap_err();
     /// assert_eq!(error.status(), 400);
-    /// let error = secrets.verify_and_parse(None, body).unwrap_err();
+    /// let error = secrets.verify_and_parse(None, v1).unwrap_err();
     /// assert_eq!(error.status(), 401);
     /// # Ok::<(), smooch_events::WebhookError>(())
     /// ```
-    pub fn verify_and_parse(&self, header_value: Option<&[u8]>, body: &[u8]) -> Result<Event, WebhookError> {
+    pub fn verify_and_parse(
+        &self,
+        header_value: Option<&[u8]>,
+        body: &[u8],
+    ) -> Result<Webhook, WebhookError> {
         self.verify(header_value)?;
         if body.len() > self.max_body {
             return Err(WebhookError::TooLarge {
@@ -127,7 +140,7 @@ impl WebhookSecrets {
                 limit: self.max_body,
             });
         }
-        Ok(parse_event(body)?)
+        Ok(parse_webhook(body)?)
     }
 }
 
@@ -333,8 +346,11 @@ mod tests {
         let key = Some(OLD.as_bytes());
         assert_eq!(secrets.max_body(), BODY.len());
 
-        let event = secrets.verify_and_parse(key, BODY).unwrap();
-        assert!(event.is_unknown(), "an unknown trigger is a success");
+        let webhook = secrets.verify_and_parse(key, BODY).unwrap();
+        assert!(
+            webhook.as_v1().unwrap().is_unknown(),
+            "an unknown trigger is a success"
+        );
 
         let status = |header: Option<&[u8]>, body: &[u8]| secrets.verify_and_parse(header, body).unwrap_err();
         assert_eq!(status(None, BODY).status(), 401);
@@ -345,6 +361,11 @@ mod tests {
         let source = std::error::Error::source(&malformed).unwrap();
         assert!(source.downcast_ref::<ParseError>().is_some(), "{source:?}");
         assert_eq!(status(key, b"{}").status(), 400, "no trigger");
+        assert_eq!(
+            status(key, br#"{"events": {}}"#).status(),
+            400,
+            "v2, events not a list"
+        );
 
         let mut large = BODY.to_vec();
         large.push(b' ');
@@ -364,6 +385,28 @@ mod tests {
         assert_eq!(status(None, b"{").status(), 401);
         // Then the size: a large body that is not JSON is 413.
         assert_eq!(status(key, &vec![b'{'; BODY.len() + 1]).status(), 413);
+    }
+
+    #[test]
+    fn v2_bodies_are_taken_too() {
+        let secrets = secrets();
+        let key = Some(NEW.as_bytes());
+        let body = br#"{"app": {"id": "a"}, "webhook": {"id": "w", "version": "v2"},
+            "events": [{"id": "e", "type": "conversation:remove", "payload": {"conversation": {"id": "c"}}},
+                       {"id": "f", "type": "passthrough:messaging", "payload": {}}]}"#;
+        let webhook = secrets.verify_and_parse(key, body).unwrap();
+        assert_eq!(webhook.app_id(), Some("a"));
+        assert_eq!(
+            webhook.event_types(),
+            ["conversation:remove", "passthrough:messaging"]
+        );
+        let events = &webhook.as_v2().unwrap().events;
+        assert_eq!(events[0].conversation_id(), Some("c"));
+        assert!(events[1].is_unknown(), "an unknown event type is a success");
+        // The key comes first for v2 bodies too.
+        assert_eq!(secrets.verify_and_parse(None, body).unwrap_err().status(), 401);
+        // `parse_event` refuses a v2 body; `verify_and_parse` takes it.
+        assert_eq!(crate::parse_event(body), Err(ParseError::V2Body));
     }
 
     #[test]

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::{all_fixtures, fixture};
+use common::{all_fixtures, fixture, v2_fixtures};
 use serde_json::{json, Value};
-use smooch_events::{parse_event, Event, ParseError};
+use smooch_events::{parse_event, parse_webhook, v2, Event, ParseError};
 
 /// The error of a body that must not parse.
 fn refused(body: &[u8]) -> ParseError {
@@ -431,6 +431,11 @@ fn nesting_is_refused_exactly_where_a_value_refuses_it() {
             r#"{"appUser":{"_id":"u","properties":{"p":"#,
             r#"}},"trigger":"conversation:start"}"#,
         ),
+        (
+            r#"{"x":"#,
+            r#","appUser":{"_id":"u"},"trigger":"conversation:read"}"#,
+        ),
+        (r#"{"x":"#, r#","trigger":"client:add"}"#),
     ];
     for (head, tail) in places {
         for depth in 115..135 {
@@ -450,4 +455,178 @@ fn nesting_is_refused_exactly_where_a_value_refuses_it() {
             }
         }
     }
+}
+
+// ---- v2 bodies, through `parse_webhook` ----
+
+/// The error of a body `parse_webhook` must refuse.
+fn refused_any(body: &[u8]) -> ParseError {
+    match parse_webhook(body) {
+        Ok(webhook) => panic!("parsed: {}", cut(&format!("{webhook:?}"))),
+        Err(error) => {
+            assert_short(&error);
+            error
+        }
+    }
+}
+
+fn assert_malformed_v2(body: &[u8], path: &str, message: &str) {
+    let error = refused_any(body);
+    assert_eq!(
+        error,
+        ParseError::Malformed {
+            trigger: "v2".into(),
+            path: path.into(),
+            message: message.into()
+        }
+    );
+    assert_eq!(error.trigger(), Some("v2"));
+    assert_eq!(error.to_string(), format!("v2: {path}: {message}"));
+}
+
+/// Every prefix of every documented v2 example is refused. The written fixtures are larger (up to
+/// 15 KB pretty-printed) and the cost grows with the square of the size, so they are cut in their
+/// compact form, at every 7th byte (so that each kind of cut still falls somewhere in them).
+#[test]
+fn every_prefix_of_every_v2_fixture_is_refused_as_cut_short() {
+    let mut checked = 0;
+    for name in v2_fixtures() {
+        let mut bytes = fixture(&name);
+        let mut stride = 1;
+        if name.starts_with("v2/written/") {
+            bytes = serde_json::to_vec(&serde_json::from_slice::<Value>(&bytes).unwrap()).unwrap();
+            stride = 7;
+        }
+        let whole = String::from_utf8(bytes.clone()).unwrap();
+        for len in (0..bytes.len()).step_by(stride) {
+            let prefix = &bytes[..len];
+            if std::str::from_utf8(prefix).is_ok_and(|p| p.trim_end() == whole.trim_end()) {
+                continue;
+            }
+            match parse_webhook(prefix) {
+                Err(ParseError::InvalidJson { message, .. }) => {
+                    assert!(
+                        message.starts_with("EOF while parsing"),
+                        "{name}[..{len}]: {message}"
+                    );
+                }
+                other => panic!("{name}[..{len}]: {other:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 25_000, "{checked}");
+}
+
+#[test]
+fn v2_events_must_be_a_list_of_objects() {
+    assert_malformed_v2(br#"{"events":{}}"#, "events", "expected a list, found an object");
+    assert_malformed_v2(br#"{"events":null}"#, "events", "expected a list, found null");
+    assert_malformed_v2(
+        br#"{"app":{"id":"a"},"events":"[]"}"#,
+        "events",
+        "expected a list, found the string \"[]\"",
+    );
+    assert_malformed_v2(
+        br#"{"events":[{"type":"user:remove"},7]}"#,
+        "events[1]",
+        "expected a v2 event object, found the number 7",
+    );
+    assert_malformed_v2(
+        br#"{"events":[null]}"#,
+        "events[0]",
+        "expected a v2 event object, found null",
+    );
+    assert_malformed_v2(
+        br#"{"events":[[]],"webhook":{}}"#,
+        "events[0]",
+        "expected a v2 event object, found an empty array",
+    );
+}
+
+#[test]
+fn a_body_of_no_version() {
+    for body in [
+        &b"{}"[..],
+        br#"{"app":{"id":"a"},"webhook":{"id":"w"}}"#,
+        br#"{"event":[]}"#,
+    ] {
+        let error = refused_any(body);
+        assert_eq!(error, ParseError::UnknownVersion);
+        assert_eq!(
+            error.to_string(),
+            "the body is not a webhook: it has neither `trigger` (v1) nor `events` (v2)"
+        );
+    }
+    // `trigger` decides, even next to `events`.
+    let error = refused_any(br#"{"events":[],"trigger":3}"#);
+    assert_eq!(error, ParseError::TriggerNotString { found: "a number" });
+    // The v1 entry names the v2 one.
+    let error = refused(br#"{"events":[]}"#);
+    assert_eq!(error, ParseError::V2Body);
+    assert!(error.to_string().contains("parse_webhook"), "{error}");
+    // Not objects, not JSON: as for v1.
+    assert_eq!(refused_any(b"[]"), ParseError::NotAnObject { found: "an array" });
+    assert!(matches!(
+        refused_any(b"{\"events\":[}"),
+        ParseError::InvalidJson { .. }
+    ));
+}
+
+#[test]
+fn v2_duplicate_keys_are_refused_with_their_path() {
+    for (body, key, path) in [
+        (&br#"{"events":[],"events":[]}"#[..], "events", ""),
+        (br#"{"app":{"id":"a"},"app":{},"events":[]}"#, "app", ""),
+        (br#"{"events":[{"type":"user:remove","type":"user:remove"}]}"#, "type", "events[0]"),
+        (br#"{"events":[{"id":"a","type":"x:y","id":"b"}]}"#, "id", "events[0]"),
+        (
+            br#"{"events":[{},{"type":"conversation:message","payload":{"message":{"content":{"type":"text","type":"image"}}}}]}"#,
+            "type",
+            "events[1].payload.message.content",
+        ),
+        (
+            br#"{"events":[{"type":"conversation:message","payload":{"conversation":{"metadata":{"k":1,"k":2}}}}]}"#,
+            "k",
+            "events[0].payload.conversation.metadata",
+        ),
+    ] {
+        let error = refused_any(body);
+        assert!(
+            matches!(&error, ParseError::DuplicateKey { key: k, path: p } if k == key && p == path),
+            "{error:?}"
+        );
+    }
+}
+
+#[test]
+fn v2_errors_stay_short_and_deep_nesting_is_refused() {
+    let huge = "x".repeat(1 << 20);
+    for body in [
+        format!(r#"{{"events":["{huge}"]}}"#),
+        format!(r#"{{"events":"{huge}"}}"#),
+        format!(r#"{{"events":[{{"type":"user:remove","{huge}":1,"{huge}":2}}]}}"#),
+    ] {
+        let error = refused_any(body.as_bytes());
+        assert!(error.to_string().len() < 300, "{}", cut(&error.to_string()));
+    }
+    // A huge value that does not fit a field is kept, not refused.
+    let body = format!(r#"{{"events":[{{"type":"user:remove","createdAt":"{huge}"}}]}}"#);
+    let webhook = parse_webhook(body.as_bytes()).unwrap().into_v2().unwrap();
+    let v2::Event::UserRemove(remove) = &webhook.events[0] else {
+        panic!()
+    };
+    assert_eq!(remove.extra["createdAt"].as_str().map(str::len), Some(1 << 20));
+    let problems = webhook.validate().unwrap_err().to_string();
+    assert!(problems.len() < 300, "{}", cut(&problems));
+
+    let body = format!(
+        r#"{{"events":[{{"type":"conversation:message","payload":{}1{}}}]}}"#,
+        r#"{"a":"#.repeat(10_000),
+        "}".repeat(10_001)
+    );
+    assert!(matches!(
+        refused_any(body.as_bytes()),
+        ParseError::InvalidJson { message, .. } if message == "recursion limit exceeded"
+    ));
 }

@@ -1,20 +1,19 @@
 //! What the receiver reads from a body: the one place that knows the body format.
 //!
 //! [`parse`] decides between 200 and 400, [`describe`] gives what the log line and the `webhooks`
-//! row show of a body, and [`idempotency_key`] names a body so that a retry is stored once. Today
-//! `parse` is `smooch_events::parse_event` (v1 bodies, with a `trigger`); when the crate reads v2
-//! bodies as well (an `events` array, each event with its `type`), `Parsed`, `parse` and
-//! `describe` change here and nowhere else.
+//! row show of a body, and [`idempotency_key`] names a body so that a retry is stored once.
+//! `parse` is `smooch_events::parse_webhook`: Smooch v1 and v1.1 bodies (a `trigger`) and
+//! Sunshine Conversations v2 bodies (an `events` array, each event with its `type`) alike.
 
 use sha2::{Digest, Sha256};
-use smooch_events::{parse_event, Event, ParseError};
+use smooch_events::{parse_webhook, ParseError, Webhook};
 
 /// A parsed body.
-pub(crate) type Parsed = Event;
+pub(crate) type Parsed = Webhook;
 
 /// Parses a body; an error is answered 400 (and the body kept in `dead_letters`).
 pub(crate) fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
-    parse_event(body)
+    parse_webhook(body)
 }
 
 /// What the log and the store show of an accepted body.
@@ -32,7 +31,7 @@ pub(crate) const MAX_KINDS: usize = 256;
 /// What the log and the store show of `parsed`.
 pub(crate) fn describe(parsed: &Parsed) -> Description {
     Description {
-        kinds: cut(parsed.trigger(), MAX_KINDS).to_owned(),
+        kinds: cut(&parsed.event_types().join(","), MAX_KINDS).to_owned(),
         app_id: parsed.app_id().map(|id| cut(id, MAX_KINDS).to_owned()),
     }
 }
@@ -94,5 +93,11 @@ mod tests {
             "cut before the two-byte é"
         );
         assert_eq!(described.app_id, None);
+
+        let v2 = br#"{"app": {"id": "5ebee0975ac5304b664a12fa"}, "events": [
+            {"type": "conversation:message"}, {"type": "conversation:read"}]}"#;
+        let described = describe(&parse(v2).unwrap());
+        assert_eq!(described.kinds, "conversation:message,conversation:read");
+        assert_eq!(described.app_id.as_deref(), Some("5ebee0975ac5304b664a12fa"));
     }
 }

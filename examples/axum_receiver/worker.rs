@@ -59,10 +59,25 @@ impl Application for LogApplication {
             app = %Shown(description.app_id.as_deref().unwrap_or("")),
             "handled"
         );
-        if let smooch_events::Event::MessageAppUser(message) = &parsed {
-            for text in message.messages.iter().filter_map(|m| m.text.as_deref()) {
-                tracing::debug!(user = %Shown(&message.app_user.id), text = %Shown(text), "message");
+        match &parsed {
+            smooch_events::Webhook::V1(event @ smooch_events::Event::MessageAppUser(_)) => {
+                let user = event.app_user_id().unwrap_or_default();
+                for text in event.messages().iter().filter_map(|m| m.text()) {
+                    tracing::debug!(user = %Shown(user), text = %Shown(text), "message");
+                }
             }
+            smooch_events::Webhook::V2(webhook) => {
+                for message in webhook
+                    .events
+                    .iter()
+                    .filter_map(smooch_events::v2::Event::message)
+                {
+                    if let Some(text) = message.text() {
+                        tracing::debug!(text = %Shown(text), "message");
+                    }
+                }
+            }
+            _ => {}
         }
         Ok(())
     }

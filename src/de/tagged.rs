@@ -6,9 +6,6 @@
 //! typed struct the tag names, or stay as they are for a tag the crate does not model, and the
 //! rest of the object is read straight into place.
 
-// `tagged!` is for `v2`, which is being written; this goes with its first use.
-#![allow(dead_code, unused_macros, unused_imports, unreachable_pub)]
-
 use std::borrow::Cow;
 use std::collections::HashSet;
 
@@ -20,6 +17,7 @@ use crate::de::codec::Ctx;
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::map::check_raw;
 use crate::de::object::{FieldSeed, Fields};
+use crate::de::walk::Checker;
 
 /// A value read before the tag: its JSON text, borrowed from the input when the reader is
 /// serde_json on a `&str` (checked as strictly as reading it would), else the value itself.
@@ -67,6 +65,44 @@ impl<'de> Pending<'de> {
         Ok(())
     }
 
+    /// Keys already read as a JSON object, to be read again once a tag is known.
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        Pending {
+            entries: map
+                .into_iter()
+                .map(|(k, v)| (Cow::Owned(k), Captured::Value(v)))
+                .collect(),
+            keys: None,
+        }
+    }
+
+    /// Reads the entries into `target`, as fields read before the rest (see [`Fields`]).
+    pub(crate) fn read_into<T: Fields, E: de::Error>(
+        self,
+        target: &mut T,
+        seen: &mut u64,
+        ctx: Ctx,
+    ) -> Result<(), E> {
+        for (key, value) in self.entries {
+            let misfit = match value {
+                Captured::Text(text) => {
+                    let mut json = serde_json::Deserializer::from_str(text);
+                    target.read_field(seen, key, &mut json, ctx)
+                }
+                // A value is not text that raw maps could be borrowed from.
+                Captured::Value(value) => target.read_field(seen, key, value, Ctx { raw: false, ..ctx }),
+            }
+            .map_err(E::custom)?;
+            if let Some((key, misfit)) = misfit {
+                return Err(E::custom(format_args!(
+                    "{key}{}: {}",
+                    misfit.path, misfit.problem
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The entries as a JSON object.
     fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
         let mut map = Map::new();
@@ -94,17 +130,7 @@ pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     let ctx = Ctx { strict: true, ..ctx };
     let mut seen = 0;
-    for (key, value) in pending.entries {
-        match value {
-            Captured::Text(text) => {
-                let mut json = serde_json::Deserializer::from_str(text);
-                target.read_field(&mut seen, key, &mut json, ctx)
-            }
-            // A value is not text that raw maps could be borrowed from.
-            Captured::Value(value) => target.read_field(&mut seen, key, value, Ctx { raw: false, ..ctx }),
-        }
-        .map_err(de::Error::custom)?;
-    }
+    pending.read_into(target, &mut seen, ctx)?;
     while let Some(key) = map.next_key_seed(KeySeed)? {
         if key == tag {
             return Err(duplicate_key(tag));
@@ -158,6 +184,14 @@ impl UnknownObject {
             .get(self.tag)
             .and_then(Value::as_str)
             .unwrap_or_default()
+    }
+
+    /// Validation: an object without a string tag (the tag is what every variant needs).
+    pub(crate) fn walk_tag(&self, c: &mut Checker) {
+        match self.body.get(self.tag) {
+            None => c.missing(self.tag),
+            Some(tag) => c.kept::<String>(self.tag, tag),
+        }
     }
 }
 
@@ -337,7 +371,7 @@ macro_rules! tagged {
                 match target {
                     $( $name::$variant(value) => $crate::de::object::Fields::walk(
                         $crate::de::tagged::Holder::inner_ref(value), c), )*
-                    $name::Unknown(_) => {}
+                    $name::Unknown(unknown) => unknown.walk_tag(c),
                 }
             }
         }
@@ -377,7 +411,7 @@ macro_rules! tagged {
 pub(crate) use tagged;
 
 #[cfg(test)]
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 mod tests {
     use serde_json::{json, Value};
 

@@ -313,11 +313,23 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut pending = Pending::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == "trigger" {
-                let trigger = map.next_value_seed(KeySeed)?;
-                return Event::read(trigger, pending, map, ctx);
+                return Event::read_after_trigger(pending, map, ctx);
             }
             pending.capture(key, &mut map, ctx)?;
         }
         Err(de::Error::missing_field("trigger"))
+    }
+}
+
+impl Event {
+    /// Reads a body whose `trigger` key was just read: its value, then the keys captured before
+    /// it and the rest of `map`, whose values have the context `ctx`.
+    pub(crate) fn read_after_trigger<'de, A: MapAccess<'de>>(
+        pending: Pending<'de>,
+        mut map: A,
+        ctx: Ctx,
+    ) -> Result<Self, A::Error> {
+        let trigger = map.next_value_seed(KeySeed)?;
+        Event::read(trigger, pending, map, ctx)
     }
 }

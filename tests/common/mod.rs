@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use smooch_events::{parse_event, Event};
+use smooch_events::{parse_event, parse_webhook, v2, Event, Webhook};
 
 /// The path of a fixture, relative to `fixtures/`.
 pub(crate) fn fixture_path(name: &str) -> PathBuf {
@@ -49,8 +49,8 @@ pub(crate) fn ms(time: Option<DateTime<Utc>>) -> i64 {
     time.expect("a time").timestamp_millis()
 }
 
-/// Every `*.json` under `fixtures/`, as paths relative to it, sorted.
-pub(crate) fn all_fixtures() -> Vec<String> {
+/// Every `*.json` under `dir` (relative to `fixtures/`), as paths relative to `fixtures/`, sorted.
+fn walk_fixtures(dir: &str) -> Vec<String> {
     fn walk(dir: &Path, root: &Path, out: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
@@ -63,7 +63,38 @@ pub(crate) fn all_fixtures() -> Vec<String> {
     }
     let root = fixture_path("");
     let mut out = Vec::new();
-    walk(&root, &root, &mut out);
+    walk(&fixture_path(dir), &root, &mut out);
     out.sort();
     out
+}
+
+/// Every v1 and v1.1 fixture: each `*.json` under `fixtures/` but `fixtures/v2/`, as paths
+/// relative to `fixtures/`, sorted.
+pub(crate) fn all_fixtures() -> Vec<String> {
+    walk_fixtures("")
+        .into_iter()
+        .filter(|name| !name.starts_with("v2/"))
+        .collect()
+}
+
+/// Every v2 fixture: each `*.json` under `fixtures/v2/` (the documented examples and `written/`),
+/// as paths relative to `fixtures/` (`v2/conversation_message.json`), sorted.
+pub(crate) fn v2_fixtures() -> Vec<String> {
+    walk_fixtures("v2")
+}
+
+/// A v2 fixture, parsed (by `parse_webhook`, which must find a v2 body).
+pub(crate) fn parse_v2(name: &str) -> v2::Webhook {
+    match parse_webhook(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}")) {
+        Webhook::V2(webhook) => *webhook,
+        other => panic!("{name}: not a v2 body: {other:?}"),
+    }
+}
+
+/// Asserts that a v2 body serializes back to the fixture it was parsed from, exactly as a JSON
+/// value (`null` members included).
+pub(crate) fn assert_v2_round_trip(name: &str, webhook: &v2::Webhook) {
+    let original: Value = serde_json::from_slice(&fixture(name)).unwrap();
+    let back = serde_json::to_value(webhook).unwrap();
+    assert_eq!(back, original, "{name}: round trip differs");
 }

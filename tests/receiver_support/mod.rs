@@ -14,7 +14,7 @@ use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-use crate::common::{all_fixtures, fixture};
+use crate::common::{all_fixtures, fixture, v2_fixtures};
 
 /// The secret being rotated in, the current one, and one rotated out.
 pub const NEXT: &str = "next-7f3a0c9e51b24d88";
@@ -173,10 +173,11 @@ impl Client {
     }
 }
 
-/// The fixtures that are webhook bodies, with their bytes.
+/// The fixtures that are webhook bodies (v1 and v2), with their bytes.
 pub fn webhook_fixtures() -> Vec<(String, Vec<u8>)> {
     all_fixtures()
         .into_iter()
+        .chain(v2_fixtures())
         .filter(|name| !name.starts_with("later-docs-fragments/"))
         .map(|name| {
             let bytes = fixture(&name);

@@ -1,0 +1,286 @@
+//! Sunshine Conversations v2 webhook bodies: a list of events, each shaped by its `type`.
+//!
+//! [`Webhook`] is the body; [`Event`] has one variant per documented event type (the table below
+//! is the only place that knows every type); [`events`](self) has one module per family of
+//! types, and the objects several events share are in `types`, named after the spec's schemas.
+//! Nothing here imports a v1 module: the two versions share only the machinery below them.
+//!
+//! A body is read in one pass, whatever the order of its keys and of each event's keys (an
+//! event's keys before its `type`, rare, are kept as JSON until the type is known).
+
+use chrono::{DateTime, Utc};
+
+use crate::de::tagged::tagged;
+
+pub(crate) mod envelope;
+pub(crate) mod events;
+pub(crate) mod types;
+mod validate;
+
+pub use crate::de::tagged::UnknownObject;
+pub use envelope::{App, Webhook, WebhookRef, WebhookVersion};
+pub use events::activity::{ActivityEvent, ActivityPayload};
+pub use events::client::{
+    ClientAddEvent, ClientAddPayload, ClientAddReason, ClientRemoveEvent, ClientRemovePayload,
+    ClientRemoveReason, ClientUpdateEvent, ClientUpdatePayload, ClientUpdateReason,
+};
+pub use events::conversation::{
+    ConversationCreateEvent, ConversationCreatePayload, ConversationReferralEvent,
+    ConversationReferralPayload, ConversationRemoveEvent, ConversationRemovePayload, CreationReason,
+    ParticipantEvent, ParticipantPayload,
+};
+pub use events::delivery::{
+    ConversationMessageDeliveryFailurePayload, ConversationMessageDeliveryPayload, Destination,
+    ExternalMessage, MessageDeliveryEvent, MessageDeliveryFailureEvent, MessageRef,
+};
+pub use events::message::{ConversationMessageEvent, ConversationMessagePayload};
+pub use events::postback::{ConversationPostbackEvent, ConversationPostbackPayload, Postback};
+pub use events::switchboard::{
+    SwitchboardEvent, SwitchboardFailureEvent, SwitchboardFailurePayload, SwitchboardPayload,
+    SwitchboardReason, SwitchboardReasonEvent, SwitchboardReasonPayload,
+};
+pub use events::user::{
+    MergeReason, UserMergeEvent, UserMergePayload, UserRemoveEvent, UserRemovePayload, UserUpdateEvent,
+    UserUpdatePayload, UserUpdateReason,
+};
+pub use types::activity::{Activity, ActivityType};
+pub use types::author::{Author, AuthorSubtype, AuthorType};
+pub use types::client::{Client, ClientStatus, ClientType};
+pub use types::conversation::{Conversation, ConversationType};
+pub use types::device::{Device, DeviceStatus, DeviceType};
+pub use types::error::{DeliveryError, UntypedError};
+pub use types::merged::{MergedClients, MergedConversations, MergedUsers};
+pub use types::message::action::{
+    Action, BuyAction, ExtraChannelOptions, LinkAction, LocationRequestAction, MessengerOptions,
+    PostbackAction, ReplyAction, WebviewAction, WebviewShareButton, WebviewSize,
+};
+pub use types::message::content::{
+    CarouselMessage, Content, Coordinates, DisplaySettings, FileMessage, FormMessage, FormResponseMessage,
+    ImageAspectRatio, ImageMessage, ListMessage, Location, LocationMessage, TemplateMessage, TextMessage,
+};
+pub use types::message::form_field::{FieldFormat, FieldType, FormField, FormOption};
+pub use types::message::item::{Item, ItemSize};
+pub use types::message::message::{
+    ActivityMessage, EndedByUser, Message, Reference, TicketClosed, TransferToEmail,
+};
+pub use types::message::quoted::{QuotedExternalMessageId, QuotedMessage, QuotedMessageMessage};
+pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
+pub use types::source::{Campaign, Source, SourceType};
+pub use types::switchboard_integration::{IntegrationType, SwitchboardIntegration};
+pub use types::user::{Identity, Profile, User};
+
+/// Defines [`Event`] and its accessors from one table of the documented event types.
+macro_rules! events {
+    ( $( $(#[$doc:meta])* $variant:ident($event:ident) = $type:literal, )* ) => {
+        tagged! {
+            /// One event of a v2 body, by its `type`: one variant per documented type.
+            ///
+            /// A type the crate does not model (`passthrough:messaging`, which the spec names but
+            /// does not describe, or anything new), a `type` that is not a string, or none, is
+            /// [`Event::Unknown`], with the whole event object as it was sent.
+            ///
+            /// [`id`](Event::id), [`created_at`](Event::created_at) and
+            /// [`type_name`](Event::type_name) work for every variant. Serializing an event gives
+            /// the event object back, `type` included. Each event struct is boxed, so that an
+            /// `Event` stays small whatever its type.
+            pub enum Event {
+                expecting: "a v2 event object",
+                tag: "type",
+                $( $(#[$doc])* $variant(Box<$event>) = $type, )*
+            }
+        }
+
+        impl Event {
+            /// The event's `id`, if it has one (for [`Event::Unknown`], an `id` string in its
+            /// body). Use it to drop the duplicates that retries deliver.
+            pub fn id(&self) -> Option<&str> {
+                match self {
+                    $( Event::$variant(e) => e.id.as_deref(), )*
+                    Event::Unknown(unknown) => unknown.body.get("id")?.as_str(),
+                }
+            }
+
+            /// When the event was generated (`createdAt`), if it has a usable one (for
+            /// [`Event::Unknown`], an ISO-8601 `createdAt` string in its body).
+            pub fn created_at(&self) -> Option<DateTime<Utc>> {
+                match self {
+                    $( Event::$variant(e) => e.created_at, )*
+                    Event::Unknown(unknown) => {
+                        crate::de::time::rfc3339::deserialize(unknown.body.get("createdAt")?).ok()
+                    }
+                }
+            }
+        }
+    };
+}
+
+events! {
+    /// A channel link was started, or an SDK client created.
+    ClientAdd(ClientAddEvent) = "client:add",
+    /// A client was removed.
+    ClientRemove(ClientRemoveEvent) = "client:remove",
+    /// A client was confirmed, matched, blocked or unblocked.
+    ClientUpdate(ClientUpdateEvent) = "client:update",
+    /// A conversation was created.
+    ConversationCreate(ConversationCreateEvent) = "conversation:create",
+    /// A participant joined an `sdkGroup` conversation.
+    ConversationJoin(ParticipantEvent) = "conversation:join",
+    /// A participant left an `sdkGroup` conversation.
+    ConversationLeave(ParticipantEvent) = "conversation:leave",
+    /// A conversation was deleted.
+    ConversationRemove(ConversationRemoveEvent) = "conversation:remove",
+    /// A message was delivered to the channel.
+    ConversationMessageDeliveryChannel(MessageDeliveryEvent) =
+        "conversation:message:delivery:channel",
+    /// A message could not be delivered.
+    ConversationMessageDeliveryFailure(MessageDeliveryFailureEvent) =
+        "conversation:message:delivery:failure",
+    /// A message was delivered to the user.
+    ConversationMessageDeliveryUser(MessageDeliveryEvent) =
+        "conversation:message:delivery:user",
+    /// A message was sent in a conversation.
+    ConversationMessage(ConversationMessageEvent) = "conversation:message",
+    /// A user tapped a postback button.
+    ConversationPostback(ConversationPostbackEvent) = "conversation:postback",
+    /// The user read the conversation.
+    ConversationRead(ActivityEvent) = "conversation:read",
+    /// A user was referred to a conversation.
+    ConversationReferral(ConversationReferralEvent) = "conversation:referral",
+    /// Someone started or stopped typing.
+    ConversationTyping(ActivityEvent) = "conversation:typing",
+    /// An integration accepted control of a conversation.
+    SwitchboardAcceptControl(SwitchboardEvent) = "switchboard:acceptControl",
+    /// Accepting control failed.
+    SwitchboardAcceptControlFailure(SwitchboardFailureEvent) =
+        "switchboard:acceptControl:failure",
+    /// Control was offered to an integration.
+    SwitchboardOfferControl(SwitchboardEvent) = "switchboard:offerControl",
+    /// Offering control failed.
+    SwitchboardOfferControlFailure(SwitchboardFailureEvent) = "switchboard:offerControl:failure",
+    /// Control was passed to another integration.
+    SwitchboardPassControl(SwitchboardReasonEvent) = "switchboard:passControl",
+    /// Passing control failed.
+    SwitchboardPassControlFailure(SwitchboardFailureEvent) = "switchboard:passControl:failure",
+    /// Control was released.
+    SwitchboardReleaseControl(SwitchboardReasonEvent) = "switchboard:releaseControl",
+    /// Two users were merged.
+    UserMerge(UserMergeEvent) = "user:merge",
+    /// A user was updated.
+    UserUpdate(UserUpdateEvent) = "user:update",
+    /// A user was deleted.
+    UserRemove(UserRemoveEvent) = "user:remove",
+}
+
+impl Event {
+    /// Whether this is a type the crate does not model.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Event::Unknown(_))
+    }
+
+    /// The conversation the event happened in, for the types that carry one (for `user:merge`,
+    /// the surviving conversation when conversations were merged).
+    pub fn conversation(&self) -> Option<&Conversation> {
+        macro_rules! of {
+            ($e:expr) => {
+                $e.payload.as_ref()?.conversation.as_ref()
+            };
+        }
+        match self {
+            Event::ClientAdd(e) => of!(e),
+            Event::ClientRemove(e) => of!(e),
+            Event::ClientUpdate(e) => of!(e),
+            Event::ConversationCreate(e) => of!(e),
+            Event::ConversationJoin(e) | Event::ConversationLeave(e) => of!(e),
+            Event::ConversationRemove(e) => of!(e),
+            Event::ConversationMessageDeliveryChannel(e) | Event::ConversationMessageDeliveryUser(e) => {
+                of!(e)
+            }
+            Event::ConversationMessageDeliveryFailure(e) => of!(e),
+            Event::ConversationMessage(e) => of!(e),
+            Event::ConversationPostback(e) => of!(e),
+            Event::ConversationRead(e) | Event::ConversationTyping(e) => of!(e),
+            Event::ConversationReferral(e) => of!(e),
+            Event::SwitchboardAcceptControl(e) | Event::SwitchboardOfferControl(e) => of!(e),
+            Event::SwitchboardPassControl(e) | Event::SwitchboardReleaseControl(e) => of!(e),
+            Event::SwitchboardAcceptControlFailure(e)
+            | Event::SwitchboardOfferControlFailure(e)
+            | Event::SwitchboardPassControlFailure(e) => of!(e),
+            Event::UserMerge(e) => e
+                .payload
+                .as_ref()?
+                .merged_conversations
+                .as_ref()?
+                .surviving
+                .as_ref(),
+            Event::UserUpdate(_) | Event::UserRemove(_) | Event::Unknown(_) => None,
+        }
+    }
+
+    /// The id of the conversation the event happened in (see [`Event::conversation`]; for
+    /// [`Event::Unknown`], `payload.conversation.id` in its body).
+    pub fn conversation_id(&self) -> Option<&str> {
+        match self {
+            Event::Unknown(unknown) => unknown
+                .body
+                .get("payload")?
+                .get("conversation")?
+                .get("id")?
+                .as_str(),
+            _ => self.conversation()?.id.as_deref(),
+        }
+    }
+
+    /// The user the event is about: the payload's `user`; for `user:merge` the surviving user;
+    /// for `conversation:message` the author's user; for `conversation:read` and `:typing` the
+    /// activity author's user. `None` for the switchboard events, which concern no user.
+    pub fn user(&self) -> Option<&User> {
+        macro_rules! of {
+            ($e:expr) => {
+                $e.payload.as_ref()?.user.as_ref()
+            };
+        }
+        match self {
+            Event::ClientAdd(e) => of!(e),
+            Event::ClientRemove(e) => of!(e),
+            Event::ClientUpdate(e) => of!(e),
+            Event::ConversationCreate(e) => of!(e),
+            Event::ConversationJoin(e) | Event::ConversationLeave(e) => of!(e),
+            Event::ConversationMessageDeliveryChannel(e) | Event::ConversationMessageDeliveryUser(e) => {
+                of!(e)
+            }
+            Event::ConversationMessageDeliveryFailure(e) => of!(e),
+            Event::ConversationPostback(e) => of!(e),
+            Event::ConversationReferral(e) => of!(e),
+            Event::UserUpdate(e) => of!(e),
+            Event::UserRemove(e) => of!(e),
+            Event::UserMerge(e) => e.payload.as_ref()?.merged_users.as_ref()?.surviving.as_ref(),
+            Event::ConversationMessage(e) => e
+                .payload
+                .as_ref()?
+                .message
+                .as_ref()?
+                .author
+                .as_ref()?
+                .user
+                .as_ref(),
+            Event::ConversationRead(e) | Event::ConversationTyping(e) => e
+                .payload
+                .as_ref()?
+                .activity
+                .as_ref()?
+                .author
+                .as_ref()?
+                .user
+                .as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The new message of a `conversation:message` event.
+    pub fn message(&self) -> Option<&Message> {
+        match self {
+            Event::ConversationMessage(e) => e.payload.as_ref()?.message.as_ref(),
+            _ => None,
+        }
+    }
+}

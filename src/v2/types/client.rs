@@ -1,0 +1,99 @@
+//! The clients through which a user talks: one per channel or SDK installation.
+
+use chrono::{DateTime, Utc};
+
+use crate::de::map::JsonMap;
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::de::time::Rfc3339;
+
+object! {
+    /// A client (`S.client`): one channel or SDK of a user. Sent by client events, in
+    /// `user:merge`'s `mergedClients`, and as `source.client` with `includeFullSource`.
+    pub struct Client {
+        expecting: "a client object",
+        expected {
+            /// The client's id.
+            id: String = "id",
+        }
+        optional {
+            /// The channel (`sdk` for iOS, Android, Unity and web).
+            kind: ClientType = "type",
+            /// Whether the client can receive messages.
+            status: ClientStatus = "status",
+            /// The integration the client belongs to (not for `sdk` clients, which span
+            /// several integrations).
+            integration_id: String = "integrationId",
+            /// The user's id on the channel: a phone number on Twilio, a page-scoped id on
+            /// Messenger (not for `sdk` clients).
+            external_id: String = "externalId",
+            /// When the user last interacted through this client.
+            last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
+            /// When the client was attached to the user.
+            linked_at: DateTime<Utc> = "linkedAt" as Rfc3339,
+            /// The user's name on the channel.
+            display_name: String = "displayName",
+            /// The user's avatar on the channel.
+            avatar_url: String = "avatarUrl",
+            /// Curated channel keys (Twilio: `phoneNumber`, `city`, `country`, `state`); none is
+            /// guaranteed.
+            info: JsonMap = "info",
+            /// The channel's raw data about the user (Twilio: `From`, `FromCity`, …).
+            raw: JsonMap = "raw",
+        }
+    }
+}
+
+open_enum! {
+    /// The channel of a client (`S.clientType`).
+    pub enum ClientType {
+        /// Apple Messages for Business.
+        Apple = "apple",
+        /// Google's Business Messages.
+        Gbm = "gbm",
+        /// Google RCS.
+        Googlercs = "googlercs",
+        /// Instagram Direct.
+        Instagram = "instagram",
+        /// KakaoTalk.
+        Kakao = "kakao",
+        /// LINE.
+        Line = "line",
+        /// Mailgun email.
+        Mailgun = "mailgun",
+        /// MessageBird SMS.
+        Messagebird = "messagebird",
+        /// Facebook Messenger.
+        Messenger = "messenger",
+        /// Slack Connect.
+        Slackconnect = "slackconnect",
+        /// An SDK: iOS, Android, Unity or web.
+        Sdk = "sdk",
+        /// Telegram.
+        Telegram = "telegram",
+        /// Twilio SMS.
+        Twilio = "twilio",
+        /// Twitter DM.
+        Twitter = "twitter",
+        /// Viber.
+        Viber = "viber",
+        /// WeChat.
+        Wechat = "wechat",
+        /// WhatsApp.
+        Whatsapp = "whatsapp",
+    }
+}
+
+open_enum! {
+    /// Whether a client can receive messages (`client.status`).
+    pub enum ClientStatus {
+        /// It can.
+        Active = "active",
+        /// The user blocked the business on this channel.
+        Blocked = "blocked",
+        /// It is no longer in use.
+        Inactive = "inactive",
+        /// A channel link was started and is not confirmed yet.
+        Pending = "pending",
+    }
+}

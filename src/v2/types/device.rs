@@ -1,0 +1,62 @@
+//! The device an SDK user acted from.
+
+use chrono::{DateTime, Utc};
+
+use crate::de::map::JsonMap;
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::de::time::Rfc3339;
+
+object! {
+    /// A device of an SDK client (`S.device`). Sent only as `source.device`, by webhooks created
+    /// with `includeFullSource`.
+    pub struct Device {
+        expecting: "a device object",
+        expected {
+            /// The device's id.
+            id: String = "id",
+        }
+        optional {
+            /// `android`, `ios` or `web`.
+            kind: DeviceType = "type",
+            /// The id the SDK generated on the device.
+            guid: String = "guid",
+            /// The client the device belongs to.
+            client_id: String = "clientId",
+            /// Whether the device gets push notifications.
+            status: DeviceStatus = "status",
+            /// The integration of the device.
+            integration_id: String = "integrationId",
+            /// When the device was last seen.
+            last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
+            /// The push notification token (Android and iOS).
+            push_notification_token: String = "pushNotificationToken",
+            /// Curated SDK keys (`currentUrl`, `userAgent`, `sdkVersion`, …); none is guaranteed.
+            info: JsonMap = "info",
+            /// The version of the app that embeds the SDK (not for web).
+            app_version: String = "appVersion",
+        }
+    }
+}
+
+open_enum! {
+    /// The kind of a device (`device.type`).
+    pub enum DeviceType {
+        /// An Android device.
+        Android = "android",
+        /// An iOS device.
+        Ios = "ios",
+        /// A browser (Web Messenger).
+        Web = "web",
+    }
+}
+
+open_enum! {
+    /// Whether a device gets push notifications (`device.status`).
+    pub enum DeviceStatus {
+        /// It does.
+        Active = "active",
+        /// It does not.
+        Inactive = "inactive",
+    }
+}

@@ -1,0 +1,120 @@
+//! A message, and what only a quoted message carries: its activity and its references.
+
+use chrono::{DateTime, Utc};
+
+use crate::de::map::JsonMap;
+use crate::de::object::object;
+use crate::de::tagged::tagged;
+use crate::de::time::Rfc3339;
+use crate::v2::types::author::Author;
+use crate::v2::types::message::content::Content;
+use crate::v2::types::message::quoted::QuotedMessage;
+use crate::v2::types::source::Source;
+
+object! {
+    /// A message: the spec's `S.messageWebhook` (the message of `conversation:message` and its
+    /// `recentNotifications`) and `S.message` (a quoted message) in one type.
+    ///
+    /// Only `id` is reported missing by validation (the spec requires nothing here, but
+    /// `author.type`, a message `source.type` and `content.type` inside). `activity` and
+    /// `references` belong to quoted messages.
+    pub struct Message {
+        expecting: "a message object",
+        expected {
+            /// The message's id.
+            id: String = "id",
+        }
+        optional {
+            /// When Sunshine Conversations received the message.
+            received: DateTime<Utc> = "received" as Rfc3339,
+            /// Who wrote it.
+            author: Author = "author",
+            /// What it says: text, image, carousel, form, … See [`Message::text`].
+            content: Content = "content",
+            /// Where it came from.
+            source: Source = "source",
+            /// The message it answers (WhatsApp, and Web Messenger form responses).
+            quoted_message: QuotedMessage = "quotedMessage",
+            /// Flat custom properties.
+            metadata: JsonMap = "metadata",
+            /// Whether this is a placeholder for a deleted message.
+            deleted: bool = "deleted",
+            /// The system activity the message reports, e.g. a ticket closed (quoted messages).
+            activity: ActivityMessage = "activity",
+            /// Links to the sources of the message, e.g. of a bot's answer (quoted messages).
+            references: Vec<Reference> = "references",
+        }
+    }
+}
+
+impl Message {
+    /// The text of the message, if its content has one: `text` of most contents, the generated
+    /// fallback of a carousel or location, `textFallback` of a form response.
+    pub fn text(&self) -> Option<&str> {
+        self.content.as_ref()?.text()
+    }
+}
+
+tagged! {
+    /// A system activity a message reports (`S.activityMessage`).
+    pub enum ActivityMessage {
+        expecting: "an activity object",
+        tag: "type",
+        /// A ticket was closed.
+        TicketClosed(TicketClosed) = "ticket:closed",
+        /// A ticket was transferred to email.
+        TransferToEmail(TransferToEmail) = "ticket:transfer:email",
+        /// The user ended the conversation.
+        EndedByUser(EndedByUser) = "conversation:endedByUser",
+    }
+}
+
+object! {
+    /// `ticket:closed` (`S.ticketClosed`).
+    pub struct TicketClosed {
+        expecting: "an activity object",
+        optional {
+            /// Data of the activity (empty today).
+            data: JsonMap = "data",
+        }
+    }
+}
+
+object! {
+    /// `ticket:transfer:email` (`S.transferToEmail`).
+    pub struct TransferToEmail {
+        expecting: "an activity object",
+        optional {
+            /// Data of the activity (empty today).
+            data: JsonMap = "data",
+        }
+    }
+}
+
+object! {
+    /// `conversation:endedByUser` (`S.endedByUser`).
+    pub struct EndedByUser {
+        expecting: "an activity object",
+        optional {
+            /// Data of the activity (empty today).
+            data: JsonMap = "data",
+        }
+    }
+}
+
+object! {
+    /// A link to a source of a message (`S.reference`).
+    pub struct Reference {
+        expecting: "a reference object",
+        expected {
+            /// The link.
+            uri: String = "uri",
+        }
+        optional {
+            /// Its title.
+            title: String = "title",
+            /// Its description.
+            description: String = "description",
+        }
+    }
+}

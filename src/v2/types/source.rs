@@ -1,0 +1,86 @@
+//! Where an event or a message came from, and where a message went.
+
+use chrono::{DateTime, Utc};
+
+use crate::de::object::object;
+use crate::de::open_enum::open_enum;
+use crate::de::time::Rfc3339;
+use crate::v2::types::client::Client;
+use crate::v2::types::device::Device;
+
+object! {
+    /// Where an event or a message came from: the spec's three source schemas in one type.
+    ///
+    /// - `S.sourceWebhook` (client events, `user:update`, activities): nothing required.
+    /// - `S.sourceWithCampaignWebhook` (`conversation:create`, `:postback`, `:referral`): the
+    ///   same, with a `campaign`.
+    /// - A message's source (`S.source`, with a `campaign` on webhook messages): `type` is
+    ///   required, so validation reports it missing there.
+    ///
+    /// `client` and `device` arrive only when the webhook was created with `includeFullSource`.
+    pub struct Source {
+        expecting: "a source object",
+        optional {
+            /// The channel: `api`, `sdk`, `messenger`, `web`, `telegram`, … (a free string in the
+            /// spec; unknown ones are kept in [`SourceType::Other`]).
+            kind: SourceType = "type",
+            /// The integration the event or message came from.
+            integration_id: String = "integrationId",
+            /// The channel's own id of the message (`"374"` on Telegram).
+            original_message_id: String = "originalMessageId",
+            /// When the channel received the message.
+            original_message_timestamp: DateTime<Utc> = "originalMessageTimestamp" as Rfc3339,
+            /// The client the user acted from (`includeFullSource`). Boxed: rarely sent.
+            client: Box<Client> = "client",
+            /// The device the user acted from (`includeFullSource`). Boxed: rarely sent.
+            device: Box<Device> = "device",
+            /// The campaign the user interacted with.
+            campaign: Campaign = "campaign",
+        }
+    }
+}
+
+object! {
+    /// The campaign a user interacted with (`S.campaign`).
+    pub struct Campaign {
+        expecting: "a campaign object",
+        expected {
+            /// The campaign's id.
+            id: String = "id",
+        }
+    }
+}
+
+open_enum! {
+    /// A channel, as `source.type` and a delivery's `destination.type` name it.
+    ///
+    /// A free string in the spec: its prose names these values "or any other", and REST
+    /// examples use namespaced ones such as `api:conversations` (kept in
+    /// [`SourceType::Other`]). Client types name the SDKs `sdk` instead (see `ClientType`).
+    pub enum SourceType {
+        /// The Sunshine Conversations API.
+        Api = "api",
+        /// An SDK (as `source.type`).
+        Sdk = "sdk",
+        /// Web Messenger.
+        Web = "web",
+        /// iOS SDK.
+        Ios = "ios",
+        /// Android SDK.
+        Android = "android",
+        /// Facebook Messenger.
+        Messenger = "messenger",
+        /// Viber.
+        Viber = "viber",
+        /// Telegram.
+        Telegram = "telegram",
+        /// WeChat.
+        Wechat = "wechat",
+        /// LINE.
+        Line = "line",
+        /// Twilio SMS.
+        Twilio = "twilio",
+        /// The Notification API.
+        Notification = "notification",
+    }
+}

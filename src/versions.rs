@@ -1,0 +1,252 @@
+//! [`Webhook`]: a body of any version, and how its version is told from its keys.
+//!
+//! A `trigger` key makes a v1 (or v1.1) body, wherever it stands; otherwise an `events` key makes
+//! a v2 body. The body is read in one pass: the keys before the deciding one (rare) are kept as
+//! JSON until it is read, then go to the typed value. A v2 body whose `trigger` comes after its
+//! `events` (no real body has both) is turned back into JSON and read as v1, so the key order
+//! never changes the answer.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::de::codec::Ctx;
+use crate::de::json::KeySeed;
+use crate::de::object::FieldSeed;
+use crate::de::tagged::Pending;
+use crate::de::walk::ValidationErrors;
+use crate::{v1, v2};
+
+/// A webhook body of any version: what [`parse_webhook`](crate::parse_webhook) and
+/// [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse) return.
+///
+/// A Smooch v1 or v1.1 body holds one event, named by its `trigger`; a Sunshine Conversations v2
+/// body holds a list of `events`, each with its `type`. A team that migrates receives both, often
+/// on the same endpoint.
+///
+/// ```
+/// use smooch_events::{v2, Webhook};
+///
+/// let body = br#"{"app": {"id": "5ebee0975ac5304b664a12fa"}, "events": [
+///     {"id": "5f74a0d52b5315fc007e798a", "type": "conversation:message",
+///      "createdAt": "2020-09-30T15:14:29.834Z",
+///      "payload": {"message": {"id": "m1", "content": {"type": "text", "text": "hello"},
+///                              "author": {"type": "user"}}}}]}"#;
+/// match smooch_events::parse_webhook(body)? {
+///     Webhook::V1(event) => println!("v1 {}", event.trigger()),
+///     Webhook::V2(webhook) => {
+///         for event in &webhook.events {
+///             if let Some(message) = event.message() {
+///                 assert_eq!(message.text(), Some("hello"));
+///             }
+///         }
+///     }
+///     _ => {}
+/// }
+/// # Ok::<(), smooch_events::ParseError>(())
+/// ```
+///
+/// `Deserialize` reads either version in one pass, like `parse_webhook` (without its diagnosis of
+/// a refused body); `Serialize` gives the body back.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Webhook {
+    /// A Smooch v1 or v1.1 body (it has a `trigger`).
+    V1(v1::Event),
+    /// A Sunshine Conversations v2 body (it has `events` and no `trigger`); boxed, so that a
+    /// `Webhook` is as small as a v1 event.
+    V2(Box<v2::Webhook>),
+}
+
+impl Webhook {
+    /// The v1 event, if this is a v1 body.
+    pub fn as_v1(&self) -> Option<&v1::Event> {
+        match self {
+            Webhook::V1(event) => Some(event),
+            Webhook::V2(_) => None,
+        }
+    }
+
+    /// The v2 body, if this is one.
+    pub fn as_v2(&self) -> Option<&v2::Webhook> {
+        match self {
+            Webhook::V2(webhook) => Some(webhook),
+            Webhook::V1(_) => None,
+        }
+    }
+
+    /// The v1 event, if this is a v1 body.
+    pub fn into_v1(self) -> Option<v1::Event> {
+        match self {
+            Webhook::V1(event) => Some(event),
+            Webhook::V2(_) => None,
+        }
+    }
+
+    /// The v2 body, if this is one.
+    pub fn into_v2(self) -> Option<v2::Webhook> {
+        match self {
+            Webhook::V2(webhook) => Some(*webhook),
+            Webhook::V1(_) => None,
+        }
+    }
+
+    /// Whether this is a v2 body.
+    pub fn is_v2(&self) -> bool {
+        matches!(self, Webhook::V2(_))
+    }
+
+    /// The id of the app the body belongs to, if sent (`app._id` in v1, `app.id` in v2).
+    pub fn app_id(&self) -> Option<&str> {
+        match self {
+            Webhook::V1(event) => event.app_id(),
+            Webhook::V2(webhook) => webhook.app_id(),
+        }
+    }
+
+    /// What the body holds, for logs: the `trigger` of a v1 body, the `type` of each event of a
+    /// v2 body (`""` for an event without a string `type`), in order.
+    pub fn event_types(&self) -> Vec<&str> {
+        match self {
+            Webhook::V1(event) => vec![event.trigger()],
+            Webhook::V2(webhook) => webhook.events.iter().map(v2::Event::type_name).collect(),
+        }
+    }
+
+    /// Checks the body: [`v1::Event::validate`] or [`v2::Webhook::validate`].
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        self.validate_at(Utc::now())
+    }
+
+    /// Checks the body with `now` as the clock: [`v1::Event::validate_at`] or
+    /// [`v2::Webhook::validate_at`].
+    pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
+        match self {
+            Webhook::V1(event) => event.validate_at(now),
+            Webhook::V2(webhook) => webhook.validate_at(now),
+        }
+    }
+}
+
+impl From<v1::Event> for Webhook {
+    fn from(event: v1::Event) -> Self {
+        Webhook::V1(event)
+    }
+}
+
+impl From<v2::Webhook> for Webhook {
+    fn from(webhook: v2::Webhook) -> Self {
+        Webhook::V2(Box::new(webhook))
+    }
+}
+
+impl Serialize for Webhook {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Webhook::V1(event) => event.serialize(s),
+            Webhook::V2(webhook) => webhook.serialize(s),
+        }
+    }
+}
+
+/// Reads a body of either version in one pass, from any serde data format.
+///
+/// Prefer [`parse_webhook`](crate::parse_webhook) on the raw bytes of a request: it tells which
+/// kind of problem a refused body has, with its JSON path, and reads a lone surrogate escape
+/// (half an emoji) as U+FFFD instead of refusing it. Behind `axum::Json<Webhook>`, a body that
+/// does not parse is answered 422, which Smooch retries five times; take the bytes and use
+/// [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse), whose error says
+/// to answer 400.
+impl<'de> Deserialize<'de> for Webhook {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(WebhookVisitor { raw: false })
+    }
+}
+
+/// Reads a body of either version; `raw` when the reader is serde_json reading a `&str` (see
+/// [`Ctx::raw`]).
+pub(crate) struct WebhookVisitor {
+    pub(crate) raw: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for WebhookVisitor {
+    type Value = Webhook;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Webhook, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for WebhookVisitor {
+    type Value = Webhook;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a webhook body (a JSON object with `trigger` or `events`)")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Webhook, A::Error> {
+        // The values of the body: inside one object.
+        let ctx = Ctx {
+            strict: true,
+            raw: self.raw,
+            depth: 1,
+        };
+        let mut pending = Pending::default();
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match &*key {
+                "trigger" => return v1::Event::read_after_trigger(pending, map, ctx).map(Webhook::V1),
+                "events" => return read_v2(pending, map, ctx),
+                _ => pending.capture(key, &mut map, ctx)?,
+            }
+        }
+        Err(de::Error::custom(
+            "the body is not a webhook: it has neither `trigger` (v1) nor `events` (v2)",
+        ))
+    }
+}
+
+/// Reads a body whose `events` key was just read: the keys captured before it, its value, then
+/// the rest. `events` is read tolerantly, so that a `trigger` after it still makes a v1 body
+/// whatever `events` holds; once the body is known to be v2, an `events` that is not a list of
+/// objects is an error.
+fn read_v2<'de, A: MapAccess<'de>>(pending: Pending<'de>, mut map: A, ctx: Ctx) -> Result<Webhook, A::Error> {
+    let mut body = v2::Webhook::default();
+    let mut seen = 0;
+    pending.read_into(&mut body, &mut seen, ctx)?;
+    let events = map.next_value_seed(FieldSeed {
+        target: &mut body,
+        seen: &mut seen,
+        key: Cow::Borrowed("events"),
+        ctx: ctx.tolerant(),
+    })?;
+    while let Some(key) = map.next_key_seed(KeySeed)? {
+        if key == "trigger" {
+            // A v1 body after all: what was read goes back to JSON, as it was sent.
+            let mut read = match serde_json::to_value(&body).map_err(de::Error::custom)? {
+                Value::Object(read) => read,
+                _ => serde_json::Map::new(),
+            };
+            if let Some((key, misfit)) = events {
+                read.insert(key.to_owned(), misfit.value);
+            }
+            return v1::Event::read_after_trigger(Pending::from_map(read), map, ctx).map(Webhook::V1);
+        }
+        map.next_value_seed(FieldSeed {
+            target: &mut body,
+            seen: &mut seen,
+            key,
+            ctx,
+        })?;
+    }
+    match events {
+        None => Ok(Webhook::V2(Box::new(body))),
+        Some((key, misfit)) => Err(de::Error::custom(format_args!(
+            "{key}{}: {}",
+            misfit.path, misfit.problem
+        ))),
+    }
+}
