@@ -444,10 +444,18 @@ impl Strategy {
         }
     }
 
+    /// Whether the strategy reads the case: the naive model has no v2 counterpart.
+    fn reads(self, case: &Case) -> bool {
+        !(self == Strategy::Naive && case.group == Group::V2)
+    }
+
     /// Parses `bytes` once, saying why when it fails.
-    fn check(self, bytes: &[u8]) -> Result<(), String> {
+    fn check(self, bytes: &[u8], v2: bool) -> Result<(), String> {
         match self {
             Strategy::Floor => serde_json::from_slice::<IgnoredAny>(bytes)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Strategy::Crate if v2 => smooch_events::parse_webhook(bytes)
                 .map(drop)
                 .map_err(|e| e.to_string()),
             Strategy::Crate => smooch_events::parse_event(bytes)
@@ -463,12 +471,17 @@ impl Strategy {
     }
 
     /// Parses `bytes` `iters` times (each result dropped at once) and returns the time taken.
-    fn batch(self, bytes: &[u8], iters: u64) -> Duration {
+    fn batch(self, bytes: &[u8], iters: u64, v2: bool) -> Duration {
         let start = Instant::now();
         match self {
             Strategy::Floor => {
                 for _ in 0..iters {
                     let _ = black_box(serde_json::from_slice::<IgnoredAny>(black_box(bytes)));
+                }
+            }
+            Strategy::Crate if v2 => {
+                for _ in 0..iters {
+                    let _ = black_box(smooch_events::parse_webhook(black_box(bytes)));
                 }
             }
             Strategy::Crate => {
@@ -491,10 +504,15 @@ impl Strategy {
     }
 
     /// The allocations and bytes of one parse (the drop of the result is not counted).
-    fn allocs(self, bytes: &[u8]) -> Allocs {
+    fn allocs(self, bytes: &[u8], v2: bool) -> Allocs {
         let (count, bytes) = match self {
             Strategy::Floor => {
                 let (r, c, b) = counting::measure(|| serde_json::from_slice::<IgnoredAny>(bytes));
+                drop(r);
+                (c, b)
+            }
+            Strategy::Crate if v2 => {
+                let (r, c, b) = counting::measure(|| smooch_events::parse_webhook(bytes));
                 drop(r);
                 (c, b)
             }
@@ -528,6 +546,9 @@ enum Group {
     TriggerLast,
     /// `fixtures/written/message_appUser_unknown_keys_everywhere.json`, compact.
     UnknownKeys,
+    /// One of the documented v2 examples (`fixtures/v2/*.json`), compact or pretty, read by
+    /// `parse_webhook`. The naive model is v1's only: its column is empty for these.
+    V2,
 }
 
 impl Group {
@@ -537,6 +558,7 @@ impl Group {
             Group::Big => "big",
             Group::TriggerLast => "trigger_last",
             Group::UnknownKeys => "unknown_keys",
+            Group::V2 => "v2",
         }
     }
 }
@@ -690,6 +712,25 @@ fn load_cases() -> Vec<Case> {
         group: Group::TriggerLast,
         bytes: trigger_last(&start_compact.expect("fixtures/conversation_start.json")),
     });
+    let mut v2: Vec<_> = std::fs::read_dir(dir.join("v2"))
+        .expect("fixtures/v2/")
+        .map(|entry| entry.expect("fixtures/v2/ entry").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+        .collect();
+    v2.sort();
+    for path in &v2 {
+        let name = format!("v2/{}", path.file_stem().unwrap().to_string_lossy());
+        let pretty = std::fs::read(path).expect("fixture");
+        let compact = minify(&pretty);
+        for (form, bytes) in [("compact", compact), ("pretty", pretty)] {
+            cases.push(Case {
+                name: name.clone(),
+                form,
+                group: Group::V2,
+                bytes,
+            });
+        }
+    }
     let unknown = dir.join("written/message_appUser_unknown_keys_everywhere.json");
     cases.push(Case {
         name: "message_appUser_unknown_keys_everywhere".into(),
@@ -706,7 +747,7 @@ fn verify(cases: &[Case]) {
     for case in cases {
         let value: serde_json::Value = serde_json::from_slice(&case.bytes).expect("valid JSON");
         let original = match case.group {
-            Group::Documented => Some(dir.join(format!("{}.json", case.name))),
+            Group::Documented | Group::V2 => Some(dir.join(format!("{}.json", case.name))),
             Group::TriggerLast => Some(dir.join("conversation_start.json")),
             Group::UnknownKeys => Some(dir.join("written/message_appUser_unknown_keys_everywhere.json")),
             Group::Big => None,
@@ -716,10 +757,17 @@ fn verify(cases: &[Case]) {
                 serde_json::from_slice(&std::fs::read(original).unwrap()).unwrap();
             assert_eq!(value, original, "{}: not the fixture's JSON", case.label());
         }
-        for strategy in STRATEGIES {
-            if let Err(error) = strategy.check(&case.bytes) {
+        let v2 = case.group == Group::V2;
+        for strategy in STRATEGIES.into_iter().filter(|s| s.reads(case)) {
+            if let Err(error) = strategy.check(&case.bytes, v2) {
                 panic!("{}: {} fails: {error}", case.label(), strategy.name());
             }
+        }
+        if v2 {
+            let webhook = smooch_events::parse_webhook(&case.bytes).unwrap();
+            let events = webhook.as_v2().expect("a v2 body").events.len();
+            assert!(events > 0 && webhook.event_types().iter().all(|t| !t.is_empty()));
+            continue;
         }
         let event = smooch_events::parse_event(&case.bytes).unwrap();
         assert!(!event.is_unknown(), "{}: parsed as Event::Unknown", case.label());
@@ -735,14 +783,27 @@ fn verify(cases: &[Case]) {
 /// Iterations for a batch of about `target`: doubles the batch until it takes a quarter of
 /// `target`, then takes the fastest of three batches of that size (a preempted one would make the
 /// batches of the whole run too short).
-fn calibrate(strategy: Strategy, bytes: &[u8], target: Duration) -> u64 {
+fn calibrate(strategy: Strategy, case: &Case, target: Duration) -> u64 {
+    if !strategy.reads(case) {
+        return 0;
+    }
+    let (bytes, v2) = (&case.bytes, case.group == Group::V2);
     let mut iters = 1u64;
-    while strategy.batch(bytes, iters) < target / 4 && iters < 1 << 24 {
+    while strategy.batch(bytes, iters, v2) < target / 4 && iters < 1 << 24 {
         iters *= 2;
     }
-    let fastest = (0..3).map(|_| strategy.batch(bytes, iters)).min().unwrap();
+    let fastest = (0..3).map(|_| strategy.batch(bytes, iters, v2)).min().unwrap();
     let per_parse = fastest.as_secs_f64() / iters as f64;
     ((target.as_secs_f64() / per_parse.max(1e-9)).round() as u64).max(1)
+}
+
+/// A number with `decimals` decimals, or `-` for one not measured.
+fn shown(value: f64, decimals: usize) -> String {
+    if value.is_nan() {
+        "-".to_owned()
+    } else {
+        format!("{value:.decimals$}")
+    }
 }
 
 fn median(samples: &[f64]) -> f64 {
@@ -848,7 +909,7 @@ struct Target {
     limit: f64,
 }
 
-const TARGETS: [Target; 6] = [
+const TARGETS: [Target; 8] = [
     Target {
         ratio: "crate/floor",
         group: Group::Documented,
@@ -862,8 +923,20 @@ const TARGETS: [Target; 6] = [
         limit: 3.5,
     },
     Target {
+        ratio: "crate/floor",
+        group: Group::V2,
+        at_most: true,
+        limit: 3.0,
+    },
+    Target {
         ratio: "value/crate",
         group: Group::Documented,
+        at_most: false,
+        limit: 1.7,
+    },
+    Target {
+        ratio: "value/crate",
+        group: Group::V2,
         at_most: false,
         limit: 1.7,
     },
@@ -925,15 +998,19 @@ fn main() {
         .iter()
         .map(|case| {
             PerStrategy::from_fn(|s| {
-                s.allocs(&case.bytes);
-                s.allocs(&case.bytes)
+                if !s.reads(case) {
+                    return Allocs { count: 0, bytes: 0 };
+                }
+                let v2 = case.group == Group::V2;
+                s.allocs(&case.bytes, v2);
+                s.allocs(&case.bytes, v2)
             })
         })
         .collect();
 
     let iters: Vec<PerStrategy<u64>> = cases
         .iter()
-        .map(|case| PerStrategy::from_fn(|s| calibrate(s, &case.bytes, batch_target)))
+        .map(|case| PerStrategy::from_fn(|s| calibrate(s, case, batch_target)))
         .collect();
     let run_round = |round: usize, samples: &mut Vec<[Vec<f64>; 4]>| {
         for (i, case) in cases.iter().enumerate() {
@@ -941,7 +1018,12 @@ fn main() {
                 let slot = (round + k) % STRATEGIES.len();
                 let strategy = STRATEGIES[slot];
                 let n = iters[i].get(strategy);
-                let took = strategy.batch(&case.bytes, n);
+                if n == 0 {
+                    // A strategy that does not read this case.
+                    samples[i][slot].push(f64::NAN);
+                    continue;
+                }
+                let took = strategy.batch(&case.bytes, n, case.group == Group::V2);
                 samples[i][slot].push(took.as_nanos() as f64 / n as f64);
             }
         }
@@ -1008,17 +1090,17 @@ fn main() {
     );
     for (case, r) in cases.iter().zip(&reports) {
         println!(
-            "{:<40} {:<7} {:>5} {:>8.0} {:>8.0} {:>8.0} {:>8.0} {:>7.2} {:>7.2} {:>7.2}   {}   {}",
+            "{:<40} {:<7} {:>5} {:>8.0} {:>8.0} {:>8.0} {:>8} {:>7.2} {:>7.2} {:>7}   {}   {}",
             case.name,
             case.form,
             r.bytes,
             r.median_ns.floor,
             r.median_ns.krate,
             r.median_ns.value,
-            r.median_ns.naive,
+            shown(r.median_ns.naive, 0),
             r.crate_over_floor,
             r.value_over_crate,
-            r.naive_over_crate,
+            shown(r.naive_over_crate, 2),
             allocs_cell(r.allocs.krate),
             allocs_cell(r.allocs.value),
         );
@@ -1053,6 +1135,7 @@ fn main() {
             target.limit,
             match target.group {
                 Group::Documented => "every documented example",
+                Group::V2 => "every documented v2 example",
                 _ => "the big payload",
             }
         );

@@ -555,8 +555,8 @@ proptest! {
 
 fn v2_integration() -> BoxedStrategy<v2::SwitchboardIntegration> {
     (
-        opt(text()),
-        opt(text()),
+        opt(field_text()),
+        opt(field_text()),
         opt(open(v2::IntegrationType::KNOWN)),
         extra(),
     )
@@ -571,7 +571,7 @@ fn v2_integration() -> BoxedStrategy<v2::SwitchboardIntegration> {
 
 fn v2_conversation() -> BoxedStrategy<v2::Conversation> {
     (
-        opt(text()),
+        opt(field_text()),
         opt(open(v2::ConversationType::KNOWN)),
         opt(map()),
         opt(v2_integration()),
@@ -592,11 +592,11 @@ fn v2_conversation() -> BoxedStrategy<v2::Conversation> {
 
 fn v2_user() -> BoxedStrategy<v2::User> {
     (
-        opt(text()),
+        opt(field_text()),
         opt(any::<bool>()),
-        opt(text()),
+        opt(field_text()),
         opt(iso_time()),
-        opt((opt(text()), opt(text()))),
+        opt((opt(field_text()), opt(field_text()))),
         opt(map()),
         extra(),
     )
@@ -620,7 +620,7 @@ fn v2_user() -> BoxedStrategy<v2::User> {
 
 fn v2_client() -> BoxedStrategy<v2::Client> {
     (
-        opt(text()),
+        opt(field_text()),
         opt(open(v2::ClientType::KNOWN)),
         opt(open(v2::ClientStatus::KNOWN)),
         opt(iso_time()),
@@ -640,7 +640,7 @@ fn v2_client() -> BoxedStrategy<v2::Client> {
 fn v2_source() -> BoxedStrategy<v2::Source> {
     (
         opt(open(v2::SourceType::KNOWN)),
-        opt(text()),
+        opt(field_text()),
         opt(iso_time()),
         opt(v2_client()),
         extra(),
@@ -675,17 +675,17 @@ fn unknown_object<T: serde::de::DeserializeOwned + std::fmt::Debug>() -> impl St
 
 fn v2_action() -> BoxedStrategy<v2::Action> {
     prop_oneof![
-        (opt(text()), opt(any::<i64>()), opt(text())).prop_map(|(text, amount, currency)| {
+        (opt(field_text()), opt(any::<i64>()), opt(field_text())).prop_map(|(text, amount, currency)| {
             let mut buy = v2::BuyAction::new();
             (buy.text, buy.amount, buy.currency) = (text, amount, currency);
             v2::Action::Buy(buy)
         }),
-        (opt(text()), opt(text()), opt(any::<bool>())).prop_map(|(text, uri, default)| {
+        (opt(field_text()), opt(field_text()), opt(any::<bool>())).prop_map(|(text, uri, default)| {
             let mut link = v2::LinkAction::new();
             (link.text, link.uri, link.default) = (text, uri, default);
             v2::Action::Link(Box::new(link))
         }),
-        (opt(text()), opt(text()), opt(map())).prop_map(|(text, payload, metadata)| {
+        (opt(field_text()), opt(field_text()), opt(map())).prop_map(|(text, payload, metadata)| {
             let mut reply = v2::ReplyAction::new();
             (reply.text, reply.payload) = (text, payload);
             reply.metadata = metadata.map(JsonMap::from);
@@ -698,12 +698,12 @@ fn v2_action() -> BoxedStrategy<v2::Action> {
 
 fn v2_content() -> BoxedStrategy<v2::Content> {
     prop_oneof![
-        (opt(text()), opt(vec(v2_action(), 0..3)), extra()).prop_map(|(text, actions, extra)| {
+        (opt(field_text()), opt(vec(v2_action(), 0..3)), extra()).prop_map(|(text, actions, extra)| {
             let mut content = v2::TextMessage::new();
             (content.text, content.actions, content.extra) = (text, actions, extra.into());
             v2::Content::Text(content)
         }),
-        (opt(text()), opt(js_number()), opt(text())).prop_map(|(url, size, media_type)| {
+        (opt(field_text()), opt(js_number()), opt(field_text())).prop_map(|(url, size, media_type)| {
             let mut content = v2::ImageMessage::new();
             (content.media_url, content.media_size, content.media_type) = (url, size, media_type);
             v2::Content::Image(Box::new(content))
@@ -717,7 +717,7 @@ fn v2_content() -> BoxedStrategy<v2::Content> {
             });
             v2::Content::Location(Box::new(content))
         }),
-        opt(vec((opt(text()), opt(vec(v2_action(), 0..2))), 0..3)).prop_map(|items| {
+        opt(vec((opt(field_text()), opt(vec(v2_action(), 0..2))), 0..3)).prop_map(|items| {
             let mut content = v2::CarouselMessage::new();
             content.items = items.map(|items| {
                 items
@@ -739,9 +739,9 @@ fn v2_content() -> BoxedStrategy<v2::Content> {
 fn v2_message() -> BoxedStrategy<v2::Message> {
     (
         (
-            opt(text()),
+            opt(field_text()),
             opt(iso_time()),
-            opt((open(v2::AuthorType::KNOWN), opt(text()), opt(v2_user()))),
+            opt((open(v2::AuthorType::KNOWN), opt(field_text()), opt(v2_user()))),
         ),
         (
             opt(v2_content()),
@@ -771,7 +771,7 @@ fn v2_message() -> BoxedStrategy<v2::Message> {
 
 /// Any v2 event, of several types, the unknown ones included.
 fn v2_event() -> BoxedStrategy<v2::Event> {
-    let head = || (opt(text()), opt(iso_time()), extra());
+    let head = || (opt(field_text()), opt(iso_time()), extra());
     let message = (
         head(),
         opt(v2_conversation()),
@@ -793,8 +793,8 @@ fn v2_event() -> BoxedStrategy<v2::Event> {
     let delivery = (
         head(),
         opt(v2_user()),
-        opt(text()),
-        opt(vec(text(), 0..3)),
+        opt(field_text()),
+        opt(vec(field_text(), 0..3)),
         opt(any::<bool>()),
         any::<bool>(),
     )
@@ -867,7 +867,7 @@ fn v2_event() -> BoxedStrategy<v2::Event> {
         head(),
         opt(v2_conversation()),
         opt(map()),
-        opt(text()),
+        opt(field_text()),
         any::<bool>(),
     )
         .prop_map(
@@ -903,8 +903,8 @@ fn v2_event() -> BoxedStrategy<v2::Event> {
 fn v2_webhook() -> BoxedStrategy<v2::Webhook> {
     (
         vec(v2_event(), 0..4),
-        opt(text()),
-        opt((text(), opt(open(v2::WebhookVersion::KNOWN)))),
+        opt(field_text()),
+        opt((field_text(), opt(open(v2::WebhookVersion::KNOWN)))),
         extra(),
     )
         .prop_map(|(events, app, hook, extra)| {

@@ -3,6 +3,7 @@
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::v2::Event;
+use compact_str::CompactString;
 
 object! {
     /// A Sunshine Conversations v2 webhook body: `app`, `webhook` and a list of `events`,
@@ -43,7 +44,7 @@ object! {
         expecting: "an app object",
         expected {
             /// The app's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
     }
 }
@@ -54,7 +55,7 @@ object! {
         expecting: "a webhook object",
         expected {
             /// The webhook's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// The payload version of the webhook: `v2` for these bodies.

@@ -1,6 +1,8 @@
 //! `conversation:message:delivery:channel`, `:user` and `:failure`: what became of a message
 //! the business sent.
 
+use compact_str::CompactString;
+
 use crate::de::object::object;
 use crate::v2::events::event;
 use crate::v2::types::conversation::Conversation;
@@ -70,7 +72,7 @@ object! {
         expecting: "a message object",
         expected {
             /// The message's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
     }
 }
@@ -83,7 +85,7 @@ object! {
             /// The channel: `web`, `ios`, `android`, `messenger`, `twilio`, … (a free string).
             kind: SourceType = "type",
             /// The integration the message went to.
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
         }
     }
 }
@@ -94,7 +96,7 @@ object! {
         expecting: "an external message object",
         expected {
             /// The id (`"371"` on Telegram, a message SID on Twilio).
-            id: String = "id",
+            id: CompactString = "id",
         }
     }
 }

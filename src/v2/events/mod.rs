@@ -28,7 +28,7 @@ macro_rules! event {
                 expected {
                     /// The event's id, unique to the event: use it to drop the duplicates that
                     /// retries deliver.
-                    id: String = "id",
+                    id: ::compact_str::CompactString = "id",
                     /// When the event was generated.
                     created_at: ::chrono::DateTime<::chrono::Utc> = "createdAt" as $crate::de::time::Rfc3339,
                     /// What happened.

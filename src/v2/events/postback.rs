@@ -6,6 +6,7 @@ use crate::v2::events::event;
 use crate::v2::types::conversation::Conversation;
 use crate::v2::types::source::Source;
 use crate::v2::types::user::User;
+use compact_str::CompactString;
 
 event! {
     /// `conversation:postback`: a user tapped a postback button.
@@ -36,7 +37,7 @@ object! {
         expecting: "a postback object",
         optional {
             /// The payload of the button.
-            payload: String = "payload",
+            payload: CompactString = "payload",
             /// The metadata of the button.
             metadata: JsonMap = "metadata",
         }

@@ -3,6 +3,7 @@
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::v2::types::user::User;
+use compact_str::CompactString;
 
 object! {
     /// The author of a message or an activity: the spec's `S.authorWebhook`, and `S.author`
@@ -20,13 +21,13 @@ object! {
         }
         optional {
             /// The id of the user who wrote it (`user` authors only).
-            user_id: String = "userId",
+            user_id: CompactString = "userId",
             /// The user who wrote it; its full fields only with `includeFullUser`.
             user: User = "user",
             /// The name shown for the author.
-            display_name: String = "displayName",
+            display_name: CompactString = "displayName",
             /// The URL of the author's avatar.
-            avatar_url: String = "avatarUrl",
+            avatar_url: CompactString = "avatarUrl",
             /// What kind of business author (quoted messages): one of `AI`, `activity`, `agent`,
             /// `bot`.
             subtypes: Vec<AuthorSubtype> = "subtypes",

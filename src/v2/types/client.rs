@@ -1,6 +1,7 @@
 //! The clients through which a user talks: one per channel or SDK installation.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
@@ -14,7 +15,7 @@ object! {
         expecting: "a client object",
         expected {
             /// The client's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// The channel (`sdk` for iOS, Android, Unity and web).
@@ -23,18 +24,18 @@ object! {
             status: ClientStatus = "status",
             /// The integration the client belongs to (not for `sdk` clients, which span
             /// several integrations).
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
             /// The user's id on the channel: a phone number on Twilio, a page-scoped id on
             /// Messenger (not for `sdk` clients).
-            external_id: String = "externalId",
+            external_id: CompactString = "externalId",
             /// When the user last interacted through this client.
             last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
             /// When the client was attached to the user.
             linked_at: DateTime<Utc> = "linkedAt" as Rfc3339,
             /// The user's name on the channel.
-            display_name: String = "displayName",
+            display_name: CompactString = "displayName",
             /// The user's avatar on the channel.
-            avatar_url: String = "avatarUrl",
+            avatar_url: CompactString = "avatarUrl",
             /// Curated channel keys (Twilio: `phoneNumber`, `city`, `country`, `state`); none is
             /// guaranteed.
             info: JsonMap = "info",

@@ -4,6 +4,7 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::v2::types::switchboard_integration::SwitchboardIntegration;
+use compact_str::CompactString;
 
 object! {
     /// A conversation as webhooks show it (`S.conversationTruncated`, the only conversation shape
@@ -14,7 +15,7 @@ object! {
         expecting: "a conversation object",
         expected {
             /// The conversation's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// `personal` or `sdkGroup`.

@@ -1,6 +1,7 @@
 //! The device an SDK user acted from.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
@@ -14,27 +15,27 @@ object! {
         expecting: "a device object",
         expected {
             /// The device's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// `android`, `ios` or `web`.
             kind: DeviceType = "type",
             /// The id the SDK generated on the device.
-            guid: String = "guid",
+            guid: CompactString = "guid",
             /// The client the device belongs to.
-            client_id: String = "clientId",
+            client_id: CompactString = "clientId",
             /// Whether the device gets push notifications.
             status: DeviceStatus = "status",
             /// The integration of the device.
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
             /// When the device was last seen.
             last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
             /// The push notification token (Android and iOS).
-            push_notification_token: String = "pushNotificationToken",
+            push_notification_token: CompactString = "pushNotificationToken",
             /// Curated SDK keys (`currentUrl`, `userAgent`, `sdkVersion`, …); none is guaranteed.
             info: JsonMap = "info",
             /// The version of the app that embeds the SDK (not for web).
-            app_version: String = "appVersion",
+            app_version: CompactString = "appVersion",
         }
     }
 }

@@ -5,6 +5,7 @@
 //!   untyped, which every example fills with `{code, message}`: [`UntypedError`].
 
 use crate::de::object::object;
+use compact_str::CompactString;
 
 object! {
     /// Why a message could not be delivered (`conversation:message:delivery:failure`), e.g.
@@ -13,11 +14,11 @@ object! {
         expecting: "an error object",
         expected {
             /// A short code such as `uncategorized_error` (not enumerated by the spec).
-            code: String = "code",
+            code: CompactString = "code",
         }
         optional {
             /// A readable description.
-            message: String = "message",
+            message: CompactString = "message",
         }
     }
 }
@@ -31,9 +32,9 @@ object! {
         expecting: "an error object",
         optional {
             /// A short code, e.g. `switchboard_invalid_target`.
-            code: String = "code",
+            code: CompactString = "code",
             /// A readable description.
-            message: String = "message",
+            message: CompactString = "message",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
+use compact_str::CompactString;
 
 object! {
     /// A referral (`S.referral`): of `conversation:referral`, and of `conversation:create` when
@@ -10,7 +11,7 @@ object! {
         expecting: "a referral object",
         optional {
             /// The referral's identifier.
-            code: String = "code",
+            code: CompactString = "code",
             /// What the referral was.
             details: ReferralDetails = "details",
         }
@@ -27,7 +28,7 @@ object! {
             /// The kind of referral, usually `OPEN-THREAD`.
             kind: ReferralType = "type",
             /// The ad's id, when the referral came from an ad (digits, as a string).
-            ad_id: String = "adId",
+            ad_id: CompactString = "adId",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Where an event or a message came from, and where a message went.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
@@ -25,9 +26,9 @@ object! {
             /// spec; unknown ones are kept in [`SourceType::Other`]).
             kind: SourceType = "type",
             /// The integration the event or message came from.
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
             /// The channel's own id of the message (`"374"` on Telegram).
-            original_message_id: String = "originalMessageId",
+            original_message_id: CompactString = "originalMessageId",
             /// When the channel received the message.
             original_message_timestamp: DateTime<Utc> = "originalMessageTimestamp" as Rfc3339,
             /// The client the user acted from (`includeFullSource`). Boxed: rarely sent.
@@ -46,7 +47,7 @@ object! {
         expecting: "a campaign object",
         expected {
             /// The campaign's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
+use compact_str::CompactString;
 
 object! {
     /// A switchboard integration as webhooks show it (`S.switchboardIntegrationWebhook`): the
@@ -10,14 +11,14 @@ object! {
         expecting: "a switchboard integration object",
         expected {
             /// The switchboard integration's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// Its name, unique in the switchboard: letters, digits, `-` and `_` (the examples
             /// use `bot` and `human`).
-            name: String = "name",
+            name: CompactString = "name",
             /// The integration that receives the events the switchboard routes to it.
-            integration_id: String = "integrationId",
+            integration_id: CompactString = "integrationId",
             /// The type of that integration: `custom` in the examples, `zd:agentWorkspace`, or an
             /// OAuth integration's client id (kept in [`IntegrationType::Other`]).
             integration_type: IntegrationType = "integrationType",

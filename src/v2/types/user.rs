@@ -1,6 +1,7 @@
 //! The user an event is about, with the profile and identities the full user adds.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
@@ -18,7 +19,7 @@ object! {
         expecting: "a user object",
         expected {
             /// The user's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// Whether the user is authenticated (by a JWT or through the Help Center).
@@ -26,11 +27,11 @@ object! {
             /// The business's own id for the user. A string in the spec; the
             /// `conversation:referral` example sends the number `912382197`, which does not fit
             /// and is kept in `extra` as sent (validation reports it).
-            external_id: String = "externalId",
+            external_id: CompactString = "externalId",
             /// The id of the Zendesk user this user is linked to (digits, as a string).
-            zendesk_id: String = "zendeskId",
+            zendesk_id: CompactString = "zendeskId",
             /// The brand of a brand-separated user (digits, as a string).
-            brand_id: String = "brandId",
+            brand_id: CompactString = "brandId",
             /// When the user was created (full user).
             signed_up_at: DateTime<Utc> = "signedUpAt" as Rfc3339,
             /// Whether the user is kept after the inactivity expiry (full user).
@@ -52,15 +53,15 @@ object! {
         expecting: "a profile object",
         optional {
             /// The user's given name.
-            given_name: String = "givenName",
+            given_name: CompactString = "givenName",
             /// The user's surname.
-            surname: String = "surname",
+            surname: CompactString = "surname",
             /// The user's email address.
-            email: String = "email",
+            email: CompactString = "email",
             /// The URL of the user's avatar.
-            avatar_url: String = "avatarUrl",
+            avatar_url: CompactString = "avatarUrl",
             /// The user's locale, a BCP 47 tag such as `fr-CA`.
-            locale: String = "locale",
+            locale: CompactString = "locale",
         }
     }
 }
@@ -71,11 +72,11 @@ object! {
         expecting: "an identity object",
         optional {
             /// The kind of identity: a free string, `email` in the spec's example.
-            kind: String = "type",
+            kind: CompactString = "type",
             /// The identity itself, e.g. the email address.
-            value: String = "value",
+            value: CompactString = "value",
             /// How it was verified: a free string, `embed` in the spec's example.
-            verification: String = "verification",
+            verification: CompactString = "verification",
         }
     }
 }

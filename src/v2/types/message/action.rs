@@ -4,6 +4,7 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::de::tagged::tagged;
+use compact_str::CompactString;
 
 tagged! {
     /// A button of a message or an item (`S.action`, told apart by `type`).
@@ -51,13 +52,13 @@ object! {
         expecting: "a buy action object",
         expected {
             /// The label.
-            text: String = "text",
+            text: CompactString = "text",
             /// The price in cents (9.99 is 999).
             amount: i64 = "amount",
         }
         optional {
             /// The currency, ISO 4217 (lower-case in the prose, `CAD` in the spec's example).
-            currency: String = "currency",
+            currency: CompactString = "currency",
             /// Flat custom properties.
             metadata: JsonMap = "metadata",
         }
@@ -70,9 +71,9 @@ object! {
         expecting: "a link action object",
         expected {
             /// The label.
-            text: String = "text",
+            text: CompactString = "text",
             /// The link opened when tapped.
-            uri: String = "uri",
+            uri: CompactString = "uri",
         }
         optional {
             /// Whether this is the default action of a Messenger item.
@@ -91,7 +92,7 @@ object! {
         expecting: "a location request action object",
         expected {
             /// The label.
-            text: String = "text",
+            text: CompactString = "text",
         }
         optional {
             /// Flat custom properties.
@@ -107,9 +108,9 @@ object! {
         expecting: "a postback action object",
         expected {
             /// The label.
-            text: String = "text",
+            text: CompactString = "text",
             /// What `conversation:postback` sends back.
-            payload: String = "payload",
+            payload: CompactString = "payload",
         }
         optional {
             /// Flat custom properties.
@@ -124,13 +125,13 @@ object! {
         expecting: "a reply action object",
         expected {
             /// The label (cut at 20 characters on Messenger, 40 on the SDKs).
-            text: String = "text",
+            text: CompactString = "text",
             /// What the reply message carries as `content.payload`.
-            payload: String = "payload",
+            payload: CompactString = "payload",
         }
         optional {
             /// The icon beside the reply.
-            icon_url: String = "iconUrl",
+            icon_url: CompactString = "iconUrl",
             /// Flat custom properties.
             metadata: JsonMap = "metadata",
         }
@@ -143,11 +144,11 @@ object! {
         expecting: "a webview action object",
         expected {
             /// The label.
-            text: String = "text",
+            text: CompactString = "text",
             /// The page loaded in the webview.
-            uri: String = "uri",
+            uri: CompactString = "uri",
             /// The page opened on channels without webviews.
-            fallback: String = "fallback",
+            fallback: CompactString = "fallback",
         }
         optional {
             /// `compact`, `tall` or `full`.

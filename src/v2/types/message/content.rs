@@ -8,6 +8,7 @@ use crate::v2::types::message::action::Action;
 use crate::v2::types::message::form_field::FormField;
 use crate::v2::types::message::item::Item;
 use crate::v2::types::number::JsNumber;
+use compact_str::CompactString;
 
 tagged! {
     /// What a message says (`S.content`, told apart by `type`). A type the crate does not model
@@ -86,15 +87,15 @@ object! {
         expecting: "a text content object",
         optional {
             /// The text. Absent when the message has only actions or `htmlText`.
-            text: String = "text",
+            text: CompactString = "text",
             /// Rich text (HTML).
-            html_text: String = "htmlText",
+            html_text: CompactString = "htmlText",
             /// Whether supporting clients disable the chat input while this is the latest message.
             block_chat_input: bool = "blockChatInput",
             /// Buttons (any of the six types).
             actions: Vec<Action> = "actions",
             /// The payload of the reply button the user tapped to send this text.
-            payload: String = "payload",
+            payload: CompactString = "payload",
         }
     }
 }
@@ -105,25 +106,25 @@ object! {
         expecting: "an image content object",
         expected {
             /// The image's URL (it may need an authorization header with private attachments).
-            media_url: String = "mediaUrl",
+            media_url: CompactString = "mediaUrl",
         }
         optional {
             /// The MIME type.
-            media_type: String = "mediaType",
+            media_type: CompactString = "mediaType",
             /// The size in bytes (a JSON number in the spec, not an integer).
             media_size: f64 = "mediaSize" as JsNumber,
             /// A description of the image (defaults to the file name).
-            alt_text: String = "altText",
+            alt_text: CompactString = "altText",
             /// Text sent with the image.
-            text: String = "text",
+            text: CompactString = "text",
             /// Rich text (HTML).
-            html_text: String = "htmlText",
+            html_text: CompactString = "htmlText",
             /// Whether supporting clients disable the chat input while this is the latest message.
             block_chat_input: bool = "blockChatInput",
             /// Buttons (any of the six types).
             actions: Vec<Action> = "actions",
             /// An internal identifier of the attachment.
-            attachment_id: String = "attachmentId",
+            attachment_id: CompactString = "attachmentId",
         }
     }
 }
@@ -134,23 +135,23 @@ object! {
         expecting: "a file content object",
         expected {
             /// The file's URL (it may need an authorization header with private attachments).
-            media_url: String = "mediaUrl",
+            media_url: CompactString = "mediaUrl",
         }
         optional {
             /// The MIME type.
-            media_type: String = "mediaType",
+            media_type: CompactString = "mediaType",
             /// The size in bytes (a JSON number in the spec, not an integer).
             media_size: f64 = "mediaSize" as JsNumber,
             /// A description of the file (defaults to the file name).
-            alt_text: String = "altText",
+            alt_text: CompactString = "altText",
             /// Text sent with the file.
-            text: String = "text",
+            text: CompactString = "text",
             /// Rich text (HTML).
-            html_text: String = "htmlText",
+            html_text: CompactString = "htmlText",
             /// Whether supporting clients disable the chat input while this is the latest message.
             block_chat_input: bool = "blockChatInput",
             /// An internal identifier of the attachment.
-            attachment_id: String = "attachmentId",
+            attachment_id: CompactString = "attachmentId",
         }
     }
 }
@@ -165,7 +166,7 @@ object! {
         }
         optional {
             /// A text fallback for channels without carousels (generated).
-            text: String = "text",
+            text: CompactString = "text",
             /// Whether supporting clients disable the chat input while this is the latest message.
             block_chat_input: bool = "blockChatInput",
             /// Display options.
@@ -222,7 +223,7 @@ object! {
         }
         optional {
             /// A text fallback (`Location shared:` and a maps link).
-            text: String = "text",
+            text: CompactString = "text",
             /// Whether supporting clients disable the chat input while this is the latest message.
             block_chat_input: bool = "blockChatInput",
             /// The place's address and name.
@@ -250,9 +251,9 @@ object! {
         expecting: "a location object",
         optional {
             /// The address.
-            address: String = "address",
+            address: CompactString = "address",
             /// The place's name.
-            name: String = "name",
+            name: CompactString = "name",
         }
     }
 }
@@ -271,7 +272,7 @@ object! {
             /// Whether supporting clients disable the chat input while this is the latest message.
             block_chat_input: bool = "blockChatInput",
             /// Text shown above form links on social channels.
-            text: String = "text",
+            text: CompactString = "text",
         }
     }
 }
@@ -287,7 +288,7 @@ object! {
         }
         optional {
             /// Every field as `label: value`, one per line.
-            text_fallback: String = "textFallback",
+            text_fallback: CompactString = "textFallback",
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
+use compact_str::CompactString;
 
 object! {
     /// A field of a `form` (`S.formMessageField`) or a `formResponse`
@@ -15,21 +16,21 @@ object! {
             /// `email`, `select` or `text`.
             kind: FieldType = "type",
             /// The field's name, unique in the form.
-            name: String = "name",
+            name: CompactString = "name",
             /// The label shown.
-            label: String = "label",
+            label: CompactString = "label",
         }
         optional {
             /// The answer to a `text` field.
-            text: String = "text",
+            text: CompactString = "text",
             /// The answer to an `email` field.
-            email: String = "email",
+            email: CompactString = "email",
             /// The options chosen in a `select` field.
             select: Vec<JsonMap> = "select",
             /// The format of a `text` field's answer.
             format: FieldFormat = "format",
             /// The placeholder shown in the field (form).
-            placeholder: String = "placeholder",
+            placeholder: CompactString = "placeholder",
             /// The fewest characters of a `text` answer (form; 1 by default).
             min_size: u64 = "minSize",
             /// The most characters of a `text` answer (form; 128 by default).
@@ -46,9 +47,9 @@ object! {
         expecting: "a form option object",
         optional {
             /// The label shown.
-            label: String = "label",
+            label: CompactString = "label",
             /// The option's name.
-            name: String = "name",
+            name: CompactString = "name",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A message, and what only a quoted message carries: its activity and its references.
 
 use chrono::{DateTime, Utc};
+use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
@@ -22,7 +23,7 @@ object! {
         expecting: "a message object",
         expected {
             /// The message's id.
-            id: String = "id",
+            id: CompactString = "id",
         }
         optional {
             /// When Sunshine Conversations received the message.
@@ -108,13 +109,13 @@ object! {
         expecting: "a reference object",
         expected {
             /// The link.
-            uri: String = "uri",
+            uri: CompactString = "uri",
         }
         optional {
             /// Its title.
-            title: String = "title",
+            title: CompactString = "title",
             /// Its description.
-            description: String = "description",
+            description: CompactString = "description",
         }
     }
 }

@@ -3,6 +3,7 @@
 use crate::de::object::object;
 use crate::de::tagged::tagged;
 use crate::v2::types::message::message::Message;
+use compact_str::CompactString;
 
 tagged! {
     /// The message a message answers (`S.quotedMessage`): a message Sunshine Conversations
@@ -35,7 +36,7 @@ object! {
         expecting: "a quoted message object",
         optional {
             /// The channel's id of the quoted message.
-            external_message_id: String = "externalMessageId",
+            external_message_id: CompactString = "externalMessageId",
         }
     }
 }
