@@ -26,15 +26,32 @@ enum Captured<'de> {
     Value(Value),
 }
 
-/// The keys read before the tag, with their values, in order.
+/// The keys read before the tag, with their values, in order: the first few where the tag's
+/// object is read (a v2 event has two), the rest in a list.
 #[derive(Default)]
 pub(crate) struct Pending<'de> {
-    entries: Vec<(Cow<'de, str>, Captured<'de>)>,
+    few: [Option<Entry<'de>>; 4],
+    more: Vec<Entry<'de>>,
     /// The keys, once there are too many to compare one by one.
     keys: Option<HashSet<Cow<'de, str>>>,
 }
 
+/// A key read before the tag, and its value.
+type Entry<'de> = (Cow<'de, str>, Captured<'de>);
+
 impl<'de> Pending<'de> {
+    /// The entries, in order.
+    fn entries(&self) -> impl Iterator<Item = &Entry<'de>> {
+        self.few.iter().flatten().chain(&self.more)
+    }
+
+    fn push(&mut self, entry: Entry<'de>) {
+        match self.few.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some(entry),
+            None => self.more.push(entry),
+        }
+    }
+
     /// Keeps the value of a key read before the tag; `ctx` is the context of the value.
     pub(crate) fn capture<A: MapAccess<'de>>(
         &mut self,
@@ -45,35 +62,43 @@ impl<'de> Pending<'de> {
         const FEW: usize = 16;
         let known = match &mut self.keys {
             Some(keys) => !keys.insert(key.clone()),
-            None => self.entries.iter().any(|(k, _)| *k == key),
+            None => self.entries().any(|(k, _)| *k == key),
         };
         if known {
             return Err(duplicate_key(&key));
         }
         let value = if ctx.raw {
             let text = map.next_value::<&'de RawValue>()?.get();
-            // The value opens at most what serde_json would still allow here.
-            check_raw(text, 127u8.saturating_sub(ctx.depth)).map_err(de::Error::custom)?;
+            // Read again later from its own text, the value is checked as it will then be read,
+            // but for the nesting that serde_json would still allow here: a text too short to
+            // nest that deep needs no look.
+            let levels = 127u8.saturating_sub(ctx.depth);
+            if text.len() >= 2 * usize::from(levels) {
+                check_raw(text, levels).map_err(de::Error::custom)?;
+            }
             Captured::Text(text)
         } else {
             Captured::Value(map.next_value::<StrictValue>()?.0)
         };
-        self.entries.push((key, value));
-        if self.keys.is_none() && self.entries.len() > FEW {
-            self.keys = Some(self.entries.iter().map(|(k, _)| k.clone()).collect());
+        self.push((key, value));
+        if self.keys.is_none() && self.more.len() > FEW {
+            self.keys = Some(self.entries().map(|(k, _)| k.clone()).collect());
         }
         Ok(())
     }
 
     /// Keys already read as a JSON object, to be read again once a tag is known.
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
-        Pending {
-            entries: map
-                .into_iter()
-                .map(|(k, v)| (Cow::Owned(k), Captured::Value(v)))
-                .collect(),
-            keys: None,
+        let mut pending = Pending::default();
+        for (key, value) in map {
+            pending.push((Cow::Owned(key), Captured::Value(value)));
         }
+        pending
+    }
+
+    /// The entries, in order, taken.
+    fn into_entries(self) -> impl Iterator<Item = Entry<'de>> {
+        self.few.into_iter().flatten().chain(self.more)
     }
 
     /// Reads the entries into `target`, as fields read before the rest (see [`Fields`]).
@@ -83,7 +108,7 @@ impl<'de> Pending<'de> {
         seen: &mut u64,
         ctx: Ctx,
     ) -> Result<(), E> {
-        for (key, value) in self.entries {
+        for (key, value) in self.into_entries() {
             let misfit = match value {
                 Captured::Text(text) => {
                     let mut json = serde_json::Deserializer::from_str(text);
@@ -106,7 +131,7 @@ impl<'de> Pending<'de> {
     /// The entries as a JSON object.
     fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
         let mut map = Map::new();
-        for (key, value) in self.entries {
+        for (key, value) in self.into_entries() {
             let value = match value {
                 Captured::Text(text) => serde_json::from_str::<StrictValue>(text).map_err(E::custom)?.0,
                 Captured::Value(value) => value,
@@ -218,6 +243,93 @@ impl<T: Fields> Holder for Box<T> {
     }
 }
 
+/// The value of a tag: a name (borrowed when it has no escape), or the other JSON it was.
+pub(crate) enum TagValue<'de> {
+    Name(Cow<'de, str>),
+    Other(Value),
+}
+
+impl TagValue<'_> {
+    /// The value as JSON, for an object kept whole.
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            TagValue::Name(name) => Value::String(name.into_owned()),
+            TagValue::Other(value) => value,
+        }
+    }
+}
+
+/// Reads a [`TagValue`].
+struct TagSeed;
+
+impl<'de> de::DeserializeSeed<'de> for TagSeed {
+    type Value = TagValue<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<TagValue<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> de::Visitor<'de> for TagSeed {
+    type Value = TagValue<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Name(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Name(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Name(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E>(self) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Other(Value::Null))
+    }
+
+    fn visit_none<E>(self) -> Result<TagValue<'de>, E> {
+        Ok(TagValue::Other(Value::Null))
+    }
+
+    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<TagValue<'de>, D::Error> {
+        d.deserialize_any(self)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<TagValue<'de>, A::Error> {
+        crate::de::json::StrictValueVisitor
+            .visit_seq(seq)
+            .map(TagValue::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TagValue<'de>, A::Error> {
+        crate::de::json::StrictValueVisitor
+            .visit_map(map)
+            .map(TagValue::Other)
+    }
+}
+
 /// The per-enum code that [`tagged!`] writes.
 pub(crate) trait Tagged: Sized {
     /// The tag key, `type`.
@@ -226,7 +338,7 @@ pub(crate) trait Tagged: Sized {
     const EXPECTING: &'static str;
     /// Reads the rest of the object once its tag is read; `ctx` is the context of its values.
     fn read_tagged<'de, A: MapAccess<'de>>(
-        tag: Value,
+        tag: TagValue<'de>,
         pending: Pending<'de>,
         map: A,
         ctx: Ctx,
@@ -253,7 +365,7 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
         let ctx = self.ctx.inside();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == T::TAG {
-                let StrictValue(tag) = map.next_value()?;
+                let tag = map.next_value_seed(TagSeed)?;
                 *self.slot = Some(T::read_tagged(tag, pending, map, ctx)?);
                 return Ok(None);
             }
@@ -326,13 +438,13 @@ macro_rules! tagged {
             const EXPECTING: &'static str = $expecting;
 
             fn read_tagged<'de, A: ::serde::de::MapAccess<'de>>(
-                tag: ::serde_json::Value,
+                tag: $crate::de::tagged::TagValue<'de>,
                 pending: $crate::de::tagged::Pending<'de>,
                 map: A,
                 ctx: $crate::de::codec::Ctx,
             ) -> Result<Self, A::Error> {
-                if let ::serde_json::Value::String(name) = &tag {
-                    match name.as_str() {
+                if let $crate::de::tagged::TagValue::Name(name) = &tag {
+                    match &**name {
                         $( $value => {
                             let mut value = <$ty as Default>::default();
                             $crate::de::tagged::read_rest(
@@ -342,7 +454,7 @@ macro_rules! tagged {
                         _ => {}
                     }
                 }
-                let body = $crate::de::tagged::read_unknown(pending, $tag, tag, map)?;
+                let body = $crate::de::tagged::read_unknown(pending, $tag, tag.into_value(), map)?;
                 Ok($name::Unknown($crate::de::tagged::UnknownObject::new($tag, body)))
             }
 
