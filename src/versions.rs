@@ -198,8 +198,8 @@ impl<'de> Visitor<'de> for WebhookVisitor {
         let mut pending = Pending::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             match &*key {
-                "trigger" => return v1::Event::read_after_trigger(pending, map, ctx).map(Webhook::V1),
-                "events" => return read_v2(pending, map, ctx),
+                "trigger" => return v1::Event::read_after_trigger(&mut pending, map, ctx).map(Webhook::V1),
+                "events" => return read_v2(&mut pending, map, ctx),
                 _ => pending.capture(key, &mut map, ctx)?,
             }
         }
@@ -213,7 +213,11 @@ impl<'de> Visitor<'de> for WebhookVisitor {
 /// the rest. `events` is read tolerantly, so that a `trigger` after it still makes a v1 body
 /// whatever `events` holds; once the body is known to be v2, an `events` that is not a list of
 /// objects is an error.
-fn read_v2<'de, A: MapAccess<'de>>(pending: Pending<'de>, mut map: A, ctx: Ctx) -> Result<Webhook, A::Error> {
+fn read_v2<'de, A: MapAccess<'de>>(
+    pending: &mut Pending<'de>,
+    mut map: A,
+    ctx: Ctx,
+) -> Result<Webhook, A::Error> {
     let mut body = v2::Webhook::default();
     let mut seen = 0;
     pending.read_into(&mut body, &mut seen, ctx)?;
@@ -233,7 +237,7 @@ fn read_v2<'de, A: MapAccess<'de>>(pending: Pending<'de>, mut map: A, ctx: Ctx) 
             if let Some((key, misfit)) = events {
                 read.insert(key.to_owned(), misfit.value);
             }
-            return v1::Event::read_after_trigger(Pending::from_map(read), map, ctx).map(Webhook::V1);
+            return v1::Event::read_after_trigger(&mut Pending::from_map(read), map, ctx).map(Webhook::V1);
         }
         map.next_value_seed(FieldSeed {
             target: &mut body,
@@ -246,7 +250,8 @@ fn read_v2<'de, A: MapAccess<'de>>(pending: Pending<'de>, mut map: A, ctx: Ctx) 
         None => Ok(Webhook::V2(Box::new(body))),
         Some((key, misfit)) => Err(de::Error::custom(format_args!(
             "{key}{}: {}",
-            misfit.path, misfit.problem
+            misfit.path,
+            misfit.problem()
         ))),
     }
 }

@@ -27,8 +27,38 @@ pub(crate) struct Misfit {
     pub(crate) value: Value,
     /// Where in the value the problem is, relative to it: empty, `[1]` or `._id`.
     pub(crate) path: String,
-    /// What is wrong: `expected an ISO-8601 time, found the number 1457550541431`.
-    pub(crate) problem: Cow<'static, str>,
+    /// What is wrong.
+    pub(crate) problem: Problem,
+}
+
+/// What is wrong with a misfit. Parsing keeps misfits without reading this (validation says it),
+/// so it is only written out when asked for.
+#[derive(Debug)]
+pub(crate) enum Problem {
+    /// The value itself is not what the field expects (`expected a string`).
+    Expected(&'static str),
+    /// What is wrong with a part of the value, written out.
+    Said(Cow<'static, str>),
+}
+
+impl Misfit {
+    /// What is wrong, in words: `expected an ISO-8601 time, found the number 1457550541431`,
+    /// `is null`, `is missing`.
+    pub(crate) fn problem(&self) -> Cow<'static, str> {
+        match &self.problem {
+            Problem::Expected(_) if self.value.is_null() => Cow::Borrowed("is null"),
+            Problem::Expected(expecting) => {
+                Cow::Owned(format!("expected {expecting}, found {}", describe(&self.value)))
+            }
+            Problem::Said(said) => said.clone(),
+        }
+    }
+
+    /// This misfit as the part `path` (`[1]`, `._id`) of a larger value that it no longer owns.
+    pub(crate) fn into_part(self, path: String) -> (Value, String, Problem) {
+        let problem = Problem::Said(self.problem());
+        (self.value, format!("{path}{}", self.path), problem)
+    }
 }
 
 /// What a read gives back: `None` when the value fit (and was stored), else the misfit.
@@ -36,22 +66,17 @@ pub(crate) type Kept = Option<Box<Misfit>>;
 
 /// The misfit `value` for a field that expects `expecting`, or the error that says so when the
 /// read is strict.
-pub(crate) fn misfit<E: de::Error>(expecting: &str, value: Value, strict: bool) -> Result<Kept, E> {
+pub(crate) fn misfit<E: de::Error>(expecting: &'static str, value: Value, strict: bool) -> Result<Kept, E> {
     if strict {
         return Err(E::custom(format_args!(
             "expected {expecting}, found {}",
             describe(&value)
         )));
     }
-    let problem = if value.is_null() {
-        Cow::Borrowed("is null")
-    } else {
-        Cow::Owned(format!("expected {expecting}, found {}", describe(&value)))
-    };
     Ok(Some(Box::new(Misfit {
         value,
         path: String::new(),
-        problem,
+        problem: Problem::Expected(expecting),
     })))
 }
 
@@ -673,18 +698,19 @@ impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
             };
             let Some(misfit) = kept else { continue };
             // Keep the whole list as it was sent.
+            let (value, path, problem) = misfit.into_part(format!("[{index}]"));
             let mut items = Vec::with_capacity(index + 1);
             for item in list.drain(..) {
                 items.push(to_json::<C, A::Error>(&item)?);
             }
-            items.push(misfit.value);
+            items.push(value);
             while let Some(StrictValue(item)) = seq.next_element()? {
                 items.push(item);
             }
             return Ok(Some(Box::new(Misfit {
                 value: Value::Array(items),
-                path: format!("[{index}]{}", misfit.path),
-                problem: misfit.problem,
+                path,
+                problem,
             })));
         }
     }

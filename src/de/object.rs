@@ -29,7 +29,7 @@ use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::de::codec::{misfit, Ctx, Kept, Misfit, Shape};
+use crate::de::codec::{misfit, Ctx, Kept, Misfit, Problem, Shape};
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::map::JsonMap;
 use crate::de::walk::Checker;
@@ -151,15 +151,16 @@ fn keep_whole<'de, T: Fields, A: MapAccess<'de>>(
     }
     let (path, problem) = match failed {
         Some((key, misfit)) => {
-            object.insert(key.to_owned(), misfit.value);
-            (format!(".{key}{}", misfit.path), misfit.problem)
+            let (value, path, problem) = misfit.into_part(format!(".{key}"));
+            object.insert(key.to_owned(), value);
+            (path, problem)
         }
         None => {
             let key = T::REQUIRED
                 .iter()
                 .find(|(_, bit)| seen & bit == 0)
                 .map_or("", |(key, _)| key);
-            (format!(".{key}"), Cow::Borrowed("is missing"))
+            (format!(".{key}"), Problem::Said(Cow::Borrowed("is missing")))
         }
     };
     read_strict_entries(&mut map, &mut object)?;

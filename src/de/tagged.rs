@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
+use serde::de::value::BorrowedStrDeserializer;
 use serde::de::{self, MapAccess};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -97,19 +98,27 @@ impl<'de> Pending<'de> {
     }
 
     /// The entries, in order, taken.
-    fn into_entries(self) -> impl Iterator<Item = Entry<'de>> {
-        self.few.into_iter().flatten().chain(self.more)
+    fn take_entries(&mut self) -> impl Iterator<Item = Entry<'de>> + '_ {
+        self.few
+            .iter_mut()
+            .filter_map(Option::take)
+            .chain(self.more.drain(..))
     }
 
     /// Reads the entries into `target`, as fields read before the rest (see [`Fields`]).
     pub(crate) fn read_into<T: Fields, E: de::Error>(
-        self,
+        &mut self,
         target: &mut T,
         seen: &mut u64,
         ctx: Ctx,
     ) -> Result<(), E> {
-        for (key, value) in self.into_entries() {
+        for (key, value) in self.take_entries() {
             let misfit = match value {
+                // A string without escapes (an event's `id`, `createdAt`) needs no JSON reader.
+                Captured::Text(text) if is_plain_string(text) => {
+                    let plain = BorrowedStrDeserializer::<serde_json::Error>::new(&text[1..text.len() - 1]);
+                    target.read_field(seen, key, plain, Ctx { raw: false, ..ctx })
+                }
                 Captured::Text(text) => {
                     let mut json = serde_json::Deserializer::from_str(text);
                     target.read_field(seen, key, &mut json, ctx)
@@ -121,7 +130,8 @@ impl<'de> Pending<'de> {
             if let Some((key, misfit)) = misfit {
                 return Err(E::custom(format_args!(
                     "{key}{}: {}",
-                    misfit.path, misfit.problem
+                    misfit.path,
+                    misfit.problem()
                 )));
             }
         }
@@ -129,9 +139,9 @@ impl<'de> Pending<'de> {
     }
 
     /// The entries as a JSON object.
-    fn into_map<E: de::Error>(self) -> Result<Map<String, Value>, E> {
+    fn take_map<E: de::Error>(&mut self) -> Result<Map<String, Value>, E> {
         let mut map = Map::new();
-        for (key, value) in self.into_entries() {
+        for (key, value) in self.take_entries() {
             let value = match value {
                 Captured::Text(text) => serde_json::from_str::<StrictValue>(text).map_err(E::custom)?.0,
                 Captured::Value(value) => value,
@@ -142,13 +152,18 @@ impl<'de> Pending<'de> {
     }
 }
 
+/// Whether `text` (the text of one JSON value) is a string without escapes.
+fn is_plain_string(text: &str) -> bool {
+    text.len() >= 2 && text.starts_with('"') && !text.contains('\\')
+}
+
 /// Reads the keys captured before the tag, then the rest of the map, into `target`; `ctx` is the
 /// context of the object's values. The tag itself was read already, so a second one is refused.
 /// What identifies the object is read strictly: a required field that is missing or does not fit
 /// is an error.
 pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
     target: &mut T,
-    pending: Pending<'de>,
+    pending: &mut Pending<'de>,
     mut map: A,
     tag: &str,
     ctx: Ctx,
@@ -176,12 +191,12 @@ pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
 /// The whole object of a tag the crate does not model: the keys captured before the tag, the tag,
 /// and the rest, all as they were sent.
 pub(crate) fn read_unknown<'de, A: MapAccess<'de>>(
-    pending: Pending<'de>,
+    pending: &mut Pending<'de>,
     tag: &str,
     value: Value,
     mut map: A,
 ) -> Result<Map<String, Value>, A::Error> {
-    let mut body = pending.into_map()?;
+    let mut body = pending.take_map()?;
     body.insert(tag.to_owned(), value);
     read_strict_entries(&mut map, &mut body)?;
     Ok(body)
@@ -339,7 +354,7 @@ pub(crate) trait Tagged: Sized {
     /// Reads the rest of the object once its tag is read; `ctx` is the context of its values.
     fn read_tagged<'de, A: MapAccess<'de>>(
         tag: TagValue<'de>,
-        pending: Pending<'de>,
+        pending: &mut Pending<'de>,
         map: A,
         ctx: Ctx,
     ) -> Result<Self, A::Error>;
@@ -366,12 +381,12 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == T::TAG {
                 let tag = map.next_value_seed(TagSeed)?;
-                *self.slot = Some(T::read_tagged(tag, pending, map, ctx)?);
+                *self.slot = Some(T::read_tagged(tag, &mut pending, map, ctx)?);
                 return Ok(None);
             }
             pending.capture(key, &mut map, ctx)?;
         }
-        *self.slot = Some(T::untagged(pending.into_map()?));
+        *self.slot = Some(T::untagged(pending.take_map()?));
         Ok(None)
     }
 }
@@ -439,7 +454,7 @@ macro_rules! tagged {
 
             fn read_tagged<'de, A: ::serde::de::MapAccess<'de>>(
                 tag: $crate::de::tagged::TagValue<'de>,
-                pending: $crate::de::tagged::Pending<'de>,
+                pending: &mut $crate::de::tagged::Pending<'de>,
                 map: A,
                 ctx: $crate::de::codec::Ctx,
             ) -> Result<Self, A::Error> {
@@ -617,7 +632,7 @@ mod tests {
             .unwrap();
         assert_eq!(kept.value, json!("text"));
         assert_eq!(
-            kept.problem,
+            kept.problem(),
             "expected a content object, found the string \"text\""
         );
         assert!(Content::read(&json!([]), &mut slot, Ctx::STRICT).is_err());

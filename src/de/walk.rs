@@ -191,7 +191,10 @@ impl Checker {
         let mut slot = None;
         let problem = match C::read(value, &mut slot, Ctx::TOLERANT) {
             Ok(None) => return,
-            Ok(Some(misfit)) => (misfit.path, misfit.problem.into_owned()),
+            Ok(Some(misfit)) => {
+                let problem = misfit.problem().into_owned();
+                (misfit.path, problem)
+            }
             Err(error) => (String::new(), error.to_string()),
         };
         self.at(key, |c| {

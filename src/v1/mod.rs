@@ -88,7 +88,7 @@ macro_rules! events {
             /// whose values have the context `ctx`.
             fn read<'de, A: MapAccess<'de>>(
                 trigger: Cow<'de, str>,
-                pending: Pending<'de>,
+                pending: &mut Pending<'de>,
                 map: A,
                 ctx: Ctx,
             ) -> Result<Self, A::Error> {
@@ -313,7 +313,7 @@ impl<'de> Visitor<'de> for EventVisitor {
         let mut pending = Pending::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             if key == "trigger" {
-                return Event::read_after_trigger(pending, map, ctx);
+                return Event::read_after_trigger(&mut pending, map, ctx);
             }
             pending.capture(key, &mut map, ctx)?;
         }
@@ -325,7 +325,7 @@ impl Event {
     /// Reads a body whose `trigger` key was just read: its value, then the keys captured before
     /// it and the rest of `map`, whose values have the context `ctx`.
     pub(crate) fn read_after_trigger<'de, A: MapAccess<'de>>(
-        pending: Pending<'de>,
+        pending: &mut Pending<'de>,
         mut map: A,
         ctx: Ctx,
     ) -> Result<Self, A::Error> {
