@@ -474,20 +474,29 @@ fn has_duplicate_key(text: &str) -> bool {
     serde_json::from_str::<crate::de::json::StrictValue>(text).is_err()
 }
 
-/// A 64-bit fingerprint of a key (FxHash's mixing, eight bytes at a time): equal keys have equal
-/// fingerprints, and different ones almost never do.
+/// A 64-bit fingerprint of a key: equal keys have equal fingerprints, and different ones almost
+/// never do (each eight bytes are mixed in with a multiply and a shift, so that every byte reaches
+/// every bit, then murmur3's finalizer; no collision among millions of keys like `key123456`).
 fn fingerprint(key: &str) -> u64 {
-    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |hash: u64, word: u64| {
+        let hash = (hash ^ word).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        hash ^ (hash >> 29)
+    };
     let mut hash = key.len() as u64;
     let mut chunks = key.as_bytes().chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
+        hash = mix(hash, u64::from_le_bytes(word));
     }
     let mut word = [0; 8];
     word[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    (hash.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K)
+    let mut hash = mix(hash, u64::from_le_bytes(word));
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    hash ^= hash >> 33;
+    hash = hash.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    hash ^ (hash >> 33)
 }
 
 #[cfg(test)]
@@ -616,6 +625,14 @@ mod tests {
             let result = check_raw(&text, levels);
             proptest::prop_assert_eq!(result.is_ok(), oracle(&text, levels), "{} at {}: {:?}", text, levels, result);
         }
+    }
+
+    #[test]
+    fn fingerprints_of_similar_keys_differ() {
+        let mut prints: Vec<u64> = (0..300_000).map(|i| fingerprint(&format!("key{i}"))).collect();
+        prints.sort_unstable();
+        prints.dedup();
+        assert_eq!(prints.len(), 300_000);
     }
 
     #[test]
