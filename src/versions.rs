@@ -189,12 +189,7 @@ impl<'de> Visitor<'de> for WebhookVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Webhook, A::Error> {
-        // The values of the body: inside one object.
-        let ctx = Ctx {
-            strict: true,
-            raw: self.raw,
-            depth: 1,
-        };
+        let ctx = Ctx::body(self.raw);
         let mut pending = Pending::default();
         while let Some(key) = map.next_key_seed(KeySeed)? {
             match &*key {

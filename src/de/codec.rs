@@ -108,6 +108,15 @@ impl Ctx {
         depth: 0,
     };
 
+    /// The context of the values of a webhook body, read from JSON text (`raw`) or not.
+    pub(crate) fn body(raw: bool) -> Ctx {
+        Ctx {
+            strict: true,
+            raw,
+            depth: 1,
+        }
+    }
+
     /// The same, but tolerant.
     pub(crate) fn tolerant(self) -> Ctx {
         Ctx {

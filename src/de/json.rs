@@ -228,6 +228,7 @@ impl<'de> Deserializer<'de> for TagFirst<'de> {
                 let tag = self.tags.iter().find_map(|tag| map.get_key_value(*tag));
                 visitor.visit_map(TagFirstMap {
                     tag,
+                    given: None,
                     rest: map.iter(),
                     value: None,
                     tags: self.tags,
@@ -275,7 +276,9 @@ impl<'de> SeqAccess<'de> for TagFirstSeq<'de> {
 }
 
 struct TagFirstMap<'a> {
+    /// The tag, until it is given; it is then skipped among the rest.
     tag: Option<(&'a String, &'a Value)>,
+    given: Option<&'a str>,
     rest: serde_json::map::Iter<'a>,
     value: Option<&'a Value>,
     tags: &'static [&'static str],
@@ -286,11 +289,13 @@ impl<'de> MapAccess<'de> for TagFirstMap<'de> {
 
     fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Self::Error> {
         let entry = match self.tag.take() {
-            Some(tag) => Some(tag),
+            Some(tag) => {
+                self.given = Some(tag.0);
+                Some(tag)
+            }
             None => loop {
                 match self.rest.next() {
-                    // The tag was already given.
-                    Some((key, _)) if self.tags.contains(&key.as_str()) => {}
+                    Some((key, _)) if Some(key.as_str()) == self.given => {}
                     other => break other,
                 }
             },

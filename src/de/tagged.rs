@@ -21,7 +21,7 @@ use crate::de::object::{FieldSeed, Fields};
 use crate::de::walk::Checker;
 
 /// A value read before the tag: its JSON text, borrowed from the input when the reader is
-/// serde_json on a `&str` (checked as strictly as reading it would), else the value itself.
+/// serde_json on a `&str` (read again from it once the tag is known), else the value itself.
 enum Captured<'de> {
     Text(&'de str),
     Value(Value),
