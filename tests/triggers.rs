@@ -79,6 +79,27 @@ fn message_app_user_location() {
 }
 
 #[test]
+fn whole_number_coordinates_come_back_whole() {
+    // JavaScript writes `45` for 45.0; it must not come back as `45.0`, another JSON value.
+    let mut document: serde_json::Value =
+        serde_json::from_slice(&common::fixture("message_appUser_location.json")).unwrap();
+    let coordinates = &mut document["messages"][0]["coordinates"];
+    coordinates["lat"] = serde_json::json!(45);
+    coordinates["long"] = serde_json::json!(-73);
+    let body = serde_json::to_vec(&document).unwrap();
+    let event = smooch_events::parse_event(&body).unwrap();
+    let Event::MessageAppUser(e) = &event else {
+        panic!("{event:?}")
+    };
+    let read = e.messages[0].coordinates.as_ref().unwrap();
+    assert_eq!((read.lat, read.long), (Some(45.0), Some(-73.0)));
+    let written = serde_json::to_value(&event).unwrap();
+    assert_eq!(written["messages"][0]["coordinates"]["lat"].as_u64(), Some(45));
+    assert_eq!(written["messages"][0]["coordinates"]["long"].as_i64(), Some(-73));
+    assert_eq!(written, document);
+}
+
+#[test]
 fn message_app_user_from_the_guide_has_no_type() {
     let name = "message_appUser_text_guide.json";
     let event = parse(name);

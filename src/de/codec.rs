@@ -554,16 +554,28 @@ impl Scalar for i64 {
     }
 }
 
+/// The largest integer below which every integer is exactly an `f64` (2⁵³).
+const EXACT_IN_F64: f64 = 9_007_199_254_740_992.0;
+
+/// A JSON `number` (`coordinates.lat`, v2 `mediaSize`), stored as an `f64` and written back the
+/// way it came.
+///
+/// Sunshine Conversations writes its JSON with JavaScript, which writes a whole number without a
+/// fraction (`"mediaSize": 148513`). Written through serde's `f64`, that would come back as
+/// `148513.0`, another JSON value; this codec writes a whole number as an integer. An integer
+/// beyond 2⁵³, which no `f64` holds exactly, does not fit: it is kept as sent and reported.
 impl Scalar for f64 {
     type Target = f64;
-    const EXPECTING: &'static str = "a number";
+    const EXPECTING: &'static str = "a number (integers below 2^53)";
 
     fn from_u64(v: u64) -> Option<f64> {
-        Some(v as f64)
+        let f = v as f64;
+        (f < EXACT_IN_F64).then_some(f)
     }
 
     fn from_i64(v: i64) -> Option<f64> {
-        Some(v as f64)
+        let f = v as f64;
+        (f.abs() < EXACT_IN_F64).then_some(f)
     }
 
     fn from_f64(v: f64) -> Option<f64> {
@@ -571,7 +583,16 @@ impl Scalar for f64 {
     }
 
     fn write<S: Serializer>(target: &f64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(*target)
+        let v = *target;
+        if v.fract() == 0.0 && v.abs() < EXACT_IN_F64 {
+            if v < 0.0 {
+                s.serialize_i64(v as i64)
+            } else {
+                s.serialize_u64(v as u64)
+            }
+        } else {
+            s.serialize_f64(v)
+        }
     }
 }
 
@@ -740,5 +761,46 @@ impl<'de, C: Codec> DeserializeSeed<'de> for PushSeed<'_, C> {
             self.list.reserve_exact(1);
         }
         C::read_push(d, self.list, self.ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::{to_json, Codec, Ctx};
+
+    fn round_trip(value: Value) -> Option<Value> {
+        let mut slot = None;
+        let kept = f64::read(&value, &mut slot, Ctx::TOLERANT).unwrap();
+        match (slot, kept) {
+            (Some(number), None) => Some(to_json::<f64, serde_json::Error>(&number).unwrap()),
+            (None, Some(misfit)) => {
+                assert_eq!(misfit.value, value);
+                None
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_come_back_as_javascript_writes_them() {
+        for value in [
+            json!(148513),
+            json!(-73),
+            json!(0),
+            json!(45.5261583),
+            json!(-73.595346),
+            json!(1.5),
+        ] {
+            assert_eq!(round_trip(value.clone()), Some(value.clone()), "{value}");
+        }
+        // A whole float is written as JavaScript would write it.
+        assert_eq!(round_trip(json!(1500000.0)), Some(json!(1500000)));
+        assert_eq!(round_trip(json!(1e300)), Some(json!(1e300)));
+        // Integers an f64 cannot hold exactly do not fit.
+        assert_eq!(round_trip(json!(u64::MAX)), None);
+        assert_eq!(round_trip(json!(i64::MIN)), None);
+        assert_eq!(round_trip(json!("12")), None);
     }
 }

@@ -8,7 +8,6 @@ pub(crate) mod device;
 pub(crate) mod error;
 pub(crate) mod merged;
 pub(crate) mod message;
-pub(crate) mod number;
 pub(crate) mod referral;
 pub(crate) mod source;
 pub(crate) mod switchboard_integration;

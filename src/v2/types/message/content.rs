@@ -7,7 +7,6 @@ use crate::de::tagged::tagged;
 use crate::v2::types::message::action::Action;
 use crate::v2::types::message::form_field::FormField;
 use crate::v2::types::message::item::Item;
-use crate::v2::types::number::JsNumber;
 use compact_str::CompactString;
 
 tagged! {
@@ -112,7 +111,7 @@ object! {
             /// The MIME type.
             media_type: CompactString = "mediaType",
             /// The size in bytes (a JSON number in the spec, not an integer).
-            media_size: f64 = "mediaSize" as JsNumber,
+            media_size: f64 = "mediaSize",
             /// A description of the image (defaults to the file name).
             alt_text: CompactString = "altText",
             /// Text sent with the image.
@@ -141,7 +140,7 @@ object! {
             /// The MIME type.
             media_type: CompactString = "mediaType",
             /// The size in bytes (a JSON number in the spec, not an integer).
-            media_size: f64 = "mediaSize" as JsNumber,
+            media_size: f64 = "mediaSize",
             /// A description of the file (defaults to the file name).
             alt_text: CompactString = "altText",
             /// Text sent with the file.
@@ -238,9 +237,9 @@ object! {
         expecting: "a coordinates object",
         expected {
             /// Latitude.
-            lat: f64 = "lat" as JsNumber,
+            lat: f64 = "lat",
             /// Longitude.
-            long: f64 = "long" as JsNumber,
+            long: f64 = "long",
         }
     }
 }
