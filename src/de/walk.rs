@@ -161,6 +161,13 @@ impl Checker {
         self.at(key, |c| c.issue("is missing"));
     }
 
+    /// Reports the string under `key` as empty, if it is blank.
+    pub(crate) fn blank(&mut self, key: &str, value: Option<&str>) {
+        if value.is_some_and(|value| value.trim().is_empty()) {
+            self.at(key, |c| c.issue("is empty"));
+        }
+    }
+
     /// Reports an empty string, when the current path names an id (`_id` or `id`).
     pub(crate) fn id(&mut self, value: &str) {
         let key = self.path.rsplit(['.', ']']).next().unwrap_or_default();

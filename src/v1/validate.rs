@@ -194,10 +194,8 @@ fn action(c: &mut Checker, action: &Action) {
 fn error(c: &mut Checker, error: Option<&ChannelError>, required: bool) {
     match error {
         None if required => c.at("error", |c| c.issue("is missing on a failure event")),
-        Some(ChannelError { code: Some(code), .. }) if code.trim().is_empty() => {
-            c.at("error", |c| c.at("code", |c| c.issue("is empty")))
-        }
-        _ => {}
+        Some(error) => c.at("error", |c| c.blank("code", error.code.as_deref())),
+        None => {}
     }
 }
 
@@ -205,13 +203,7 @@ fn error(c: &mut Checker, error: Option<&ChannelError>, required: bool) {
 fn referral(c: &mut Checker, referral: Option<&Referral>, source: Option<&Source>) {
     let Some(referral) = referral else { return };
     c.at("referral", |c| {
-        if referral
-            .code
-            .as_deref()
-            .is_some_and(|code| code.trim().is_empty())
-        {
-            c.at("code", |c| c.issue("is empty"));
-        }
+        c.blank("code", referral.code.as_deref());
         if let Some(kind) = source.and_then(|source| source.kind.as_ref()) {
             if !matches!(kind, Platform::Messenger | Platform::Wechat) {
                 c.issue(format!(

@@ -147,19 +147,14 @@ fn failure(c: &mut Checker, code: Option<Option<&str>>, kept: Option<&Value>) {
         None if kept.map_or(true, Value::is_null) => {
             c.at("error", |c| c.issue("is missing on a failure event"))
         }
-        Some(Some(code)) if code.trim().is_empty() => {
-            c.at("error", |c| c.at("code", |c| c.issue("is empty")))
-        }
-        _ => {}
+        Some(code) => c.at("error", |c| c.blank("code", code)),
+        None => {}
     }
 }
 
+/// A blank `payload.referral.code`.
 fn referral_code(c: &mut Checker, code: Option<&str>) {
-    if code.is_some_and(|code| code.trim().is_empty()) {
-        c.at("payload", |c| {
-            c.at("referral", |c| c.at("code", |c| c.issue("is empty")))
-        });
-    }
+    c.at("payload", |c| c.at("referral", |c| c.blank("code", code)));
 }
 
 /// The rules of a message: its source's `type` (required in a message source), and the actions
