@@ -54,6 +54,17 @@ async fn send_all(
     statuses
 }
 
+/// Waits, at most `limit`, until every stored webhook is `done`.
+async fn every_webhook_done(db: &std::path::Path, limit: Duration) {
+    eventually(limit, "every webhook done", || {
+        stored_rows(db)
+            .iter()
+            .all(|row| row.state == "done")
+            .then_some(())
+    })
+    .await;
+}
+
 /// How many rows hold each body.
 fn copies(db: &std::path::Path) -> BTreeMap<Vec<u8>, usize> {
     let mut copies = BTreeMap::new();
@@ -135,13 +146,7 @@ async fn a_kill_midway_loses_nothing_answered_200_and_a_restart_stores_retries_o
         assert!(stored.len() >= expected.len() && stored.len() <= expected.len() + in_flight);
 
         // What the first process had not done, the second does.
-        eventually(Duration::from_secs(30), "every webhook done", || {
-            stored_rows(&db)
-                .iter()
-                .all(|row| row.state == "done")
-                .then_some(())
-        })
-        .await;
+        every_webhook_done(&db, Duration::from_secs(30)).await;
         process.terminate();
         let status = process
             .wait_within(Duration::from_secs(15))
@@ -224,13 +229,7 @@ async fn sigterm_with_a_client_stalled_mid_body_exits_within_the_deadline_and_lo
         assert!(bodies.iter().all(|body| stored.get(body) == Some(&1)));
         assert!(!stored.contains_key(&body), "the stalled body was never whole");
         let mut process = Process::start(&db, &dir.path().join("again.log"), &[]);
-        eventually(Duration::from_secs(20), "every webhook done", || {
-            stored_rows(&db)
-                .iter()
-                .all(|row| row.state == "done")
-                .then_some(())
-        })
-        .await;
+        every_webhook_done(&db, Duration::from_secs(20)).await;
         process.terminate();
         assert!(process.wait_within(Duration::from_secs(15)).unwrap().success());
     })
@@ -313,13 +312,7 @@ async fn the_log_has_one_escaped_line_per_request_and_no_secret_or_message_text(
             assert_eq!(client.post(*key, body).await.status, *status);
         }
         drop(client);
-        eventually(Duration::from_secs(20), "every webhook done", || {
-            stored_rows(&db)
-                .iter()
-                .all(|row| row.state == "done")
-                .then_some(())
-        })
-        .await;
+        every_webhook_done(&db, Duration::from_secs(20)).await;
         process.terminate();
         assert!(process.wait_within(Duration::from_secs(15)).unwrap().success());
 
