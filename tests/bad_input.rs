@@ -150,27 +150,39 @@ fn invalid_utf8_and_a_byte_order_mark() {
 fn every_prefix_of_every_fixture_is_refused_as_cut_short() {
     let mut checked = 0;
     for name in all_fixtures() {
-        let bytes = fixture(&name);
-        let whole = String::from_utf8(bytes.clone()).unwrap();
-        for len in 0..bytes.len() {
-            let prefix = &bytes[..len];
-            // Cutting only trailing white space leaves the whole document.
-            if std::str::from_utf8(prefix).is_ok_and(|p| p.trim_end() == whole.trim_end()) {
-                continue;
-            }
-            match parse_event(prefix) {
-                Err(ParseError::InvalidJson { message, .. }) => {
-                    assert!(
-                        message.starts_with("EOF while parsing"),
-                        "{name}[..{len}]: {message}"
-                    );
-                }
-                other => panic!("{name}[..{len}]: {other:?}"),
-            }
-            checked += 1;
-        }
+        checked += assert_prefixes_cut_short(&name, &fixture(&name), 1, |b| parse_event(b).map(drop));
     }
     assert!(checked > 50_000, "{checked}");
+}
+
+/// Checks that `parse` refuses every `stride`-th prefix of `bytes` (but those that only cut
+/// trailing white space) as invalid JSON cut short; returns how many it checked.
+fn assert_prefixes_cut_short(
+    name: &str,
+    bytes: &[u8],
+    stride: usize,
+    parse: impl Fn(&[u8]) -> Result<(), ParseError>,
+) -> usize {
+    let whole = std::str::from_utf8(bytes).unwrap();
+    let mut checked = 0;
+    for len in (0..bytes.len()).step_by(stride) {
+        let prefix = &bytes[..len];
+        // Cutting only trailing white space leaves the whole document.
+        if std::str::from_utf8(prefix).is_ok_and(|p| p.trim_end() == whole.trim_end()) {
+            continue;
+        }
+        match parse(prefix) {
+            Err(ParseError::InvalidJson { message, .. }) => {
+                assert!(
+                    message.starts_with("EOF while parsing"),
+                    "{name}[..{len}]: {message}"
+                );
+            }
+            other => panic!("{name}[..{len}]: {other:?}"),
+        }
+        checked += 1;
+    }
+    checked
 }
 
 #[test]
@@ -497,23 +509,7 @@ fn every_prefix_of_every_v2_fixture_is_refused_as_cut_short() {
             bytes = serde_json::to_vec(&serde_json::from_slice::<Value>(&bytes).unwrap()).unwrap();
             stride = 7;
         }
-        let whole = String::from_utf8(bytes.clone()).unwrap();
-        for len in (0..bytes.len()).step_by(stride) {
-            let prefix = &bytes[..len];
-            if std::str::from_utf8(prefix).is_ok_and(|p| p.trim_end() == whole.trim_end()) {
-                continue;
-            }
-            match parse_webhook(prefix) {
-                Err(ParseError::InvalidJson { message, .. }) => {
-                    assert!(
-                        message.starts_with("EOF while parsing"),
-                        "{name}[..{len}]: {message}"
-                    );
-                }
-                other => panic!("{name}[..{len}]: {other:?}"),
-            }
-            checked += 1;
-        }
+        checked += assert_prefixes_cut_short(&name, &bytes, stride, |b| parse_webhook(b).map(drop));
     }
     assert!(checked > 25_000, "{checked}");
 }
