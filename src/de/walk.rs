@@ -6,7 +6,7 @@
 //! the rules that depend on the event.
 
 use std::borrow::Cow;
-use std::fmt;
+use std::fmt::{self, Write};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde_json::Value;
@@ -135,7 +135,7 @@ impl Checker {
     /// Runs `check` with `[i]` appended to the path.
     pub(crate) fn index(&mut self, i: usize, check: impl FnOnce(&mut Self)) {
         let len = self.path.len();
-        self.path.push_str(&format!("[{i}]"));
+        let _ = write!(self.path, "[{i}]");
         check(self);
         self.path.truncate(len);
     }
