@@ -105,7 +105,7 @@ fn fast<T>(bytes: &[u8], seed: impl for<'de> DeserializeSeed<'de, Value = T>) ->
 fn diagnose_v1(bytes: &[u8]) -> Result<v1::Event, ParseError> {
     let body = read_object(bytes)?;
     let trigger = match body.get("trigger") {
-        None if body.contains_key("events") => return Err(ParseError::V2Body),
+        None if body.get("events").is_some() => return Err(ParseError::V2Body),
         None => return Err(ParseError::MissingTrigger),
         Some(Value::String(trigger)) => trigger.as_str(),
         Some(other) => return Err(ParseError::TriggerNotString { found: kind(other) }),
@@ -119,19 +119,15 @@ fn diagnose_any(bytes: &[u8]) -> Result<Webhook, ParseError> {
     match body.get("trigger") {
         Some(Value::String(trigger)) => typed::<v1::Event>(&body, trigger).map(Webhook::V1),
         Some(other) => Err(ParseError::TriggerNotString { found: kind(other) }),
-        None if body.contains_key("events") => typed::<v2::Webhook>(&body, "v2").map(Webhook::from),
+        None if body.get("events").is_some() => typed::<v2::Webhook>(&body, "v2").map(Webhook::from),
         None => Err(ParseError::UnknownVersion),
     }
 }
 
 /// Reads `body` into `T` with its tag keys first, naming the path of the value that fails.
-fn typed<T: serde::de::DeserializeOwned>(
-    body: &serde_json::Map<String, Value>,
-    name: &str,
-) -> Result<T, ParseError> {
-    let value = Value::Object(body.clone());
+fn typed<T: serde::de::DeserializeOwned>(body: &Value, name: &str) -> Result<T, ParseError> {
     let reader = TagFirst {
-        value: &value,
+        value: body,
         tags: &["trigger", "events", "type"],
     };
     serde_path_to_error::deserialize(reader).map_err(|error| {
@@ -140,16 +136,16 @@ fn typed<T: serde::de::DeserializeOwned>(
     })
 }
 
-/// Reads the body as a JSON object, refusing duplicate keys, with the position or path of the
-/// first problem.
-fn read_object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, ParseError> {
+/// Reads the body as a JSON object (a `Value` that is always an object), refusing duplicate keys,
+/// with the position or path of the first problem.
+fn read_object(bytes: &[u8]) -> Result<Value, ParseError> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
     clear_duplicate();
     let error = match serde_path_to_error::deserialize::<_, StrictValue>(&mut json) {
         Ok(StrictValue(value)) => match json.end() {
             Ok(()) => {
                 return match value {
-                    Value::Object(body) => Ok(body),
+                    Value::Object(_) => Ok(value),
                     other => Err(ParseError::NotAnObject { found: kind(&other) }),
                 }
             }
