@@ -10,7 +10,8 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-use smooch_events::{parse_webhook, v2, ChannelError, Event, Message, Source, Webhook};
+use smooch_events::v1::{ChannelError, Message, Source};
+use smooch_events::{parse_webhook, v2, Event, Webhook};
 
 const HELP: &str = "\
 Parses Smooch and Sunshine Conversations webhook bodies (v1, v1.1 and v2) and

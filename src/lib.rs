@@ -5,7 +5,7 @@
 //! Two entries read the raw bytes of a request:
 //!
 //! - [`parse_webhook`] reads a body of any version into a [`Webhook`]: [`Webhook::V1`] with a
-//!   [`v1::Event`], or [`Webhook::V2`] with a [`v2::Webhook`] whose `events` are [`v2::Event`]s.
+//!   [`v1::Event`], or [`Webhook::V2`] with a [`v2::Body`] whose `events` are [`v2::Event`]s.
 //!   The version comes from the body (a `trigger` key means v1, else an `events` key v2), in
 //!   the same single pass that reads it.
 //! - [`parse_event`] reads a v1 or v1.1 body into an [`Event`] (the same as [`v1::Event`]), one
@@ -64,7 +64,7 @@
 //!   [`Event::Unknown`] or [`v2::Event::Unknown`], with its body. Every value implements
 //!   `Deserialize` and `Serialize`; serializing gives the body back, unknown keys included (each
 //!   struct keeps them in `extra`).
-//! - [`Event::validate`] and [`v2::Webhook::validate`] (or [`Webhook::validate`]) check what
+//! - [`Event::validate`] and [`v2::Body::validate`] (or [`Webhook::validate`]) check what
 //!   parsing lets through: empty ids, implausible times, values kept because they did not fit,
 //!   and more, each reported with its JSON path.
 //! - [`WebhookSecrets`] checks the `X-API-Key` header in constant time against every valid
@@ -100,7 +100,7 @@ pub use de::time;
 pub use de::walk::{ValidationErrors, ValidationIssue};
 pub use error::ParseError;
 pub use parse::{parse_event, parse_webhook};
-pub use v1::*;
+pub use v1::Event;
 pub use versions::Webhook;
 pub use webhook::{AuthError, WebhookError, WebhookSecrets};
 

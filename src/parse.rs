@@ -119,7 +119,7 @@ fn diagnose_any(bytes: &[u8]) -> Result<Webhook, ParseError> {
     match body.get("trigger") {
         Some(Value::String(trigger)) => typed::<v1::Event>(&body, trigger).map(Webhook::V1),
         Some(other) => Err(ParseError::TriggerNotString { found: kind(other) }),
-        None if body.get("events").is_some() => typed::<v2::Webhook>(&body, "v2").map(Webhook::from),
+        None if body.get("events").is_some() => typed::<v2::Body>(&body, "v2").map(Webhook::from),
         None => Err(ParseError::UnknownVersion),
     }
 }

@@ -59,7 +59,7 @@ pub enum Webhook {
     V1(v1::Event),
     /// A Sunshine Conversations v2 body (it has `events` and no `trigger`); boxed, so that a
     /// `Webhook` is as small as a v1 event.
-    V2(Box<v2::Webhook>),
+    V2(Box<v2::Body>),
 }
 
 impl Webhook {
@@ -72,7 +72,7 @@ impl Webhook {
     }
 
     /// The v2 body, if this is one.
-    pub fn as_v2(&self) -> Option<&v2::Webhook> {
+    pub fn as_v2(&self) -> Option<&v2::Body> {
         match self {
             Webhook::V2(webhook) => Some(webhook),
             Webhook::V1(_) => None,
@@ -88,7 +88,7 @@ impl Webhook {
     }
 
     /// The v2 body, if this is one.
-    pub fn into_v2(self) -> Option<v2::Webhook> {
+    pub fn into_v2(self) -> Option<v2::Body> {
         match self {
             Webhook::V2(webhook) => Some(*webhook),
             Webhook::V1(_) => None,
@@ -117,13 +117,13 @@ impl Webhook {
         }
     }
 
-    /// Checks the body: [`v1::Event::validate`] or [`v2::Webhook::validate`].
+    /// Checks the body: [`v1::Event::validate`] or [`v2::Body::validate`].
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         self.validate_at(Utc::now())
     }
 
     /// Checks the body with `now` as the clock: [`v1::Event::validate_at`] or
-    /// [`v2::Webhook::validate_at`].
+    /// [`v2::Body::validate_at`].
     pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
         match self {
             Webhook::V1(event) => event.validate_at(now),
@@ -138,8 +138,8 @@ impl From<v1::Event> for Webhook {
     }
 }
 
-impl From<v2::Webhook> for Webhook {
-    fn from(webhook: v2::Webhook) -> Self {
+impl From<v2::Body> for Webhook {
+    fn from(webhook: v2::Body) -> Self {
         Webhook::V2(Box::new(webhook))
     }
 }
@@ -213,7 +213,7 @@ fn read_v2<'de, A: MapAccess<'de>>(
     mut map: A,
     ctx: Ctx,
 ) -> Result<Webhook, A::Error> {
-    let mut body = v2::Webhook::default();
+    let mut body = v2::Body::default();
     let mut seen = 0;
     pending.read_into(&mut body, &mut seen, ctx)?;
     let events = map.next_value_seed(FieldSeed {

@@ -3,7 +3,8 @@
 mod common;
 
 use common::{assert_round_trip, ms, parse};
-use smooch_events::{Event, Platform, ReferralSource, ReferralType};
+use smooch_events::v1::{Platform, ReferralSource, ReferralType};
+use smooch_events::Event;
 
 #[test]
 fn conversation_read() {

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use smooch_events::{
+use smooch_events::v1::{
     ActionState, ActionType, ActivityType, ClientStatus, ItemSize, MessageType, Platform, ReferralSource,
     ReferralType, Role,
 };
@@ -93,10 +93,12 @@ fn every_known_value_round_trips_and_unknown_values_are_kept() {
 #[test]
 fn documented_spellings() {
     assert_eq!(Platform::FrontendEmail.as_str(), "frontendEmail");
-    let other = "other".parse::<Platform>().unwrap();
+    // The docs' catch-all platform has its own variant; `Other` keeps values the docs do not name.
+    assert_eq!("other".parse::<Platform>().unwrap(), Platform::OtherPlatform);
+    let unnamed = "myspace".parse::<Platform>().unwrap();
     assert!(
-        matches!(&other, Platform::Other(value) if value == "other"),
-        "{other:?}"
+        matches!(&unnamed, Platform::Other(value) if value == "myspace"),
+        "{unnamed:?}"
     );
     assert_eq!(ActionType::LocationRequest.as_str(), "locationRequest");
     assert_eq!(ReferralType::OpenThread.as_str(), "OPEN_THREAD");

@@ -9,7 +9,8 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value};
-use smooch_events::*;
+use smooch_events::v1::*;
+use smooch_events::{parse_event, parse_webhook, v2, CompactString, Event, JsonMap, ParseError, Webhook};
 
 // ---- Strategies for the crate's types ----
 
@@ -557,7 +558,7 @@ fn v2_integration() -> BoxedStrategy<v2::SwitchboardIntegration> {
     (
         opt(field_text()),
         opt(field_text()),
-        opt(open(v2::IntegrationType::KNOWN)),
+        opt(open(v2::ChannelType::KNOWN)),
         extra(),
     )
         .prop_map(|(id, name, kind, extra)| {
@@ -621,7 +622,7 @@ fn v2_user() -> BoxedStrategy<v2::User> {
 fn v2_client() -> BoxedStrategy<v2::Client> {
     (
         opt(field_text()),
-        opt(open(v2::ClientType::KNOWN)),
+        opt(open(v2::ChannelType::KNOWN)),
         opt(open(v2::ClientStatus::KNOWN)),
         opt(iso_time()),
         opt(map()),
@@ -639,7 +640,7 @@ fn v2_client() -> BoxedStrategy<v2::Client> {
 
 fn v2_source() -> BoxedStrategy<v2::Source> {
     (
-        opt(open(v2::SourceType::KNOWN)),
+        opt(open(v2::ChannelType::KNOWN)),
         opt(field_text()),
         opt(iso_time()),
         opt(v2_client()),
@@ -900,7 +901,7 @@ fn v2_event() -> BoxedStrategy<v2::Event> {
     .boxed()
 }
 
-fn v2_webhook() -> BoxedStrategy<v2::Webhook> {
+fn v2_webhook() -> BoxedStrategy<v2::Body> {
     (
         vec(v2_event(), 0..4),
         opt(field_text()),
@@ -908,7 +909,7 @@ fn v2_webhook() -> BoxedStrategy<v2::Webhook> {
         extra(),
     )
         .prop_map(|(events, app, hook, extra)| {
-            let mut webhook = v2::Webhook::new(events);
+            let mut webhook = v2::Body::new(events);
             webhook.app = app.map(|id| {
                 let mut app = v2::App::new();
                 app.id = Some(id);
@@ -935,7 +936,7 @@ proptest! {
         let bytes = serde_json::to_vec(&webhook).unwrap();
         let back = parse_webhook(&bytes).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&bytes)));
         prop_assert_eq!(&back, &Webhook::from(webhook.clone()));
-        prop_assert_eq!(&serde_json::from_slice::<v2::Webhook>(&bytes).unwrap(), &webhook);
+        prop_assert_eq!(&serde_json::from_slice::<v2::Body>(&bytes).unwrap(), &webhook);
         let _ = back.validate();
     }
 }

@@ -4,9 +4,10 @@
 mod common;
 
 use common::{assert_round_trip, ms, parse};
-use smooch_events::{
-    ActionState, ActionType, ActivityType, ClientStatus, Event, ItemSize, MessageType, Platform, Role,
+use smooch_events::v1::{
+    ActionState, ActionType, ActivityType, ClientStatus, ItemSize, MessageType, Platform, Role,
 };
+use smooch_events::Event;
 
 #[test]
 fn message_app_user_text() {

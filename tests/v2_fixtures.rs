@@ -7,9 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use common::{assert_v2_round_trip, fixture, parse_v2, v2_fixtures};
 use serde_json::Value;
 use smooch_events::v2::{
-    ActivityType, AuthorType, ClientAddReason, ClientRemoveReason, ClientStatus, ClientType,
-    ClientUpdateReason, Content, ConversationType, CreationReason, Event, IntegrationType, MergeReason,
-    SourceType, SwitchboardIntegration, UserUpdateReason, WebhookVersion,
+    ActivityType, AuthorType, ChannelType, ClientAddReason, ClientRemoveReason, ClientStatus,
+    ClientUpdateReason, Content, ConversationType, CreationReason, Event, MergeReason,
+    SwitchboardIntegration, UserUpdateReason, WebhookVersion,
 };
 use smooch_events::{parse_event, parse_webhook, v2, ParseError, Webhook};
 
@@ -24,7 +24,7 @@ fn ms(time: Option<DateTime<Utc>>) -> i64 {
 }
 
 /// The problems validation reports, as `path: message` lines.
-fn problems(webhook: &v2::Webhook) -> Vec<String> {
+fn problems(webhook: &v2::Body) -> Vec<String> {
     match webhook.validate_at(now()) {
         Ok(()) => Vec::new(),
         Err(errors) => errors.issues().iter().map(ToString::to_string).collect(),
@@ -75,8 +75,8 @@ fn every_v2_fixture_parses_to_its_types_and_round_trips_exactly() {
         // Every other way in gives the same value.
         let any: Webhook = serde_json::from_value(original.clone()).unwrap();
         assert_eq!(any, Webhook::from(webhook.clone()), "{name}: from_value");
-        let direct: v2::Webhook = serde_json::from_value(original).unwrap();
-        assert_eq!(direct, webhook, "{name}: v2::Webhook from_value");
+        let direct: v2::Body = serde_json::from_value(original).unwrap();
+        assert_eq!(direct, webhook, "{name}: v2::Body from_value");
         assert_eq!(
             serde_json::from_slice::<Webhook>(&bytes).unwrap(),
             any,
@@ -114,7 +114,7 @@ fn every_documented_type_has_its_example() {
 }
 
 /// The only event of a documented example.
-fn only(name: &str) -> (v2::Webhook, Event) {
+fn only(name: &str) -> (v2::Body, Event) {
     let webhook = parse_v2(name);
     let [event] = &webhook.events[..] else {
         panic!("{name}: not one event")
@@ -137,7 +137,7 @@ fn assert_bot(integration: Option<&SwitchboardIntegration>) {
     assert_eq!(bot.id.as_deref(), Some("5eecde2dcdbffb08f5c3ed37"));
     assert_eq!(bot.name.as_deref(), Some("bot"));
     assert_eq!(bot.integration_id.as_deref(), Some("5f11a650e4e987667c2051d1"));
-    assert_eq!(bot.integration_type, Some(IntegrationType::Custom));
+    assert_eq!(bot.integration_type, Some(ChannelType::Custom));
 }
 
 /// The event id and time 20 of the examples share.
@@ -196,7 +196,7 @@ fn conversation_message() {
         "text"
     );
     let source = message.source.as_ref().unwrap();
-    assert_eq!(source.kind, Some(SourceType::Telegram));
+    assert_eq!(source.kind, Some(ChannelType::Telegram));
     assert_eq!(source.integration_id.as_deref(), Some("5ec69c6e12dda33be985cb1a"));
     assert_eq!(source.original_message_id.as_deref(), Some("374"));
     assert_eq!(ms(source.original_message_timestamp), 1601488856000);
@@ -213,14 +213,14 @@ fn delivery_events() {
         (
             "v2/conversation_message_delivery_channel.json",
             "channel",
-            SourceType::Telegram,
+            ChannelType::Telegram,
             "5ec69c6e12dda33be985cb1a",
             Some("371"),
         ),
         (
             "v2/conversation_message_delivery_user.json",
             "user",
-            SourceType::Twilio,
+            ChannelType::Twilio,
             "5ecc061987d4d413774a8131",
             Some("SM900c83b124b6467eb6db835a969d7374"),
         ),
@@ -270,7 +270,7 @@ fn delivery_events() {
     );
     assert_eq!(
         payload.destination.as_ref().unwrap().kind,
-        Some(SourceType::Twilio)
+        Some(ChannelType::Twilio)
     );
     // Absent, not null, in this example.
     assert_eq!(payload.external_messages, None);
@@ -302,11 +302,11 @@ fn client_events() {
     assert_eq!(client.id.as_deref(), Some("61290a4f7821c3f206d690a3"));
     assert_eq!(
         (client.kind.as_ref(), client.status.as_ref()),
-        (Some(&ClientType::Twilio), Some(&ClientStatus::Pending))
+        (Some(&ChannelType::Twilio), Some(&ClientStatus::Pending))
     );
     assert_eq!(client.integration_id.as_deref(), Some("60bfc8fa67951336472cc57a"));
     let source = payload.source.as_ref().unwrap();
-    assert_eq!(source.kind, Some(SourceType::Web));
+    assert_eq!(source.kind, Some(ChannelType::Web));
     assert_eq!(source.integration_id.as_deref(), Some("60bf824952c2a718162f989c"));
     assert_v2_round_trip(name, &webhook);
 
@@ -424,7 +424,7 @@ fn conversation_referral_keeps_the_integer_external_id() {
     assert_eq!(user.extra["externalId"], 912382197);
     // `{}`: a referral with nothing in it.
     assert_eq!(payload.referral, Some(v2::Referral::new()));
-    assert_eq!(payload.source.as_ref().unwrap().kind, Some(SourceType::Web));
+    assert_eq!(payload.source.as_ref().unwrap().kind, Some(ChannelType::Web));
     assert_v2_round_trip(name, &webhook);
     assert_eq!(problems(&webhook), documented_problems(name));
 }
@@ -445,7 +445,7 @@ fn postback_read_and_typing() {
         (Some("Greet"), None)
     );
     assert_steve(payload.user.as_ref(), true);
-    assert_eq!(payload.source.as_ref().unwrap().kind, Some(SourceType::Telegram));
+    assert_eq!(payload.source.as_ref().unwrap().kind, Some(ChannelType::Telegram));
     assert_v2_round_trip(name, &webhook);
 
     for (name, kind, user) in [
@@ -474,7 +474,7 @@ fn postback_read_and_typing() {
         assert_eq!(author.user.as_ref().unwrap().authenticated, Some(false));
         assert_eq!(event.user().unwrap().id.as_deref(), Some(user));
         let source = activity.source.as_ref().unwrap();
-        assert_eq!(source.kind, Some(SourceType::Web));
+        assert_eq!(source.kind, Some(ChannelType::Web));
         assert_eq!(source.integration_id.as_deref(), Some("5ecff63ffc3ab25f4561c8a0"));
         assert_v2_round_trip(name, &webhook);
     }
@@ -540,7 +540,7 @@ fn switchboard_events() {
     assert_eq!(human.id.as_deref(), Some("5eece1cacdbffb08f5c3ed43"));
     assert_eq!(human.name.as_deref(), Some("human"));
     assert_eq!(human.integration_id.as_deref(), Some("5f11a65ae4e987667c2051d2"));
-    assert_eq!(human.integration_type, Some(IntegrationType::Custom));
+    assert_eq!(human.integration_type, Some(ChannelType::Custom));
     assert_v2_round_trip(name, &webhook);
 
     let name = "v2/switchboard_releaseControl.json";
@@ -594,7 +594,7 @@ fn user_events() {
         payload.user.as_ref().unwrap().external_id.as_deref(),
         Some("9128asd219s7")
     );
-    assert_eq!(payload.source.as_ref().unwrap().kind, Some(SourceType::Web));
+    assert_eq!(payload.source.as_ref().unwrap().kind, Some(ChannelType::Web));
     assert_v2_round_trip(name, &webhook);
 
     let name = "v2/user_remove.json";

@@ -1,4 +1,4 @@
-//! `v2::Webhook::validate_at`: each rule fires with its path from the body.
+//! `v2::Body::validate_at`: each rule fires with its path from the body.
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};

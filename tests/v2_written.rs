@@ -5,10 +5,10 @@ mod common;
 use common::{assert_v2_round_trip, fixture, parse_v2, without_nulls};
 use serde_json::{json, Value};
 use smooch_events::v2::{
-    Action, ActivityMessage, ActivityType, AuthorSubtype, AuthorType, ClientRemoveReason, ClientType,
+    Action, ActivityMessage, ActivityType, AuthorSubtype, AuthorType, ChannelType, ClientRemoveReason,
     Content, CreationReason, DeviceStatus, DeviceType, Event, FieldFormat, FieldType, ImageAspectRatio,
-    IntegrationType, ItemSize, MergeReason, QuotedMessage, ReferralSource, ReferralType, SourceType,
-    SwitchboardReason, UserUpdateReason, WebhookVersion, WebviewShareButton, WebviewSize,
+    ItemSize, MergeReason, QuotedMessage, ReferralSource, ReferralType, SwitchboardReason, UserUpdateReason,
+    WebhookVersion, WebviewShareButton, WebviewSize,
 };
 use smooch_events::{parse_webhook, v2};
 
@@ -18,7 +18,7 @@ fn ms(time: Option<chrono::DateTime<chrono::Utc>>) -> i64 {
 }
 
 /// The content of the message of event `i`.
-fn content(webhook: &v2::Webhook, i: usize) -> &Content {
+fn content(webhook: &v2::Body, i: usize) -> &Content {
     webhook.events[i].message().unwrap().content.as_ref().unwrap()
 }
 
@@ -67,7 +67,7 @@ fn several_events_of_different_types_in_one_body() {
         .active_switchboard_integration
         .as_ref()
         .unwrap();
-    assert_eq!(active.integration_type, Some(IntegrationType::ZdAgentWorkspace));
+    assert_eq!(active.integration_type, Some(ChannelType::ZdAgentWorkspace));
     // The source's nulls are kept where they were.
     let source = webhook.events[0].message().unwrap().source.as_ref().unwrap();
     assert_eq!(source.original_message_id, None);
@@ -110,7 +110,7 @@ fn the_full_user_and_the_full_source() {
 
     let source = message.source.as_ref().unwrap();
     let client = source.client.as_ref().unwrap();
-    assert_eq!(client.kind, Some(ClientType::Sdk));
+    assert_eq!(client.kind, Some(ChannelType::Sdk));
     assert_eq!(
         (
             client.integration_id.as_ref(),
@@ -412,7 +412,7 @@ fn recent_notifications() {
     assert_eq!(ms(recent[0].received), 1710349331201);
     assert_eq!(
         recent[1].source.as_ref().unwrap().kind,
-        Some(SourceType::Notification)
+        Some(ChannelType::Notification)
     );
     let Some(Content::Image(image)) = &recent[1].content else {
         panic!()
@@ -549,7 +549,7 @@ fn no_events() {
     assert_v2_round_trip(name, &webhook);
     // The smallest v2 body.
     let smallest = parse_webhook(br#"{"events":[]}"#).unwrap();
-    assert_eq!(smallest.into_v2().unwrap(), v2::Webhook::new(vec![]));
+    assert_eq!(smallest.into_v2().unwrap(), v2::Body::new(vec![]));
 }
 
 #[test]

@@ -12,11 +12,11 @@ object! {
     /// `events` is what makes a body a v2 body: it must be a list of objects (possibly empty),
     /// and a body whose `events` is anything else is refused. Everything else is optional: a
     /// value that does not fit its field is kept in that struct's `extra`, exactly as sent, and
-    /// [`Webhook::validate`] reports it. Serializing a `Webhook` gives the body back.
+    /// [`Body::validate`] reports it. Serializing a `Body` gives it back.
     ///
     /// Read one with [`parse_webhook`](crate::parse_webhook), which also reads v1 bodies, or
     /// through `Deserialize` (the same result, without the diagnosis of a refused body).
-    pub struct Webhook {
+    pub struct Body {
         expecting: "a v2 webhook body",
         required {
             /// The events, in the order sent. Handle each on its own.
@@ -31,7 +31,7 @@ object! {
     }
 }
 
-impl Webhook {
+impl Body {
     /// The id of the app, if sent.
     pub fn app_id(&self) -> Option<&str> {
         self.app.as_ref()?.id.as_deref()

@@ -1,6 +1,6 @@
 //! Sunshine Conversations v2 webhook bodies: a list of events, each shaped by its `type`.
 //!
-//! [`Webhook`] is the body; [`Event`] has one variant per documented event type (the table below
+//! [`Body`] is the body; [`Event`] has one variant per documented event type (the table below
 //! is the only place that knows every type); [`events`](self) has one module per family of
 //! types, and the objects several events share are in `types`, named after the spec's schemas.
 //! Nothing here imports a v1 module: the two versions share only the machinery below them.
@@ -18,7 +18,7 @@ pub(crate) mod types;
 mod validate;
 
 pub use crate::de::tagged::UnknownObject;
-pub use envelope::{App, Webhook, WebhookRef, WebhookVersion};
+pub use envelope::{App, Body, WebhookRef, WebhookVersion};
 pub use events::activity::{ActivityEvent, ActivityPayload};
 pub use events::client::{
     ClientAddEvent, ClientAddPayload, ClientAddReason, ClientRemoveEvent, ClientRemovePayload,
@@ -45,7 +45,8 @@ pub use events::user::{
 };
 pub use types::activity::{Activity, ActivityType};
 pub use types::author::{Author, AuthorSubtype, AuthorType};
-pub use types::client::{Client, ClientStatus, ClientType};
+pub use types::channel::ChannelType;
+pub use types::client::{Client, ClientStatus};
 pub use types::conversation::{Conversation, ConversationType};
 pub use types::device::{Device, DeviceStatus, DeviceType};
 pub use types::error::{DeliveryError, UntypedError};
@@ -65,8 +66,8 @@ pub use types::message::message::{
 };
 pub use types::message::quoted::{QuotedExternalMessageId, QuotedMessage, QuotedMessageMessage};
 pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralType};
-pub use types::source::{Campaign, Source, SourceType};
-pub use types::switchboard_integration::{IntegrationType, SwitchboardIntegration};
+pub use types::source::{Campaign, Source};
+pub use types::switchboard_integration::SwitchboardIntegration;
 pub use types::user::{Identity, Profile, User};
 
 /// Defines [`Event`] and its accessors from one table of the documented event types.

@@ -1,4 +1,4 @@
-//! [`Webhook::validate`]: the checks that parsing leaves out.
+//! [`Body::validate`]: the checks that parsing leaves out.
 //!
 //! The generic part (values kept because they did not fit, fields reported missing, empty ids,
 //! implausible times, objects of a tagged union without their `type`) is each struct's own walk;
@@ -15,11 +15,11 @@ use crate::v2::types::message::action::Action;
 use crate::v2::types::message::content::Content;
 use crate::v2::types::message::message::Message;
 use crate::v2::types::message::quoted::QuotedMessage;
-use crate::v2::{Event, Webhook};
+use crate::v2::{Body, Event};
 
-impl Webhook {
+impl Body {
     /// Checks the body against the rules of the spec, with the current time as the clock. See
-    /// [`Webhook::validate_at`].
+    /// [`Body::validate_at`].
     pub fn validate(&self) -> Result<(), ValidationErrors> {
         self.validate_at(Utc::now())
     }

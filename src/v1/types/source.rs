@@ -10,9 +10,10 @@ open_enum! {
     /// A channel or platform: `source.type`, `destination.type`, `client.platform` and the linked
     /// `channel`.
     ///
-    /// The docs list the client platforms and `api`; examples add business systems such as
-    /// `slack`. Values not listed here (for example the documented catch-all `"other"`) are kept in
-    /// [`Platform::Other`].
+    /// Every value the v1 docs name: the client platforms (with the docs' own catch-all
+    /// `"other"`, [`Platform::OtherPlatform`]), those of the raw-info sections and of the SDK's
+    /// integration types, `api`, and the business systems the examples show (`slack`). A value
+    /// the docs do not name is kept in [`Platform::Other`].
     pub enum Platform {
         /// Web Messenger.
         Web = "web",
@@ -54,6 +55,9 @@ open_enum! {
         Helpscout = "helpscout",
         /// Zendesk, a business system.
         Zendesk = "zendesk",
+        /// The docs' own catch-all platform, `"other"` (not to be confused with
+        /// [`Platform::Other`], which keeps a value the docs do not name).
+        OtherPlatform = "other",
     }
 }
 
@@ -73,7 +77,7 @@ object! {
             /// The integration the event went through (v1.1).
             integration_id: CompactString = "integrationId",
             /// The integration type a message was sent to (a v1.1 `destination`).
-            integration_type: CompactString = "integrationType",
+            integration_type: Platform = "integrationType",
             /// The channel's own id of the message (v1.1).
             original_message_id: CompactString = "originalMessageId",
             /// The channel's own time of the message (v1.1; its format is not documented, so it is

@@ -5,9 +5,9 @@ use compact_str::CompactString;
 
 use crate::de::object::object;
 use crate::v2::events::event;
+use crate::v2::types::channel::ChannelType;
 use crate::v2::types::conversation::Conversation;
 use crate::v2::types::error::DeliveryError;
-use crate::v2::types::source::SourceType;
 use crate::v2::types::user::User;
 
 event! {
@@ -83,7 +83,7 @@ object! {
         expecting: "a destination object",
         optional {
             /// The channel: `web`, `ios`, `android`, `messenger`, `twilio`, … (a free string).
-            kind: SourceType = "type",
+            kind: ChannelType = "type",
             /// The integration the message went to.
             integration_id: CompactString = "integrationId",
         }

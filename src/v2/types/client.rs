@@ -7,6 +7,7 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::de::time::Rfc3339;
+use crate::v2::types::channel::ChannelType;
 
 object! {
     /// A client (`S.client`): one channel or SDK of a user. Sent by client events, in
@@ -19,7 +20,7 @@ object! {
         }
         optional {
             /// The channel (`sdk` for iOS, Android, Unity and web).
-            kind: ClientType = "type",
+            kind: ChannelType = "type",
             /// Whether the client can receive messages.
             status: ClientStatus = "status",
             /// The integration the client belongs to (not for `sdk` clients, which span
@@ -42,46 +43,6 @@ object! {
             /// The channel's raw data about the user (Twilio: `From`, `FromCity`, …).
             raw: JsonMap = "raw",
         }
-    }
-}
-
-open_enum! {
-    /// The channel of a client (`S.clientType`).
-    pub enum ClientType {
-        /// Apple Messages for Business.
-        Apple = "apple",
-        /// Google's Business Messages.
-        Gbm = "gbm",
-        /// Google RCS.
-        Googlercs = "googlercs",
-        /// Instagram Direct.
-        Instagram = "instagram",
-        /// KakaoTalk.
-        Kakao = "kakao",
-        /// LINE.
-        Line = "line",
-        /// Mailgun email.
-        Mailgun = "mailgun",
-        /// MessageBird SMS.
-        Messagebird = "messagebird",
-        /// Facebook Messenger.
-        Messenger = "messenger",
-        /// Slack Connect.
-        Slackconnect = "slackconnect",
-        /// An SDK: iOS, Android, Unity or web.
-        Sdk = "sdk",
-        /// Telegram.
-        Telegram = "telegram",
-        /// Twilio SMS.
-        Twilio = "twilio",
-        /// Twitter DM.
-        Twitter = "twitter",
-        /// Viber.
-        Viber = "viber",
-        /// WeChat.
-        Wechat = "wechat",
-        /// WhatsApp.
-        Whatsapp = "whatsapp",
     }
 }
 

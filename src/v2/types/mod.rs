@@ -2,6 +2,7 @@
 
 pub(crate) mod activity;
 pub(crate) mod author;
+pub(crate) mod channel;
 pub(crate) mod client;
 pub(crate) mod conversation;
 pub(crate) mod device;

@@ -4,8 +4,8 @@ use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::object::object;
-use crate::de::open_enum::open_enum;
 use crate::de::time::Rfc3339;
+use crate::v2::types::channel::ChannelType;
 use crate::v2::types::client::Client;
 use crate::v2::types::device::Device;
 
@@ -23,8 +23,8 @@ object! {
         expecting: "a source object",
         optional {
             /// The channel: `api`, `sdk`, `messenger`, `web`, `telegram`, … (a free string in the
-            /// spec; unknown ones are kept in [`SourceType::Other`]).
-            kind: SourceType = "type",
+            /// spec; unknown ones are kept in [`ChannelType::Other`]).
+            kind: ChannelType = "type",
             /// The integration the event or message came from.
             integration_id: CompactString = "integrationId",
             /// The channel's own id of the message (`"374"` on Telegram).
@@ -49,39 +49,5 @@ object! {
             /// The campaign's id.
             id: CompactString = "id",
         }
-    }
-}
-
-open_enum! {
-    /// A channel, as `source.type` and a delivery's `destination.type` name it.
-    ///
-    /// A free string in the spec: its prose names these values "or any other", and REST
-    /// examples use namespaced ones such as `api:conversations` (kept in
-    /// [`SourceType::Other`]). Client types name the SDKs `sdk` instead (see `ClientType`).
-    pub enum SourceType {
-        /// The Sunshine Conversations API.
-        Api = "api",
-        /// An SDK (as `source.type`).
-        Sdk = "sdk",
-        /// Web Messenger.
-        Web = "web",
-        /// iOS SDK.
-        Ios = "ios",
-        /// Android SDK.
-        Android = "android",
-        /// Facebook Messenger.
-        Messenger = "messenger",
-        /// Viber.
-        Viber = "viber",
-        /// Telegram.
-        Telegram = "telegram",
-        /// WeChat.
-        Wechat = "wechat",
-        /// LINE.
-        Line = "line",
-        /// Twilio SMS.
-        Twilio = "twilio",
-        /// The Notification API.
-        Notification = "notification",
     }
 }
