@@ -10,6 +10,7 @@ use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value};
 use smooch_events::v1::*;
+use smooch_events::time::IsoTime;
 use smooch_events::{parse_event, parse_webhook, v2, CompactString, Event, JsonMap, ParseError, Webhook};
 
 // ---- Strategies for the crate's types ----
@@ -69,8 +70,34 @@ fn unix_time() -> impl Strategy<Value = DateTime<Utc>> {
 }
 
 /// ISO times keep any precision.
-fn iso_time() -> impl Strategy<Value = DateTime<Utc>> {
-    (0i64..4_102_444_800, 0u32..1_000_000_000).prop_map(|(s, ns)| DateTime::from_timestamp(s, ns).unwrap())
+/// An ISO time in one of the spellings RFC 3339 allows: Smooch's own (`Z` and milliseconds), no
+/// fraction, 2 or 6 fraction digits, an offset, a lowercase `t` and `z`; each comes back as sent.
+fn iso_time() -> impl Strategy<Value = IsoTime> {
+    let spellings = [
+        "%Y-%m-%dT%H:%M:%S%.3fZ",
+        "%Y-%m-%dT%H:%M:%SZ",
+        "%Y-%m-%dT%H:%M:%S%.6fZ",
+        "%Y-%m-%dT%H:%M:%S%.9f+02:00",
+        "%Y-%m-%dt%H:%M:%S%.3fz",
+    ];
+    (0i64..4_102_444_800, 0u32..1_000_000_000, 0..spellings.len(), 0..3u8).prop_map(
+        move |(s, ns, spelling, centis)| {
+            let time = DateTime::from_timestamp(s, ns).unwrap();
+            let mut text = time.format(spellings[spelling]).to_string();
+            if centis == 0 && spelling == 0 {
+                // Two fraction digits: `.82Z`.
+                text.replace_range(text.len() - 2..text.len() - 1, "");
+            }
+            if spelling == 3 {
+                // The offset says the local time two hours ahead.
+                let local = time + chrono::Duration::hours(2);
+                text = local.format(spellings[spelling]).to_string();
+            }
+            let parsed: IsoTime = text.parse().unwrap();
+            assert_eq!(parsed.to_string(), text);
+            parsed
+        },
+    )
 }
 
 /// An open enum value: a known one, or `Other` with a spelling that is not known.

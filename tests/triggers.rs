@@ -444,7 +444,7 @@ fn v1_1_envelope_with_trigger_last() {
     assert_eq!(client.status, Some(ClientStatus::Active));
     assert_eq!(client.primary, Some(true));
     assert_eq!(client.external_id.as_deref(), Some("1596340283784383"));
-    assert_eq!(ms(client.linked_at), 1547484958000);
+    assert_eq!(ms(client.linked_at.as_ref()), 1547484958000);
     assert_eq!(client.raw.as_ref().unwrap()["first_name"], "Steve");
     // The truncated appUser of v1.1.
     assert_eq!(e.app_user.id, "c7f6e6d6c3a637261bd9656f");

@@ -19,8 +19,8 @@ fn now() -> DateTime<Utc> {
 }
 
 /// Milliseconds since the Unix epoch.
-fn ms(time: Option<DateTime<Utc>>) -> i64 {
-    time.expect("a time").timestamp_millis()
+fn ms<T: Into<DateTime<Utc>>>(time: Option<T>) -> i64 {
+    time.expect("a time").into().timestamp_millis()
 }
 
 /// The problems validation reports, as `path: message` lines.
@@ -175,7 +175,7 @@ fn conversation_message() {
     assert_eq!(payload.recent_notifications, None);
     let message = payload.message.as_ref().unwrap();
     assert_eq!(message.id.as_deref(), Some("5f74c7d84a146f3abd72af1d"));
-    assert_eq!(ms(message.received), 1601488856820);
+    assert_eq!(ms(message.received.as_ref()), 1601488856820);
     let author = message.author.as_ref().unwrap();
     assert_eq!(author.kind, Some(AuthorType::User));
     assert_eq!(author.user_id.as_deref(), Some("26508c10541a4b0ff472e5e2"));
@@ -199,7 +199,7 @@ fn conversation_message() {
     assert_eq!(source.kind, Some(ChannelType::Telegram));
     assert_eq!(source.integration_id.as_deref(), Some("5ec69c6e12dda33be985cb1a"));
     assert_eq!(source.original_message_id.as_deref(), Some("374"));
-    assert_eq!(ms(source.original_message_timestamp), 1601488856000);
+    assert_eq!(ms(source.original_message_timestamp.as_ref()), 1601488856000);
     assert_eq!(
         event.user().unwrap().id.as_deref(),
         Some("26508c10541a4b0ff472e5e2")
@@ -327,8 +327,8 @@ fn client_events() {
     assert_eq!(client.status, Some(ClientStatus::Active));
     assert_eq!(client.external_id.as_deref(), Some("+15140000000"));
     assert_eq!(client.display_name.as_deref(), Some("+1 514-000-0000"));
-    assert_eq!(ms(client.last_seen), 1630079586721);
-    assert_eq!(ms(client.linked_at), 1630079567998);
+    assert_eq!(ms(client.last_seen.as_ref()), 1630079586721);
+    assert_eq!(ms(client.linked_at.as_ref()), 1630079567998);
     assert_eq!(client.info.as_ref().unwrap()["city"], "MONTREAL");
     assert_eq!(client.raw.as_ref().unwrap()["FromZip"], "");
     assert_eq!(client.raw.as_ref().unwrap().len(), 5);

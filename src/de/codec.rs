@@ -138,7 +138,7 @@ impl Ctx {
 ///
 /// `Target` is what the struct stores; the codec is often the same type, but a time is stored as
 /// `DateTime<Utc>` by [`UnixSeconds`](crate::de::time::UnixSeconds) or
-/// [`Rfc3339`](crate::de::time::Rfc3339).
+/// [`IsoTime`](crate::de::time::IsoTime) keeps its spelling.
 pub(crate) trait Codec {
     /// What the struct stores.
     type Target;

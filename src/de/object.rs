@@ -223,7 +223,7 @@ macro_rules! codec {
 ///             kind: Platform = "type",                  // becomes `Option<Platform>`
 ///         }
 ///         optional {
-///             when: DateTime<Utc> = "when" as Rfc3339,  // read and written by the codec `Rfc3339`
+///             when: DateTime<Utc> = "when" as UnixSeconds,  // read and written by the codec `UnixSeconds`
 ///         }
 ///     }
 /// }

@@ -34,12 +34,21 @@
 //! written as an integer, so `1480349392.0` comes back as `1480349392` (the same number in JSON,
 //! though `serde_json::Value` tells the two apart).
 //!
-//! ISO strings are written as Smooch writes them (JavaScript's `toISOString`): UTC, `Z`, and
-//! milliseconds, or 6 or 9 digits when the time has them. Another spelling of the same instant
-//! (no fraction, an offset) comes back in that form. A year outside 0–9999 is written with a sign
-//! and more digits (`+20000-01-01T00:00:00.000Z`), which [`rfc3339`] also reads.
+//! # ISO strings come back as they were sent
+//!
+//! The crate's own types hold an ISO time as an [`IsoTime`]: the `DateTime<Utc>` it means, and,
+//! when it was not written the way Smooch writes it (JavaScript's `toISOString`: UTC, `Z` and
+//! milliseconds), the text as it was sent, so that serializing writes that text back. Any
+//! spelling RFC 3339 allows (`2020-09-30T18:00:56Z`, `.82Z`, `+02:00`, 6 fraction digits, a
+//! lowercase `t`) therefore round-trips exactly, and the usual spelling costs nothing to keep.
+//!
+//! The [`rfc3339`] module, for your own `DateTime<Utc>` fields, writes every time the usual way:
+//! UTC, `Z`, and milliseconds, or 6 or 9 digits when the time has them. A year outside 0–9999 is
+//! written with a sign and more digits (`+20000-01-01T00:00:00.000Z`), which both also read.
 
 use std::fmt::{self, Write as _};
+use std::ops::Deref;
+use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 
@@ -99,10 +108,11 @@ pub mod unix_seconds {
     }
 }
 
-/// ISO-8601 (RFC 3339) strings, written back the way Smooch writes them (JavaScript's
-/// `toISOString`): in UTC with `Z` and milliseconds, so `2015-10-06T03:38:02.346Z` and
-/// `2015-01-01T00:00:00.000Z` come back unchanged. Finer fractions keep 6 or 9 digits. Other
-/// spellings of the same instant (no fraction, an offset) come back in this form.
+/// ISO-8601 (RFC 3339) strings as `DateTime<Utc>`, written back the way Smooch writes them
+/// (JavaScript's `toISOString`): in UTC with `Z` and milliseconds, so `2015-10-06T03:38:02.346Z`
+/// and `2015-01-01T00:00:00.000Z` come back unchanged. Finer fractions keep 6 or 9 digits. Other
+/// spellings of the same instant (no fraction, an offset) come back in this form: to keep them,
+/// use [`IsoTime`] instead of `DateTime<Utc>`.
 pub mod rfc3339 {
     use super::*;
 
@@ -408,24 +418,175 @@ impl Scalar for UnixSeconds {
     }
 }
 
-scalar_codec!(UnixSeconds, Rfc3339);
+scalar_codec!(UnixSeconds, IsoTime);
 
-/// The codec of a field holding an ISO-8601 time (see [`rfc3339`]).
-pub(crate) struct Rfc3339;
+/// An ISO-8601 time, as the crate's types hold one: the instant it means, and the text it was
+/// sent as when that is not the usual spelling, so that it is written back exactly as it came.
+///
+/// It dereferences to the `DateTime<Utc>`, so `time.timestamp_millis()` and `*time < other`
+/// read it directly. Two `IsoTime`s are equal when they hold the same instant *and* will be
+/// written the same way; compare the instants with `*a == *b`, or with a `DateTime<Utc>`
+/// (`time == datetime` compares the instant).
+///
+/// ```
+/// use smooch_events::time::IsoTime;
+///
+/// let usual: IsoTime = serde_json::from_str(r#""2020-09-30T18:00:56.000Z""#)?;
+/// let short: IsoTime = serde_json::from_str(r#""2020-09-30T20:00:56+02:00""#)?;
+/// assert_eq!(*usual, *short);
+/// assert_eq!(short.timestamp_millis(), 1601488856000);
+/// assert_eq!(usual.sent_as(), None);
+/// assert_eq!(short.sent_as(), Some("2020-09-30T20:00:56+02:00"));
+/// assert_eq!(serde_json::to_string(&short)?, r#""2020-09-30T20:00:56+02:00""#);
+/// assert_eq!(IsoTime::from(*short).to_string(), "2020-09-30T18:00:56.000Z");
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct IsoTime {
+    time: DateTime<Utc>,
+    /// The text as sent, when it is not what [`Iso`] writes for `time`.
+    sent: Option<Box<str>>,
+}
 
-impl Scalar for Rfc3339 {
+impl IsoTime {
+    /// The time, written the usual way.
+    pub fn new(time: DateTime<Utc>) -> Self {
+        IsoTime { time, sent: None }
+    }
+
+    /// The instant.
+    pub fn time(&self) -> DateTime<Utc> {
+        self.time
+    }
+
+    /// The text the time was sent as, when it is not the usual spelling (UTC, `Z`, milliseconds);
+    /// `None` when it was, or when the time was not read from text.
+    pub fn sent_as(&self) -> Option<&str> {
+        self.sent.as_deref()
+    }
+
+    /// Reads RFC 3339 text, keeping it when it is not the usual spelling.
+    fn parse(text: &str) -> Option<Self> {
+        // The usual spelling, `YYYY-MM-DDTHH:MM:SS.mmmZ`, is the only one of 24 bytes that the
+        // fast path reads: nothing to keep.
+        if text.len() == 24 {
+            if let Some(time) = parse_iso_utc(text.as_bytes()) {
+                return Some(IsoTime { time, sent: None });
+            }
+        }
+        let time = parse_iso(text)?;
+        let usual = Iso(&time).to_string() == text;
+        Some(IsoTime {
+            time,
+            sent: (!usual).then(|| text.into()),
+        })
+    }
+}
+
+impl Deref for IsoTime {
     type Target = DateTime<Utc>;
+
+    fn deref(&self) -> &DateTime<Utc> {
+        &self.time
+    }
+}
+
+impl From<DateTime<Utc>> for IsoTime {
+    fn from(time: DateTime<Utc>) -> Self {
+        IsoTime::new(time)
+    }
+}
+
+impl From<IsoTime> for DateTime<Utc> {
+    fn from(time: IsoTime) -> Self {
+        time.time
+    }
+}
+
+impl From<&IsoTime> for DateTime<Utc> {
+    fn from(time: &IsoTime) -> Self {
+        time.time
+    }
+}
+
+impl PartialEq<DateTime<Utc>> for IsoTime {
+    fn eq(&self, other: &DateTime<Utc>) -> bool {
+        self.time == *other
+    }
+}
+
+impl FromStr for IsoTime {
+    type Err = chrono::ParseError;
+
+    /// Reads RFC 3339 text (any offset, any fraction, or none), keeping the spelling.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match IsoTime::parse(text) {
+            Some(time) => Ok(time),
+            // For chrono's error, which says what is wrong.
+            None => DateTime::parse_from_rfc3339(text).map(|time| IsoTime::new(time.with_timezone(&Utc))),
+        }
+    }
+}
+
+impl fmt::Display for IsoTime {
+    /// The time as it is written back: the text it was sent as, or the usual spelling.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.sent {
+            Some(sent) => f.write_str(sent),
+            None => fmt::Display::fmt(&Iso(&self.time), f),
+        }
+    }
+}
+
+impl fmt::Debug for IsoTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IsoTime({self})")
+    }
+}
+
+impl serde::Serialize for IsoTime {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.sent {
+            Some(sent) => s.serialize_str(sent),
+            None => rfc3339::serialize(&self.time, s),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for IsoTime {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(IsoTimeVisitor)
+    }
+}
+
+struct IsoTimeVisitor;
+
+impl Visitor<'_> for IsoTimeVisitor {
+    type Value = IsoTime;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an ISO-8601 date-time string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<IsoTime, E> {
+        IsoTime::parse(v).ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+    }
+}
+
+/// The codec of a field holding an ISO-8601 time.
+impl Scalar for IsoTime {
+    type Target = IsoTime;
     const EXPECTING: &'static str = "an ISO-8601 time";
 
-    fn from_str(v: &str) -> Option<DateTime<Utc>> {
-        parse_iso(v)
+    fn from_str(v: &str) -> Option<IsoTime> {
+        IsoTime::parse(v)
     }
 
-    fn write<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-        rfc3339::serialize(time, s)
+    fn write<S: Serializer>(time: &IsoTime, s: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(time, s)
     }
 
-    fn walk(time: &DateTime<Utc>, c: &mut Checker) {
+    fn walk(time: &IsoTime, c: &mut Checker) {
         c.time(time);
     }
 }

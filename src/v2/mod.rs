@@ -105,7 +105,7 @@ macro_rules! events {
             /// [`Event::Unknown`], an ISO-8601 `createdAt` string in its body).
             pub fn created_at(&self) -> Option<DateTime<Utc>> {
                 match self {
-                    $( Event::$variant(e) => e.created_at, )*
+                    $( Event::$variant(e) => e.created_at.as_deref().copied(), )*
                     Event::Unknown(unknown) => {
                         crate::de::time::rfc3339::deserialize(unknown.body.get("createdAt")?).ok()
                     }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::de::codec::Codec;
 use crate::de::object::Fields;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 use crate::de::walk::{Checker, ValidationErrors};
 use crate::v2::types::message::action::Action;
 use crate::v2::types::message::content::Content;
@@ -129,9 +129,9 @@ fn event(c: &mut Checker, event: &Event) {
             match unknown.body.get("createdAt") {
                 None => c.missing("createdAt"),
                 Some(time) => {
-                    c.kept::<Rfc3339>("createdAt", time);
-                    if let Ok(time) = crate::de::time::rfc3339::deserialize(time) {
-                        c.at("createdAt", |c| Rfc3339::walk(&time, c));
+                    c.kept::<IsoTime>("createdAt", time);
+                    if let Ok(time) = <IsoTime as serde::Deserialize>::deserialize(time) {
+                        c.at("createdAt", |c| IsoTime::walk(&time, c));
                     }
                 }
             }

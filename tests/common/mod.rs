@@ -44,9 +44,9 @@ pub(crate) fn without_nulls(value: Value) -> Value {
     }
 }
 
-/// Milliseconds since the Unix epoch.
-pub(crate) fn ms(time: Option<DateTime<Utc>>) -> i64 {
-    time.expect("a time").timestamp_millis()
+/// Milliseconds since the Unix epoch, of a `DateTime<Utc>` or a `&IsoTime`.
+pub(crate) fn ms<T: Into<DateTime<Utc>>>(time: Option<T>) -> i64 {
+    time.expect("a time").into().timestamp_millis()
 }
 
 /// Every `*.json` under `dir` (relative to `fixtures/`), as paths relative to `fixtures/`, sorted.

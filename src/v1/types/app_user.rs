@@ -1,12 +1,11 @@
 //! The user of an event and the clients (devices and channels) the user talks through.
 
-use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 use crate::v1::types::source::Platform;
 
 object! {
@@ -29,7 +28,7 @@ object! {
             /// Custom properties set by the app (a flat object of any JSON values).
             properties: JsonMap = "properties",
             /// When the user was created.
-            signed_up_at: DateTime<Utc> = "signedUpAt" as Rfc3339,
+            signed_up_at: IsoTime = "signedUpAt",
             /// The user's clients. See [`AppUser::clients`].
             clients: Vec<Client> = "clients",
             /// Clients linked but not yet confirmed (e.g. Twilio before the user answers).
@@ -76,7 +75,7 @@ object! {
             /// `false` when the user logged out of the SDK (no push notifications).
             active: bool = "active",
             /// When the client was last seen.
-            last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
+            last_seen: IsoTime = "lastSeen",
             /// Whether this is the user's primary (preferred delivery) channel.
             primary: bool = "primary",
             /// The user's name on the channel.
@@ -91,7 +90,7 @@ object! {
             /// The version of the app that embeds the SDK.
             app_version: CompactString = "appVersion",
             /// When the channel was linked to an existing user.
-            linked_at: DateTime<Utc> = "linkedAt" as Rfc3339,
+            linked_at: IsoTime = "linkedAt",
             /// The APN or FCM token (iOS and Android).
             push_notification_token: CompactString = "pushNotificationToken",
             /// The integration the client belongs to (v1.1).

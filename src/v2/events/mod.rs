@@ -30,7 +30,7 @@ macro_rules! event {
                     /// retries deliver.
                     id: ::compact_str::CompactString = "id",
                     /// When the event was generated.
-                    created_at: ::chrono::DateTime<::chrono::Utc> = "createdAt" as $crate::de::time::Rfc3339,
+                    created_at: $crate::de::time::IsoTime = "createdAt",
                     /// What happened.
                     payload: $payload = "payload",
                 }

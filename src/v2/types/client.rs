@@ -1,12 +1,11 @@
 //! The clients through which a user talks: one per channel or SDK installation.
 
-use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 use crate::v2::types::channel::ChannelType;
 
 object! {
@@ -30,9 +29,9 @@ object! {
             /// Messenger (not for `sdk` clients).
             external_id: CompactString = "externalId",
             /// When the user last interacted through this client.
-            last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
+            last_seen: IsoTime = "lastSeen",
             /// When the client was attached to the user.
-            linked_at: DateTime<Utc> = "linkedAt" as Rfc3339,
+            linked_at: IsoTime = "linkedAt",
             /// The user's name on the channel.
             display_name: CompactString = "displayName",
             /// The user's avatar on the channel.

@@ -1,12 +1,11 @@
 //! The device an SDK user acted from.
 
-use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 
 object! {
     /// A device of an SDK client (`S.device`). Sent only as `source.device`, by webhooks created
@@ -29,7 +28,7 @@ object! {
             /// The integration of the device.
             integration_id: CompactString = "integrationId",
             /// When the device was last seen.
-            last_seen: DateTime<Utc> = "lastSeen" as Rfc3339,
+            last_seen: IsoTime = "lastSeen",
             /// The push notification token (Android and iOS).
             push_notification_token: CompactString = "pushNotificationToken",
             /// Curated SDK keys (`currentUrl`, `userAgent`, `sdkVersion`, …); none is guaranteed.

@@ -1,10 +1,9 @@
 //! Where an event or a message came from, and where a message went.
 
-use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::object::object;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 use crate::v2::types::channel::ChannelType;
 use crate::v2::types::client::Client;
 use crate::v2::types::device::Device;
@@ -30,7 +29,7 @@ object! {
             /// The channel's own id of the message (`"374"` on Telegram).
             original_message_id: CompactString = "originalMessageId",
             /// When the channel received the message.
-            original_message_timestamp: DateTime<Utc> = "originalMessageTimestamp" as Rfc3339,
+            original_message_timestamp: IsoTime = "originalMessageTimestamp",
             /// The client the user acted from (`includeFullSource`). Boxed: rarely sent.
             client: Box<Client> = "client",
             /// The device the user acted from (`includeFullSource`). Boxed: rarely sent.

@@ -1,11 +1,10 @@
 //! The user an event is about, with the profile and identities the full user adds.
 
-use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 
 object! {
     /// A user: the spec's *userTruncated* and full *user* in one type.
@@ -33,7 +32,7 @@ object! {
             /// The brand of a brand-separated user (digits, as a string).
             brand_id: CompactString = "brandId",
             /// When the user was created (full user).
-            signed_up_at: DateTime<Utc> = "signedUpAt" as Rfc3339,
+            signed_up_at: IsoTime = "signedUpAt",
             /// Whether the user is kept after the inactivity expiry (full user).
             to_be_retained: bool = "toBeRetained",
             /// The user's name, email, avatar and locale (full user). Boxed: sent only with

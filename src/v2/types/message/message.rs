@@ -1,12 +1,11 @@
 //! A message, and what only a quoted message carries: its activity and its references.
 
-use chrono::{DateTime, Utc};
 use compact_str::CompactString;
 
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::tagged::tagged;
-use crate::de::time::Rfc3339;
+use crate::de::time::IsoTime;
 use crate::v2::types::author::Author;
 use crate::v2::types::message::content::Content;
 use crate::v2::types::message::quoted::QuotedMessage;
@@ -27,7 +26,7 @@ object! {
         }
         optional {
             /// When Sunshine Conversations received the message.
-            received: DateTime<Utc> = "received" as Rfc3339,
+            received: IsoTime = "received",
             /// Who wrote it.
             author: Author = "author",
             /// What it says: text, image, carousel, form, … See [`Message::text`].
