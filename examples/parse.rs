@@ -25,7 +25,10 @@ Options:
   --json       print each body serialized back to JSON, one compact line per file
   --pretty     the same, pretty-printed
   --validate   also check each body (Webhook::validate) and print every problem
-               with its JSON path, as `FILE: PATH: PROBLEM`
+               with its kind and JSON path, as `FILE: KIND: PATH: PROBLEM`; KIND
+               is `kept` (a value that did not fit its field, kept as sent),
+               `spec` (a requirement of the spec not met) or `advice` (allowed,
+               but suspicious: an empty id, an implausible time, …)
   -h, --help   print this help
 
 Output: for a v1 body, one line `FILE: TRIGGER SUMMARY`; for a v2 body, one line
@@ -105,7 +108,7 @@ fn main() -> ExitCode {
             if let Err(problems) = webhook.validate() {
                 invalid = true;
                 for issue in problems.issues() {
-                    let _ = writeln!(out, "{file}: {issue}");
+                    let _ = writeln!(out, "{file}: {}: {issue}", issue.kind);
                 }
             }
         }

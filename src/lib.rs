@@ -97,7 +97,7 @@ pub use compact_str::CompactString;
 pub use de::map::JsonMap;
 pub use de::open_enum::OtherValue;
 pub use de::time;
-pub use de::walk::{ValidationErrors, ValidationIssue};
+pub use de::walk::{IssueKind, ValidationErrors, ValidationIssue};
 pub use error::ParseError;
 pub use parse::{parse_event, parse_webhook};
 pub use v1::Event;

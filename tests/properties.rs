@@ -9,8 +9,8 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::select;
 use serde_json::{Map, Value};
-use smooch_events::v1::*;
 use smooch_events::time::IsoTime;
+use smooch_events::v1::*;
 use smooch_events::{parse_event, parse_webhook, v2, CompactString, Event, JsonMap, ParseError, Webhook};
 
 // ---- Strategies for the crate's types ----
@@ -80,8 +80,13 @@ fn iso_time() -> impl Strategy<Value = IsoTime> {
         "%Y-%m-%dT%H:%M:%S%.9f+02:00",
         "%Y-%m-%dt%H:%M:%S%.3fz",
     ];
-    (0i64..4_102_444_800, 0u32..1_000_000_000, 0..spellings.len(), 0..3u8).prop_map(
-        move |(s, ns, spelling, centis)| {
+    (
+        0i64..4_102_444_800,
+        0u32..1_000_000_000,
+        0..spellings.len(),
+        0..3u8,
+    )
+        .prop_map(move |(s, ns, spelling, centis)| {
             let time = DateTime::from_timestamp(s, ns).unwrap();
             let mut text = time.format(spellings[spelling]).to_string();
             if centis == 0 && spelling == 0 {
@@ -96,8 +101,7 @@ fn iso_time() -> impl Strategy<Value = IsoTime> {
             let parsed: IsoTime = text.parse().unwrap();
             assert_eq!(parsed.to_string(), text);
             parsed
-        },
-    )
+        })
 }
 
 /// An open enum value: a known one, or `Other` with a spelling that is not known.

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::de::json::{describe, StrictValue, StrictValueVisitor};
 use crate::de::map::JsonMap;
-use crate::de::walk::Checker;
+use crate::de::walk::{Checker, IssueKind};
 
 /// A value that did not fit its field, kept exactly as it was sent.
 #[derive(Debug)]
@@ -184,6 +184,25 @@ pub(crate) trait Codec {
 
     /// Checks the value (and what it holds), reporting to `c` at its path.
     fn walk(_target: &Self::Target, _c: &mut Checker) {}
+}
+
+/// Reports the value kept under `key` (in an `extra` map) because it did not fit its field's codec
+/// `C`: read again through `C`, it says what is wrong and where inside it. `null` is not reported
+/// (it reads as absent, as the spec allows for most fields).
+pub(crate) fn report_kept<C: Codec>(c: &mut Checker, key: &str, value: &Value) {
+    if value.is_null() {
+        return;
+    }
+    let mut slot = None;
+    let (path, problem) = match C::read(value, &mut slot, Ctx::TOLERANT) {
+        Ok(None) => return,
+        Ok(Some(misfit)) => {
+            let problem = misfit.problem().into_owned();
+            (misfit.path, problem)
+        }
+        Err(error) => (String::new(), error.to_string()),
+    };
+    c.at(key, |c| c.within(&path, |c| c.report(IssueKind::Kept, problem)));
 }
 
 /// Reads an optional field; a misfit goes to `extra` under `key`.
@@ -478,11 +497,6 @@ impl Scalar for String {
     fn write<S: Serializer>(target: &String, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(target)
     }
-
-    /// An id (a field named `_id` or `id`) must not be empty.
-    fn walk(target: &String, c: &mut Checker) {
-        c.id(target);
-    }
 }
 
 impl Scalar for CompactString {
@@ -500,10 +514,35 @@ impl Scalar for CompactString {
     fn write<S: Serializer>(target: &CompactString, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(target)
     }
+}
 
-    /// An id (a field named `_id` or `id`) must not be empty.
+/// The codec of an id (`"_id": "..."`, `"id": "..."`): a string, stored as a `CompactString`, that
+/// validation reports when it is empty (advice: the spec sets no length, but an empty id
+/// identifies nothing). Declared at each id field with `as Id`.
+pub(crate) struct Id;
+
+scalar_codec!(Id);
+
+impl Scalar for Id {
+    type Target = CompactString;
+    const EXPECTING: &'static str = "a string";
+
+    fn from_str(v: &str) -> Option<CompactString> {
+        Some(CompactString::from(v))
+    }
+
+    fn from_string(v: String) -> Result<CompactString, String> {
+        Ok(CompactString::from(v))
+    }
+
+    fn write<S: Serializer>(target: &CompactString, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(target)
+    }
+
     fn walk(target: &CompactString, c: &mut Checker) {
-        c.id(target);
+        if target.trim().is_empty() {
+            c.advice("is empty");
+        }
     }
 }
 

@@ -11,8 +11,10 @@
 //! - `required`: what identifies the object (`_id`). A required field that is missing or does not
 //!   fit makes the whole object a misfit: kept as JSON in its parent, or an error where the parent
 //!   reads it strictly (what identifies an event).
-//! - `expected`: optional for parsing, but the docs say it is always sent, so validation reports
-//!   it missing.
+//! - `expected`: optional for parsing, but the spec (for v1, the v1 docs) requires it, so
+//!   validation reports it missing as a requirement of the spec ([`IssueKind::Spec`]).
+//! - `usual`: optional for parsing and in the spec, but Smooch always sends it (an id), so
+//!   validation reports it missing as advice ([`IssueKind::Advice`]).
 //! - `optional`: everything else.
 //!
 //! An optional or expected value that does not fit its type (see [`Codec`]) reads as absent and
@@ -33,6 +35,8 @@ use crate::de::codec::{misfit, Ctx, Kept, Misfit, Problem, Shape};
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::map::JsonMap;
 use crate::de::walk::Checker;
+#[cfg(doc)]
+use crate::de::walk::IssueKind;
 
 /// The per-struct code that [`object!`] writes.
 pub(crate) trait Fields: Default + Serialize {
@@ -217,10 +221,13 @@ macro_rules! codec {
 ///         expecting: "a name object",
 ///         required {
 ///             /// Doc comment of the field.
-///             id: String = "_id",
+///             id: CompactString = "_id" as Id,          // an id: reported when empty
 ///         }
 ///         expected {
 ///             kind: Platform = "type",                  // becomes `Option<Platform>`
+///         }
+///         usual {
+///             name: CompactString = "name",
 ///         }
 ///         optional {
 ///             when: DateTime<Utc> = "when" as UnixSeconds,  // read and written by the codec `UnixSeconds`
@@ -240,6 +247,7 @@ macro_rules! object {
             expecting: $expecting:literal,
             $(required { $( $(#[$rdoc:meta])* $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),* $(,)? })?
             $(expected { $( $(#[$edoc:meta])* $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),* $(,)? })?
+            $(usual { $( $(#[$udoc:meta])* $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),* $(,)? })?
             $(optional { $( $(#[$odoc:meta])* $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),* $(,)? })?
         }
     ) => {
@@ -249,6 +257,7 @@ macro_rules! object {
         pub struct $name {
             $($( $(#[$rdoc])* pub $rf: $rty, )*)?
             $($( $(#[$edoc])* pub $ef: Option<$ety>, )*)?
+            $($( $(#[$udoc])* pub $uf: Option<$uty>, )*)?
             $($( $(#[$odoc])* pub $of: Option<$oty>, )*)?
             /// Keys this crate does not model, and values that did not fit their field (`null`
             /// included), kept as they arrived; they are written back inline when the value is
@@ -259,6 +268,7 @@ macro_rules! object {
         $crate::de::object::object!(@impl $name, $expecting, extra, 0,
             [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
             [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
+            [$($( $uf : $uty = $uk $(as $uc)? ),*)?]
             [$($( $of : $oty = $ok $(as $oc)? ),*)?]
         );
     };
@@ -269,6 +279,7 @@ macro_rules! object {
             expecting: $expecting:literal,
             $(required { $( $(#[$rdoc:meta])* $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),* $(,)? })?
             $(expected { $( $(#[$edoc:meta])* $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),* $(,)? })?
+            $(usual { $( $(#[$udoc:meta])* $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),* $(,)? })?
             $(optional { $( $(#[$odoc:meta])* $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),* $(,)? })?
             flatten { $(#[$fdoc:meta])* $ff:ident : $fty:ty }
         }
@@ -279,6 +290,7 @@ macro_rules! object {
         pub struct $name {
             $($( $(#[$rdoc])* pub $rf: $rty, )*)?
             $($( $(#[$edoc])* pub $ef: Option<$ety>, )*)?
+            $($( $(#[$udoc])* pub $uf: Option<$uty>, )*)?
             $($( $(#[$odoc])* pub $of: Option<$oty>, )*)?
             $(#[$fdoc])*
             pub $ff: $fty,
@@ -287,6 +299,7 @@ macro_rules! object {
         $crate::de::object::object!(@impl $name, $expecting, $ff, 32,
             [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
             [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
+            [$($( $uf : $uty = $uk $(as $uc)? ),*)?]
             [$($( $of : $oty = $ok $(as $oc)? ),*)?]
         );
     };
@@ -294,6 +307,7 @@ macro_rules! object {
     (@impl $name:ident, $expecting:literal, $rest:ident, $offset:literal,
         [$( $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),*]
         [$( $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),*]
+        [$( $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),*]
         [$( $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),*]
     ) => {
         impl $name {
@@ -308,7 +322,7 @@ macro_rules! object {
             const EXPECTING: &'static str = $expecting;
             const REQUIRED: &'static [(&'static str, u64)] = {
                 #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
-                enum Bit { $($rf,)* $($ef,)* $($of,)* Count }
+                enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* Count }
                 const _: () = assert!((Bit::Count as u32) + $offset <= 64, "too many fields");
                 &[$(($rk, 1u64 << ($offset + Bit::$rf as u32)),)*]
             };
@@ -322,7 +336,7 @@ macro_rules! object {
                 ctx: $crate::de::codec::Ctx,
             ) -> Result<Option<(&'static str, Box<$crate::de::codec::Misfit>)>, D::Error> {
                 #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
-                enum Bit { $($rf,)* $($ef,)* $($of,)* }
+                enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* }
                 match &*key {
                     $( $rk => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$rf as u32), $rk)?;
@@ -333,6 +347,11 @@ macro_rules! object {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$ef as u32), $ek)?;
                         $crate::de::codec::read_optional::<$crate::de::object::codec!($ety $(as $ec)?), D>(
                             d, &mut self.$ef, $crate::de::object::object!(@extra self.$rest), $ek, ctx)?;
+                    } )*
+                    $( $uk => {
+                        $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$uf as u32), $uk)?;
+                        $crate::de::codec::read_optional::<$crate::de::object::codec!($uty $(as $uc)?), D>(
+                            d, &mut self.$uf, $crate::de::object::object!(@extra self.$rest), $uk, ctx)?;
                     } )*
                     $( $ok => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$of as u32), $ok)?;
@@ -349,12 +368,16 @@ macro_rules! object {
                 $( if let Some(value) = &self.$ef {
                     map.serialize_entry($ek, &$crate::de::codec::Write::<$crate::de::object::codec!($ety $(as $ec)?)>(value))?;
                 } )*
+                $( if let Some(value) = &self.$uf {
+                    map.serialize_entry($uk, &$crate::de::codec::Write::<$crate::de::object::codec!($uty $(as $uc)?)>(value))?;
+                } )*
                 $( if let Some(value) = &self.$of {
                     map.serialize_entry($ok, &$crate::de::codec::Write::<$crate::de::object::codec!($oty $(as $oc)?)>(value))?;
                 } )*
                 $crate::de::object::object!(@write self.$rest, map, |key: &str| match key {
                     $( $rk => true, )*
                     $( $ek => self.$ef.is_some(), )*
+                    $( $uk => self.$uf.is_some(), )*
                     $( $ok => self.$of.is_some(), )*
                     _ => false,
                 })
@@ -368,7 +391,16 @@ macro_rules! object {
                     None => {
                         let extra = $crate::de::object::object!(@extra_ref self.$rest);
                         if extra.get($ek).map_or(true, ::serde_json::Value::is_null) {
-                            c.missing($ek);
+                            c.missing($ek, $crate::de::walk::IssueKind::Spec);
+                        }
+                    }
+                } )*
+                $( match &self.$uf {
+                    Some(value) => c.at($uk, |c| <$crate::de::object::codec!($uty $(as $uc)?) as $crate::de::codec::Codec>::walk(value, c)),
+                    None => {
+                        let extra = $crate::de::object::object!(@extra_ref self.$rest);
+                        if extra.get($uk).map_or(true, ::serde_json::Value::is_null) {
+                            c.missing($uk, $crate::de::walk::IssueKind::Advice);
                         }
                     }
                 } )*
@@ -378,8 +410,9 @@ macro_rules! object {
                 #[allow(unused_variables)]
                 for (key, value) in $crate::de::object::object!(@extra_ref self.$rest) {
                     match key.as_str() {
-                        $( $ek => c.kept::<$crate::de::object::codec!($ety $(as $ec)?)>(key, value), )*
-                        $( $ok => c.kept::<$crate::de::object::codec!($oty $(as $oc)?)>(key, value), )*
+                        $( $ek => $crate::de::codec::report_kept::<$crate::de::object::codec!($ety $(as $ec)?)>(c, key, value), )*
+                        $( $uk => $crate::de::codec::report_kept::<$crate::de::object::codec!($uty $(as $uc)?)>(c, key, value), )*
+                        $( $ok => $crate::de::codec::report_kept::<$crate::de::object::codec!($oty $(as $oc)?)>(c, key, value), )*
                         _ => {}
                     }
                 }

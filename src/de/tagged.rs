@@ -14,11 +14,12 @@ use serde::de::{self, MapAccess};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::de::codec::report_kept;
 use crate::de::codec::Ctx;
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::map::check_raw;
 use crate::de::object::{FieldSeed, Fields};
-use crate::de::walk::Checker;
+use crate::de::walk::{Checker, IssueKind};
 
 /// A value read before the tag: its JSON text, borrowed from the input when the reader is
 /// serde_json on a `&str` (read again from it once the tag is known), else the value itself.
@@ -226,11 +227,12 @@ impl UnknownObject {
             .unwrap_or_default()
     }
 
-    /// Validation: an object without a string tag (the tag is what every variant needs).
-    pub(crate) fn walk_tag(&self, c: &mut Checker) {
+    /// Validation: an object without a string tag, reported as `kind` when the tag is missing
+    /// (the spec requires the `type` of a content or an action, but not that of an event).
+    pub(crate) fn walk_tag(&self, c: &mut Checker, kind: IssueKind) {
         match self.body.get(self.tag) {
-            None => c.missing(self.tag),
-            Some(tag) => c.kept::<String>(self.tag, tag),
+            None => c.missing(self.tag, kind),
+            Some(tag) => report_kept::<String>(c, self.tag, tag),
         }
     }
 }
@@ -400,6 +402,7 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
 ///     pub enum Content {
 ///         expecting: "a content object",
 ///         tag: "type",
+///         missing_tag: Spec,                  // or Advice: how a missing tag is reported
 ///         /// Doc comment of the variant.
 ///         Text(TextContent) = "text",
 ///         Image(Box<ImageContent>) = "image",
@@ -418,6 +421,7 @@ macro_rules! tagged {
         pub enum $name:ident {
             expecting: $expecting:literal,
             tag: $tag:literal,
+            missing_tag: $missing:ident,
             $( $(#[$vdoc:meta])* $variant:ident($ty:ty) = $value:literal, )*
         }
     ) => {
@@ -498,7 +502,7 @@ macro_rules! tagged {
                 match target {
                     $( $name::$variant(value) => $crate::de::object::Fields::walk(
                         $crate::de::tagged::Holder::inner_ref(value), c), )*
-                    $name::Unknown(unknown) => unknown.walk_tag(c),
+                    $name::Unknown(unknown) => unknown.walk_tag(c, $crate::de::walk::IssueKind::$missing),
                 }
             }
         }
@@ -572,6 +576,7 @@ mod tests {
         pub enum Content {
             expecting: "a content object",
             tag: "type",
+            missing_tag: Spec,
             /// Text.
             Text(Text) = "text",
             /// Items, boxed.

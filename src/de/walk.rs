@@ -1,18 +1,55 @@
 //! The walk behind every `validate()`: a [`Checker`] goes through a parsed value keeping the JSON
 //! path of where it is, and collects [`ValidationIssue`]s.
 //!
-//! The generic part (kept values, missing fields the docs say are always sent, empty ids,
-//! implausible times) is done by each struct's `walk`, which `object!` writes; each version adds
-//! the rules that depend on the event.
+//! The generic part (kept values, missing fields, empty ids, implausible times) is done by each
+//! struct's `walk`, which `object!` writes; each version adds the rules that depend on the event.
+//! Every problem carries its [`IssueKind`]: a value kept, a requirement of the spec, or advice.
 
 use std::borrow::Cow;
 use std::fmt::{self, Write};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::de::codec::{Codec, Ctx};
 use crate::de::json::cut;
+
+/// What kind of problem a [`ValidationIssue`] is.
+///
+/// Only [`IssueKind::Spec`] says that the body breaks a rule of the spec (for v1, of the v1
+/// docs); every example the docs give has none. The other two say what a receiver may want to
+/// know: a value that parsing kept aside, or something that is allowed but suspicious.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IssueKind {
+    /// A value that did not fit its field: it reads as absent and is kept, exactly as sent, in
+    /// the `extra` map of the struct that holds it (`expected an ISO-8601 time, found the number
+    /// 1457550541431`).
+    Kept,
+    /// A requirement of the spec that the body does not meet: a field the spec requires is
+    /// missing (an image's `mediaUrl`, an author's `type`), or a value is not allowed where it
+    /// stands (a `reply` action in a carousel item, an `appMaker` message on `message:appUser`).
+    Spec,
+    /// Allowed by the spec, but suspicious: a field Smooch always sends is missing (an event's
+    /// `id`), an id or code is empty, a time is implausible, text holds U+FFFD.
+    Advice,
+}
+
+impl IssueKind {
+    /// `kept`, `spec` or `advice`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IssueKind::Kept => "kept",
+            IssueKind::Spec => "spec",
+            IssueKind::Advice => "advice",
+        }
+    }
+}
+
+impl fmt::Display for IssueKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// One problem found by `validate()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +59,8 @@ pub struct ValidationIssue {
     pub path: String,
     /// What is wrong, e.g. `is missing on a buy action`.
     pub message: String,
+    /// Whether it is a value kept, a requirement of the spec, or advice.
+    pub kind: IssueKind,
 }
 
 impl fmt::Display for ValidationIssue {
@@ -45,6 +84,12 @@ impl ValidationErrors {
     /// The problems, in the order of the body.
     pub fn issues(&self) -> &[ValidationIssue] {
         &self.issues
+    }
+
+    /// The problems of one kind, in the order of the body: `of_kind(IssueKind::Spec)` lists the
+    /// rules of the spec that the body breaks.
+    pub fn of_kind(&self, kind: IssueKind) -> impl Iterator<Item = &ValidationIssue> {
+        self.issues.iter().filter(move |issue| issue.kind == kind)
     }
 
     /// What was validated: the trigger of a v1 event, or `webhook` for a v2 body.
@@ -113,12 +158,28 @@ impl Checker {
         }
     }
 
-    /// Reports a problem at the current path.
-    pub(crate) fn issue(&mut self, message: impl Into<Cow<'static, str>>) {
+    /// The clock of the walk.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// Reports a problem of `kind` at the current path.
+    pub(crate) fn report(&mut self, kind: IssueKind, message: impl Into<Cow<'static, str>>) {
         self.issues.push(ValidationIssue {
             path: self.path.clone(),
             message: message.into().into_owned(),
+            kind,
         });
+    }
+
+    /// Reports a requirement of the spec that is not met, at the current path.
+    pub(crate) fn spec(&mut self, message: impl Into<Cow<'static, str>>) {
+        self.report(IssueKind::Spec, message);
+    }
+
+    /// Reports something allowed but suspicious, at the current path.
+    pub(crate) fn advice(&mut self, message: impl Into<Cow<'static, str>>) {
+        self.report(IssueKind::Advice, message);
     }
 
     /// Runs `check` with `key` appended to the path.
@@ -140,6 +201,14 @@ impl Checker {
         self.path.truncate(len);
     }
 
+    /// Runs `check` with `suffix` (a path already written: `._id`, `[2].type`) appended.
+    pub(crate) fn within(&mut self, suffix: &str, check: impl FnOnce(&mut Self)) {
+        let len = self.path.len();
+        self.path.push_str(suffix);
+        check(self);
+        self.path.truncate(len);
+    }
+
     /// Runs `check` on the value under `key`, if there is one.
     pub(crate) fn at_opt<T>(&mut self, key: &str, value: Option<&T>, check: impl FnOnce(&mut Self, &T)) {
         if let Some(value) = value {
@@ -156,60 +225,17 @@ impl Checker {
         });
     }
 
-    /// Reports `key` as missing.
-    pub(crate) fn missing(&mut self, key: &str) {
-        self.at(key, |c| c.issue("is missing"));
+    /// Reports `key` as missing: a requirement of the spec ([`IssueKind::Spec`]), or a field
+    /// Smooch always sends ([`IssueKind::Advice`]).
+    pub(crate) fn missing(&mut self, key: &str, kind: IssueKind) {
+        self.at(key, |c| c.report(kind, "is missing"));
     }
 
-    /// Reports the string under `key` as empty, if it is blank.
+    /// Reports the string under `key` as empty, if it is blank (advice: the spec sets no length).
     pub(crate) fn blank(&mut self, key: &str, value: Option<&str>) {
         if value.is_some_and(|value| value.trim().is_empty()) {
-            self.at(key, |c| c.issue("is empty"));
+            self.at(key, |c| c.advice("is empty"));
         }
-    }
-
-    /// Reports an empty string, when the current path names an id (`_id` or `id`).
-    pub(crate) fn id(&mut self, value: &str) {
-        let key = self.path.rsplit(['.', ']']).next().unwrap_or_default();
-        if (key == "_id" || key == "id") && value.trim().is_empty() {
-            self.issue("is empty");
-        }
-    }
-
-    /// Reports a time before 2010 (Smooch started in 2015: a unit or clock error), negative, or
-    /// more than a day after `now`.
-    pub(crate) fn time(&mut self, time: &DateTime<Utc>) {
-        let earliest = Utc.with_ymd_and_hms(2010, 1, 1, 0, 0, 0).unwrap();
-        let shown = || crate::de::time::display_rfc3339(time);
-        if time.timestamp() < 0 {
-            self.issue(format!("is negative ({})", shown()));
-        } else if *time < earliest {
-            self.issue(format!("is before 2010 ({})", shown()));
-        } else if *time > self.now + Duration::days(1) {
-            self.issue(format!("is more than a day in the future ({})", shown()));
-        }
-    }
-
-    /// Reports a value kept under `key` because it did not fit its field's codec `C`.
-    pub(crate) fn kept<C: Codec>(&mut self, key: &str, value: &Value) {
-        if value.is_null() {
-            return;
-        }
-        let mut slot = None;
-        let problem = match C::read(value, &mut slot, Ctx::TOLERANT) {
-            Ok(None) => return,
-            Ok(Some(misfit)) => {
-                let problem = misfit.problem().into_owned();
-                (misfit.path, problem)
-            }
-            Err(error) => (String::new(), error.to_string()),
-        };
-        self.at(key, |c| {
-            let len = c.path.len();
-            c.path.push_str(&problem.0);
-            c.issue(problem.1);
-            c.path.truncate(len);
-        });
     }
 
     /// Reports every string (and key) that holds U+FFFD, the replacement character: a lone
@@ -219,7 +245,7 @@ impl Checker {
         const PROBLEM: &str =
             "holds U+FFFD, the replacement character (a lone surrogate escape, such as half an emoji, was replaced)";
         match value {
-            Value::String(text) if text.contains('\u{FFFD}') => self.issue(PROBLEM),
+            Value::String(text) if text.contains('\u{FFFD}') => self.advice(PROBLEM),
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
                     self.index(i, |c| c.replacement_characters(item));
@@ -229,7 +255,7 @@ impl Checker {
                 for (key, item) in map {
                     self.at(&cut(key, 64), |c| {
                         if key.contains('\u{FFFD}') {
-                            c.issue(format!("the key {PROBLEM}"));
+                            c.advice(format!("the key {PROBLEM}"));
                         }
                         c.replacement_characters(item);
                     });

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::de::object::Fields;
-use crate::de::walk::{Checker, ValidationErrors};
+use crate::de::walk::{Checker, IssueKind, ValidationErrors};
 use crate::v1::types::action::{Action, ActionType};
 use crate::v1::types::channel_error::ChannelError;
 use crate::v1::types::message::{Message, Role};
@@ -23,25 +23,29 @@ impl Event {
         self.validate_at(Utc::now())
     }
 
-    /// Checks the event against the rules of the docs, returning every problem found:
+    /// Checks the event against the rules of the docs, returning every problem found, each with
+    /// its JSON path and its [`IssueKind`](crate::IssueKind):
     ///
-    /// - a value kept because it did not fit its field (`expected an ISO-8601 time, found the
-    ///   number 1457550541431`), at its path;
-    /// - a field the docs say is always sent that is missing (`source.type`, `client.platform`,
-    ///   `error.code`, `action.type`, `coordinates.lat`, …);
-    /// - ids (`_id` or `id` of the app, appUser, messages, items, actions, …) that are empty;
-    /// - times before 2010 (Smooch did not exist; a negative time is also reported as such) or
-    ///   more than a day after `now`;
-    /// - an empty `messages`, `postbacks`, `payments` or `discarded`;
-    /// - on `message:appUser`, a message whose role is not `appUser`; on `message:appMaker`, one
-    ///   that is not `appMaker` or `whisper`; on either, a message without a role;
-    /// - a `buy` action without `amount` or `currency`;
-    /// - `delivery:failure`, `message:delivery:failure` or `link:failure` without `error`, an
-    ///   empty `error.code`; a `link:*` event without `channel` or `criteria`;
-    /// - an empty `referral.code`, and a `referral` from a channel that cannot send one (only
-    ///   Messenger and WeChat can);
-    /// - text holding U+FFFD, the replacement character (a lone surrogate escape read as U+FFFD,
+    /// - **kept**: a value kept because it did not fit its field (`expected an ISO-8601 time,
+    ///   found the number 1457550541431`), at its path;
+    /// - **spec**, what the v1 docs require: a field their tables mark required that is missing
+    ///   (`source.type`, `client.platform`, `error.code`, `action.type`, `coordinates.lat`,
+    ///   `referral.code`, a payment's `action`, `charge` and `source`, …); a `link:*` event
+    ///   without `channel` or `criteria`, `link:failure` without `error`; on `message:appUser`, a
+    ///   message whose role is not `appUser`, on `message:appMaker` one that is not `appMaker` or
+    ///   `whisper`, on either a message without a role;
+    /// - **advice**, what the docs allow but a receiver should hear of: ids (`_id` or `id` of
+    ///   the app, appUser, messages, items, actions, …) that are empty; times before 2010
+    ///   (Smooch did not exist; a negative time is also reported as such) or more than a day
+    ///   after `now`; an empty `messages`, `postbacks`, `payments` or `discarded`; a `buy` action
+    ///   without `amount` or `currency`; `delivery:failure` or `message:delivery:failure` without
+    ///   `error`, an empty `error.code`; an empty `referral.code`, and a `referral` from a channel
+    ///   that cannot send one (only Messenger and WeChat can); the v1.1 fields Smooch always
+    ///   sends (`conversation._id`, a typing `activity.type`, an external message's `id`);
+    ///   text holding U+FFFD, the replacement character (a lone surrogate escape read as U+FFFD,
     ///   or text damaged before it was sent), anywhere in the body.
+    ///
+    /// Every documented example passes with no `spec` problem.
     ///
     /// [`Event::Unknown`] is only checked for the last.
     ///
@@ -99,11 +103,9 @@ impl Event {
                 e.walk(&mut c);
                 non_empty(&mut c, "messages", e.messages.len());
                 c.each("messages", &e.messages, message);
-                error(
-                    &mut c,
-                    e.error.as_ref(),
-                    matches!(self, Event::DeliveryFailure(_)),
-                );
+                // The docs mark `error` optional, yet a failure without one says nothing.
+                let required = matches!(self, Event::DeliveryFailure(_)).then_some(IssueKind::Advice);
+                error(&mut c, e.error.as_ref(), required);
             }
             Event::PaymentSuccess(e) => {
                 e.walk(&mut c);
@@ -120,21 +122,20 @@ impl Event {
                     ("criteria", e.criteria.is_some()),
                 ] {
                     if !present && !e.envelope.extra.contains_key(key) {
-                        c.missing(key);
+                        c.missing(key, IssueKind::Spec);
                     }
                 }
-                error(&mut c, e.error.as_ref(), matches!(self, Event::LinkFailure(_)));
+                // The docs require `error` on `link:failure`.
+                let required = matches!(self, Event::LinkFailure(_)).then_some(IssueKind::Spec);
+                error(&mut c, e.error.as_ref(), required);
             }
             Event::MessageDeliveryChannel(e)
             | Event::MessageDeliveryUser(e)
             | Event::MessageDeliveryFailure(e) => {
                 e.walk(&mut c);
                 c.at_opt("message", e.message.as_ref(), message);
-                error(
-                    &mut c,
-                    e.error.as_ref(),
-                    matches!(self, Event::MessageDeliveryFailure(_)),
-                );
+                let required = matches!(self, Event::MessageDeliveryFailure(_)).then_some(IssueKind::Advice);
+                error(&mut c, e.error.as_ref(), required);
             }
             Event::TypingAppUser(e) => e.walk(&mut c),
             Event::Unknown(_) => {}
@@ -146,9 +147,11 @@ impl Event {
     }
 }
 
+/// Advice on an empty list of what the event is about (the docs set no minimum, but an event
+/// about nothing is suspicious).
 fn non_empty(c: &mut Checker, key: &str, len: usize) {
     if len == 0 {
-        c.at(key, |c| c.issue("is empty"));
+        c.at(key, |c| c.advice("is empty"));
     }
 }
 
@@ -157,10 +160,10 @@ fn messages(c: &mut Checker, messages: &[Message], roles: &[Role]) {
     c.each("messages", messages, |c, m| {
         message(c, m);
         c.at("role", |c| match &m.role {
-            None if !m.extra.contains_key("role") => c.issue("is missing"),
+            None if !m.extra.contains_key("role") => c.spec("is missing"),
             Some(role) if !roles.contains(role) => {
                 let expected: Vec<&str> = roles.iter().map(Role::as_str).collect();
-                c.issue(format!(
+                c.spec(format!(
                     "is `{role}` on this trigger, expected `{}`",
                     expected.join("` or `")
                 ));
@@ -184,18 +187,20 @@ fn action(c: &mut Checker, action: &Action) {
             ("amount", action.amount.is_some()),
             ("currency", action.currency.is_some()),
         ] {
+            // Optional in the docs' table, but a price needs both.
             if !present && !action.extra.contains_key(key) {
-                c.at(key, |c| c.issue("is missing on a buy action"));
+                c.at(key, |c| c.advice("is missing on a buy action"));
             }
         }
     }
 }
 
-fn error(c: &mut Checker, error: Option<&ChannelError>, required: bool) {
-    match error {
-        None if required => c.at("error", |c| c.issue("is missing on a failure event")),
-        Some(error) => c.at("error", |c| c.blank("code", error.code.as_deref())),
-        None => {}
+/// A failure's `error`: reported as `required` when it is missing, with a non-empty `code`.
+fn error(c: &mut Checker, error: Option<&ChannelError>, required: Option<IssueKind>) {
+    match (error, required) {
+        (None, Some(kind)) => c.at("error", |c| c.report(kind, "is missing on a failure event")),
+        (Some(error), _) => c.at("error", |c| c.blank("code", error.code.as_deref())),
+        (None, None) => {}
     }
 }
 
@@ -206,7 +211,7 @@ fn referral(c: &mut Checker, referral: Option<&Referral>, source: Option<&Source
         c.blank("code", referral.code.as_deref());
         if let Some(kind) = source.and_then(|source| source.kind.as_ref()) {
             if !matches!(kind, Platform::Messenger | Platform::Wechat) {
-                c.issue(format!(
+                c.advice(format!(
                     "sent by `{kind}`, but only `messenger` and `wechat` send referrals"
                 ));
             }

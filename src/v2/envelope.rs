@@ -1,5 +1,6 @@
 //! The body of a v2 webhook: the app, the webhook, and the events.
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::v2::Event;
@@ -42,9 +43,9 @@ object! {
     /// The app whose activity produced the events (`S.appSubSchema`).
     pub struct App {
         expecting: "an app object",
-        expected {
+        usual {
             /// The app's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
     }
 }
@@ -53,9 +54,9 @@ object! {
     /// The webhook that sent a body (`S.webhookSubSchema`).
     pub struct WebhookRef {
         expecting: "a webhook object",
-        expected {
+        usual {
             /// The webhook's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// The payload version of the webhook: `v2` for these bodies.

@@ -87,6 +87,7 @@ macro_rules! events {
             pub enum Event {
                 expecting: "a v2 event object",
                 tag: "type",
+                missing_tag: Advice,
                 $( $(#[$doc])* $variant(Box<$event>) = $type, )*
             }
         }

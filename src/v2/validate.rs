@@ -7,10 +7,10 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::de::codec::Codec;
+use crate::de::codec::{report_kept, Codec, Id};
 use crate::de::object::Fields;
 use crate::de::time::IsoTime;
-use crate::de::walk::{Checker, ValidationErrors};
+use crate::de::walk::{Checker, IssueKind, ValidationErrors};
 use crate::v2::types::message::action::Action;
 use crate::v2::types::message::content::Content;
 use crate::v2::types::message::message::Message;
@@ -25,33 +25,34 @@ impl Body {
     }
 
     /// Checks the body against the rules of the spec, returning every problem found, each with
-    /// its JSON path from the body (`events[2].payload.message.content.mediaUrl`):
+    /// its JSON path from the body (`events[2].payload.message.content.mediaUrl`) and its
+    /// [`IssueKind`](crate::IssueKind):
     ///
-    /// - a value kept because it did not fit its field (`expected an ISO-8601 time, found the
-    ///   number 1601478869834`);
-    /// - an event without `id`, `createdAt` or `payload` (the spec requires none, but every
-    ///   event is meant to have them), or an event, content, action, quoted message or activity
-    ///   without a string `type`;
-    /// - what the spec requires inside an object: an author's `type`, a message source's
-    ///   `type`, each content type's own fields (`mediaUrl`, `items`, `fields`, `coordinates`
-    ///   with `lat` and `long`, `template`), an item's `title` and `actions`, each action
-    ///   type's `text`, `uri`, `payload`, `amount` or `fallback`, a form field's `type`, `name`
-    ///   and `label`, a reference's `uri`;
-    /// - ids (`id` of the app, webhook, events, conversations, users, clients, messages, …)
-    ///   missing or empty;
-    /// - times before 2010 or more than a day after `now`;
-    /// - a failure event (`conversation:message:delivery:failure`, `switchboard:*:failure`)
-    ///   without `error`, an empty `error.code`, an empty `referral.code`;
-    /// - a `reply` or `locationRequest` action in an item or a list, which take only buy, link,
+    /// - **kept**: a value that did not fit its field (`expected an ISO-8601 time, found the
+    ///   number 1601478869834`), kept as sent;
+    /// - **spec**, what the spec requires: an author's `type`, a message source's `type`, each
+    ///   content type's own fields (`mediaUrl`, `items`, `fields`, `coordinates` with `lat` and
+    ///   `long`, `template`), an item's `title` and `actions`, each action type's `text`, `uri`,
+    ///   `payload`, `amount` or `fallback`, a form field's `type`, `name` and `label`, a
+    ///   reference's `uri`, the `type` of a content, action, quoted message or activity; a
+    ///   `reply` or `locationRequest` action in an item or a list, which take only buy, link,
     ///   postback and webview;
-    /// - text holding U+FFFD, the replacement character (a lone surrogate escape read as U+FFFD,
-    ///   or text damaged before it was sent), anywhere in the body.
+    /// - **advice**, what the spec allows but a receiver should hear of: an event without `id`,
+    ///   `createdAt`, `payload` or a string `type`, an object without the `id` Smooch always
+    ///   sends (app, webhook, conversation, user, client, message, …), a failure event
+    ///   (`conversation:message:delivery:failure`, `switchboard:*:failure`) without `error`,
+    ///   an empty id, `error.code` or `referral.code`, a time before 2010 or more than a day
+    ///   after `now`, and text holding U+FFFD, the replacement character (a lone surrogate escape
+    ///   read as U+FFFD, or text damaged before it was sent), anywhere in the body.
+    ///
+    /// Every example of the spec passes with no `spec` problem.
     ///
     /// An event of a type the crate does not model is checked for its `id` and `createdAt`
     /// only. `"events": []` is no problem: the spec sets no minimum.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
+    /// use smooch_events::IssueKind;
     ///
     /// let body = br#"{"events": [{"type": "conversation:message", "id": "",
     ///     "payload": {"message": {"id": "m", "received": 1601478869834,
@@ -59,6 +60,8 @@ impl Body {
     /// let webhook = smooch_events::parse_webhook(body)?;
     /// let now = Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap();
     /// let problems = webhook.validate_at(now).unwrap_err();
+    /// let spec: Vec<String> = problems.of_kind(IssueKind::Spec).map(ToString::to_string).collect();
+    /// assert_eq!(spec, ["events[0].payload.message.content.mediaUrl: is missing"]);
     /// assert_eq!(
     ///     problems.to_string(),
     ///     "webhook: 4 problems: events[0].id: is empty; \
@@ -120,16 +123,18 @@ fn event(c: &mut Checker, event: &Event) {
         Event::Unknown(unknown) => {
             // The keys every event has (`S.eventSubSchema`).
             match unknown.body.get("id") {
-                None => c.missing("id"),
-                Some(id) => c.kept::<String>("id", id),
-            }
-            if let Some(Value::String(id)) = unknown.body.get("id") {
-                c.at("id", |c| c.id(id));
+                None => c.missing("id", IssueKind::Advice),
+                Some(id) => {
+                    report_kept::<Id>(c, "id", id);
+                    if let Some(id) = id.as_str() {
+                        c.at("id", |c| Id::walk(&id.into(), c));
+                    }
+                }
             }
             match unknown.body.get("createdAt") {
-                None => c.missing("createdAt"),
+                None => c.missing("createdAt", IssueKind::Advice),
                 Some(time) => {
-                    c.kept::<IsoTime>("createdAt", time);
+                    report_kept::<IsoTime>(c, "createdAt", time);
                     if let Ok(time) = <IsoTime as serde::Deserialize>::deserialize(time) {
                         c.at("createdAt", |c| IsoTime::walk(&time, c));
                     }
@@ -141,11 +146,11 @@ fn event(c: &mut Checker, event: &Event) {
 }
 
 /// A failure event's `error`: present (`null` is missing; a value of another type, `kept`, is
-/// reported as such), with a non-empty `code` if any.
+/// reported as such), with a non-empty `code` if any. The spec requires neither (advice).
 fn failure(c: &mut Checker, code: Option<Option<&str>>, kept: Option<&Value>) {
     match code {
         None if kept.map_or(true, Value::is_null) => {
-            c.at("error", |c| c.issue("is missing on a failure event"))
+            c.at("error", |c| c.advice("is missing on a failure event"))
         }
         Some(code) => c.at("error", |c| c.blank("code", code)),
         None => {}
@@ -162,7 +167,7 @@ fn referral_code(c: &mut Checker, code: Option<&str>) {
 fn message(c: &mut Checker, m: &Message) {
     if let Some(source) = &m.source {
         if source.kind.is_none() && !source.extra.contains_key("type") {
-            c.at("source", |c| c.missing("type"));
+            c.at("source", |c| c.missing("type", IssueKind::Spec));
         }
     }
     if let Some(content) = &m.content {
@@ -187,7 +192,7 @@ fn subset(c: &mut Checker, action: &Action) {
     if let Action::Reply(_) | Action::LocationRequest(_) = action {
         let kind = action.type_name();
         c.at("type", |c| {
-            c.issue(format!(
+            c.spec(format!(
                 "`{kind}` is not allowed here (items and lists take buy, link, postback and webview)"
             ))
         });

@@ -1,5 +1,6 @@
 //! Delivery events: v1 `delivery:success` / `delivery:failure` and v1.1 `message:delivery:*`.
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::v1::envelope::payload;
 use crate::v1::types::app_user::AppUser;
@@ -53,9 +54,9 @@ object! {
     /// The channel's id of a delivered message.
     pub struct ExternalMessage {
         expecting: "an external message object",
-        expected {
+        usual {
             /// The id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
     }
 }

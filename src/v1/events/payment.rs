@@ -1,5 +1,6 @@
 //! `payment:success`: a user paid through a `buy` action.
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::v1::envelope::payload;
 use crate::v1::types::action::Action;
@@ -48,7 +49,7 @@ object! {
         expecting: "a charge object",
         expected {
             /// The Stripe charge id (`ch_…`).
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
     }
 }

@@ -22,7 +22,7 @@ object! {
     /// A user activity.
     pub struct Activity {
         expecting: "an activity object",
-        expected {
+        usual {
             /// The activity.
             kind: ActivityType = "type",
         }

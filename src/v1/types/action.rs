@@ -1,5 +1,6 @@
 //! Buttons of messages and items.
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
@@ -16,7 +17,7 @@ object! {
         }
         optional {
             /// The action's id.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
             /// The button's text (`share` actions have none).
             text: CompactString = "text",
             /// The link target, or the checkout URL of a `buy` action (may be empty).

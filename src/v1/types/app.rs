@@ -1,5 +1,6 @@
 //! The app and conversation an event belongs to.
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use compact_str::CompactString;
 
@@ -9,7 +10,7 @@ object! {
         expecting: "an app object",
         expected {
             /// The app's id, the same id that initialises the SDKs.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
         }
     }
 }
@@ -18,9 +19,9 @@ object! {
     /// The conversation of a v1.1 event (`"conversation": {"_id": …}`).
     pub struct ConversationRef {
         expecting: "a conversation object",
-        expected {
+        usual {
             /// The conversation's id.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
@@ -20,7 +21,7 @@ object! {
         expecting: "an appUser object",
         required {
             /// The smoochId.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
         }
         optional {
             /// The app's own id for the user.
@@ -71,7 +72,7 @@ object! {
         }
         optional {
             /// The device id (web, iOS, Android) or the channel's client id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
             /// `false` when the user logged out of the SDK (no push notifications).
             active: bool = "active",
             /// When the client was last seen.

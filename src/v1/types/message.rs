@@ -8,6 +8,7 @@ use serde::de;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::de::codec::Id;
 use crate::de::codec::{Codec, Ctx, Kept};
 use crate::de::map::JsonMap;
 use crate::de::object::object;
@@ -27,7 +28,7 @@ object! {
         expecting: "a message object",
         required {
             /// The message id.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
         }
         optional {
             /// The kind of message.
@@ -143,7 +144,7 @@ object! {
         }
         optional {
             /// An id, in the schema and in examples before March 2017.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
         }
     }
 }
@@ -158,7 +159,7 @@ object! {
         }
         optional {
             /// The item's id.
-            id: CompactString = "_id",
+            id: CompactString = "_id" as Id,
             /// The item's description.
             description: CompactString = "description",
             /// The URL of the item's image.

@@ -3,6 +3,7 @@
 use compact_str::CompactString;
 use serde_json::Value;
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 
@@ -73,7 +74,7 @@ object! {
         optional {
             /// Smooch's internal id of the source; sent by some channels (web, iOS, Viber, WeChat,
             /// LINE).
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
             /// The integration the event went through (v1.1).
             integration_id: CompactString = "integrationId",
             /// The integration type a message was sent to (a v1.1 `destination`).

@@ -3,6 +3,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::v2::events::event;
 use crate::v2::types::channel::ChannelType;
@@ -70,9 +71,9 @@ object! {
     /// The message of a delivery event: only its id.
     pub struct MessageRef {
         expecting: "a message object",
-        expected {
+        usual {
             /// The message's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
     }
 }
@@ -94,9 +95,9 @@ object! {
     /// The channel's id of a delivered message.
     pub struct ExternalMessage {
         expecting: "an external message object",
-        expected {
+        usual {
             /// The id (`"371"` on Telegram, a message SID on Twilio).
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
     }
 }

@@ -25,10 +25,10 @@ macro_rules! event {
             /// `type`; serialize the [`Event`](crate::v2::Event) for the whole event.
             pub struct $name {
                 expecting: "a v2 event object",
-                expected {
+                usual {
                     /// The event's id, unique to the event: use it to drop the duplicates that
                     /// retries deliver.
-                    id: ::compact_str::CompactString = "id",
+                    id: ::compact_str::CompactString = "id" as $crate::de::codec::Id,
                     /// When the event was generated.
                     created_at: $crate::de::time::IsoTime = "createdAt",
                     /// What happened.

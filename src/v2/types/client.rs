@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
@@ -13,9 +14,9 @@ object! {
     /// `user:merge`'s `mergedClients`, and as `source.client` with `includeFullSource`.
     pub struct Client {
         expecting: "a client object",
-        expected {
+        usual {
             /// The client's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// The channel (`sdk` for iOS, Android, Unity and web).

@@ -1,5 +1,6 @@
 //! The conversation an event happened in.
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
@@ -13,9 +14,9 @@ object! {
     /// Nothing in it is required by the spec; only `id` is reported missing by validation.
     pub struct Conversation {
         expecting: "a conversation object",
-        expected {
+        usual {
             /// The conversation's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// `personal` or `sdkGroup`.

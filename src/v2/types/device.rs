@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
@@ -12,9 +13,9 @@ object! {
     /// with `includeFullSource`.
     pub struct Device {
         expecting: "a device object",
-        expected {
+        usual {
             /// The device's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// `android`, `ios` or `web`.

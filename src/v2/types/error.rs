@@ -12,7 +12,7 @@ object! {
     /// `uncategorized_error` / "Unsupported message type `form`".
     pub struct DeliveryError {
         expecting: "an error object",
-        expected {
+        usual {
             /// A short code such as `uncategorized_error` (not enumerated by the spec).
             code: CompactString = "code",
         }

@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::de::time::IsoTime;
 use crate::v2::types::channel::ChannelType;
@@ -44,9 +45,9 @@ object! {
     /// The campaign a user interacted with (`S.campaign`).
     pub struct Campaign {
         expecting: "a campaign object",
-        expected {
+        usual {
             /// The campaign's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
     }
 }

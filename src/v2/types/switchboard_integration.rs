@@ -1,5 +1,6 @@
 //! The switchboard integration in control of a conversation, or offered control.
 
+use crate::de::codec::Id;
 use crate::de::object::object;
 use crate::v2::types::channel::ChannelType;
 use compact_str::CompactString;
@@ -9,9 +10,9 @@ object! {
     /// `activeSwitchboardIntegration` and `pendingSwitchboardIntegration` of a conversation.
     pub struct SwitchboardIntegration {
         expecting: "a switchboard integration object",
-        expected {
+        usual {
             /// The switchboard integration's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// Its name, unique in the switchboard: letters, digits, `-` and `_` (the examples

@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::time::IsoTime;
@@ -16,9 +17,9 @@ object! {
     /// it they are `None`. Only `id` is reported missing by validation.
     pub struct User {
         expecting: "a user object",
-        expected {
+        usual {
             /// The user's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// Whether the user is authenticated (by a JWT or through the Help Center).

@@ -16,6 +16,7 @@ tagged! {
     pub enum Action {
         expecting: "an action object",
         tag: "type",
+        missing_tag: Spec,
         /// A payment button.
         Buy(BuyAction) = "buy",
         /// Opens a link. Boxed: large.

@@ -19,6 +19,7 @@ tagged! {
     pub enum Content {
         expecting: "a content object",
         tag: "type",
+        missing_tag: Spec,
         /// Text, possibly with buttons.
         Text(TextMessage) = "text",
         /// An image. Boxed, as every variant but text.

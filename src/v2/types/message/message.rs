@@ -2,6 +2,7 @@
 
 use compact_str::CompactString;
 
+use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::tagged::tagged;
@@ -20,9 +21,9 @@ object! {
     /// `references` belong to quoted messages.
     pub struct Message {
         expecting: "a message object",
-        expected {
+        usual {
             /// The message's id.
-            id: CompactString = "id",
+            id: CompactString = "id" as Id,
         }
         optional {
             /// When Sunshine Conversations received the message.
@@ -60,6 +61,7 @@ tagged! {
     pub enum ActivityMessage {
         expecting: "an activity object",
         tag: "type",
+        missing_tag: Spec,
         /// A ticket was closed.
         TicketClosed(TicketClosed) = "ticket:closed",
         /// A ticket was transferred to email.

@@ -11,6 +11,7 @@ tagged! {
     pub enum QuotedMessage {
         expecting: "a quoted message object",
         tag: "type",
+        missing_tag: Spec,
         /// A stored message, whole. Boxed: a message may quote a message that quotes another.
         Message(Box<QuotedMessageMessage>) = "message",
         /// The channel's id of a message that matched none stored.
