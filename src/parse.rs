@@ -5,12 +5,16 @@
 //! then as a `Value` whose tag keys are read first, through `serde_path_to_error`, for the path
 //! of the value that made it fail.
 
+use std::cell::RefCell;
+
 use serde::de::DeserializeSeed;
 use serde_json::Value;
 
-use crate::de::json::{clear_duplicate, kind, take_duplicate, StrictValue, TagFirst};
+use crate::de::codec::Ctx;
+use crate::de::json::{kind, RecordingSeed, TagFirst};
+use crate::de::tagged::{Tagged, TaggedSeed};
 use crate::error::ParseError;
-use crate::versions::{Webhook, WebhookVisitor};
+use crate::versions::Webhook;
 use crate::{v1, v2};
 
 /// Parses a webhook body of any version: Smooch v1 and v1.1 (a `trigger`) or Sunshine
@@ -50,12 +54,11 @@ use crate::{v1, v2};
 /// # Ok::<(), smooch_events::ParseError>(())
 /// ```
 pub fn parse_webhook(bytes: &[u8]) -> Result<Webhook, ParseError> {
-    let seed = || WebhookVisitor { raw: true };
-    if let Some(webhook) = fast(bytes, seed()) {
+    if let Some(webhook) = fast(bytes) {
         return Ok(webhook);
     }
     match repair_surrogates(bytes) {
-        Some(repaired) => fast(&repaired, seed()).map_or_else(|| diagnose_any(&repaired), Ok),
+        Some(repaired) => fast(&repaired).map_or_else(|| diagnose_any(&repaired), Ok),
         None => diagnose_any(bytes),
     }
 }
@@ -80,23 +83,24 @@ pub fn parse_webhook(bytes: &[u8]) -> Result<Webhook, ParseError> {
 /// # Ok::<(), smooch_events::ParseError>(())
 /// ```
 pub fn parse_event(bytes: &[u8]) -> Result<v1::Event, ParseError> {
-    let seed = || v1::EventVisitor { raw: true };
-    if let Some(event) = fast(bytes, seed()) {
+    if let Some(event) = fast(bytes) {
         return Ok(event);
     }
     match repair_surrogates(bytes) {
-        Some(repaired) => fast(&repaired, seed()).map_or_else(|| diagnose_v1(&repaired), Ok),
+        Some(repaired) => fast(&repaired).map_or_else(|| diagnose_v1(&repaired), Ok),
         None => diagnose_v1(bytes),
     }
 }
 
-/// The one-pass read, by serde_json from a `&str` (which lets values be borrowed as raw JSON);
-/// `None` when it fails.
-fn fast<T>(bytes: &[u8], seed: impl for<'de> DeserializeSeed<'de, Value = T>) -> Option<T> {
+/// The one-pass read, by serde_json from a `&str`, which the reader is given too: values can be
+/// borrowed from it as raw JSON, and tags looked ahead for in it. `None` when it fails.
+fn fast<T: Tagged>(bytes: &[u8]) -> Option<T> {
     // Checking UTF-8 once for the whole body is cheaper than serde_json checking each string.
     let text = std::str::from_utf8(bytes).ok()?;
     let mut json = serde_json::Deserializer::from_str(text);
-    let value = seed.deserialize(&mut json).ok()?;
+    let value = TaggedSeed::new(Ctx::body(Some(text)))
+        .deserialize(&mut json)
+        .ok()?;
     json.end().ok()?;
     Some(value)
 }
@@ -140,9 +144,14 @@ fn typed<T: serde::de::DeserializeOwned>(body: &Value, name: &str) -> Result<T, 
 /// with the position or path of the first problem.
 fn read_object(bytes: &[u8]) -> Result<Value, ParseError> {
     let mut json = serde_json::Deserializer::from_slice(bytes);
-    clear_duplicate();
-    let error = match serde_path_to_error::deserialize::<_, StrictValue>(&mut json) {
-        Ok(StrictValue(value)) => match json.end() {
+    let duplicate = RefCell::new(None);
+    let mut track = serde_path_to_error::Track::new();
+    let read = RecordingSeed {
+        duplicate: &duplicate,
+    }
+    .deserialize(serde_path_to_error::Deserializer::new(&mut json, &mut track));
+    let error = match read.map_err(|error| serde_path_to_error::Error::new(track.path(), error)) {
+        Ok(value) => match json.end() {
             Ok(()) => {
                 return match value {
                     Value::Object(_) => Ok(value),
@@ -154,7 +163,7 @@ fn read_object(bytes: &[u8]) -> Result<Value, ParseError> {
         Err(error) => {
             let path = path_string(error.path());
             let error = error.into_inner();
-            if let Some(key) = take_duplicate() {
+            if let Some(key) = duplicate.into_inner() {
                 return Err(ParseError::duplicate_key(&key, &path));
             }
             error

@@ -1,24 +1,21 @@
-//! [`Webhook`]: a body of any version, and how its version is told from its keys.
+//! [`Webhook`]: a body of any version, and the version switch, which only routes.
 //!
 //! A `trigger` key makes a v1 (or v1.1) body, wherever it stands; otherwise an `events` key makes
-//! a v2 body. The body is read in one pass: the keys before the deciding one (rare) are kept as
-//! JSON until it is read, then go to the typed value. A v2 body whose `trigger` comes after its
-//! `events` (no real body has both) is turned back into JSON and read as v1, so the key order
-//! never changes the answer.
-
-use std::borrow::Cow;
-use std::fmt;
+//! a v2 body. The switch is a tagged shape like the others (see [`tagged`](crate::de::tagged)),
+//! with two deciding keys: the body is read in one pass, each key once, by the reader of its
+//! version ([`v1::Event`]'s dispatch, or [`v2::Body`]'s reader). A v2 body whose `trigger` comes
+//! after its `events` (no real body has both) is handed back as JSON and read as v1, so the key
+//! order never changes the answer.
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess};
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::de::codec::Ctx;
-use crate::de::json::KeySeed;
-use crate::de::object::FieldSeed;
-use crate::de::tagged::Pending;
+use crate::de::tagged::{Found, Pending, Tagged, TaggedSeed};
 use crate::de::walk::ValidationErrors;
+use crate::v2::BodyRead;
 use crate::{v1, v2};
 
 /// A webhook body of any version: what [`parse_webhook`](crate::parse_webhook) and
@@ -163,90 +160,44 @@ impl Serialize for Webhook {
 /// to answer 400.
 impl<'de> Deserialize<'de> for Webhook {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(WebhookVisitor { raw: false })
+        TaggedSeed::new(Ctx::body(None)).deserialize(d)
     }
 }
 
-/// Reads a body of either version; `raw` when the reader is serde_json reading a `&str` (see
-/// [`Ctx::raw`]).
-pub(crate) struct WebhookVisitor {
-    pub(crate) raw: bool,
-}
+/// The version switch: `trigger` routes to v1's dispatch, `events` to v2's body reader.
+impl Tagged for Webhook {
+    const EXPECTING: &'static str = "a webhook body (a JSON object with `trigger` or `events`)";
 
-impl<'de> DeserializeSeed<'de> for WebhookVisitor {
-    type Value = Webhook;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Webhook, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for WebhookVisitor {
-    type Value = Webhook;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a webhook body (a JSON object with `trigger` or `events`)")
+    fn deciding(key: &str) -> Option<&'static str> {
+        match key {
+            "trigger" => Some("trigger"),
+            "events" => Some("events"),
+            _ => None,
+        }
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Webhook, A::Error> {
-        let ctx = Ctx::body(self.raw);
-        let mut pending = Pending::default();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match &*key {
-                "trigger" => return v1::Event::read_after_trigger(&mut pending, map, ctx).map(Webhook::V1),
-                "events" => return read_v2(&mut pending, map, ctx),
-                _ => pending.capture(key, &mut map, ctx)?,
+    fn read_decided<'de, A: MapAccess<'de>>(
+        key: &'static str,
+        found: Found<'de>,
+        pending: &mut Pending,
+        map: A,
+        ctx: Ctx<'de>,
+    ) -> Result<Self, A::Error> {
+        if key == "trigger" {
+            return v1::Event::read_decided(key, found, pending, map, ctx).map(Webhook::V1);
+        }
+        match v2::Body::read_after_events(found, pending, map, ctx)? {
+            BodyRead::Body(body) => Ok(Webhook::V2(Box::new(body))),
+            BodyRead::Trigger { read, map } => {
+                let mut read = Pending::from_map(read);
+                v1::Event::read_decided("trigger", Found::Here, &mut read, map, ctx).map(Webhook::V1)
             }
         }
+    }
+
+    fn undecided<E: de::Error>(_: Map<String, Value>) -> Result<Self, E> {
         Err(de::Error::custom(
             "the body is not a webhook: it has neither `trigger` (v1) nor `events` (v2)",
         ))
-    }
-}
-
-/// Reads a body whose `events` key was just read: the keys captured before it, its value, then
-/// the rest. `events` is read tolerantly, so that a `trigger` after it still makes a v1 body
-/// whatever `events` holds; once the body is known to be v2, an `events` that is not a list of
-/// objects is an error.
-fn read_v2<'de, A: MapAccess<'de>>(
-    pending: &mut Pending<'de>,
-    mut map: A,
-    ctx: Ctx,
-) -> Result<Webhook, A::Error> {
-    let mut body = v2::Body::default();
-    let mut seen = 0;
-    pending.read_into(&mut body, &mut seen, ctx)?;
-    let events = map.next_value_seed(FieldSeed {
-        target: &mut body,
-        seen: &mut seen,
-        key: Cow::Borrowed("events"),
-        ctx: ctx.tolerant(),
-    })?;
-    while let Some(key) = map.next_key_seed(KeySeed)? {
-        if key == "trigger" {
-            // A v1 body after all: what was read goes back to JSON, as it was sent.
-            let mut read = match serde_json::to_value(&body).map_err(de::Error::custom)? {
-                Value::Object(read) => read,
-                _ => serde_json::Map::new(),
-            };
-            if let Some((key, misfit)) = events {
-                read.insert(key.to_owned(), misfit.value);
-            }
-            return v1::Event::read_after_trigger(&mut Pending::from_map(read), map, ctx).map(Webhook::V1);
-        }
-        map.next_value_seed(FieldSeed {
-            target: &mut body,
-            seen: &mut seen,
-            key,
-            ctx,
-        })?;
-    }
-    match events {
-        None => Ok(Webhook::V2(Box::new(body))),
-        Some((key, misfit)) => Err(de::Error::custom(format_args!(
-            "{key}{}: {}",
-            misfit.path,
-            misfit.problem()
-        ))),
     }
 }

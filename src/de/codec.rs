@@ -17,7 +17,6 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::de::json::{describe, StrictValue, StrictValueVisitor};
-use crate::de::map::JsonMap;
 use crate::de::walk::{Checker, IssueKind};
 
 /// A value that did not fit its field, kept exactly as it was sent.
@@ -80,45 +79,50 @@ pub(crate) fn misfit<E: de::Error>(expecting: &'static str, value: Value, strict
     })))
 }
 
-/// How a value is read: whether a misfit is an error, whether the input is JSON text that values
-/// can be captured from, and how deep the value is.
+/// How a value is read: whether a misfit is an error, the JSON text being read (when values can
+/// be borrowed from it, or looked ahead in), and how deep the value is.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ctx {
+pub(crate) struct Ctx<'de> {
     /// A misfit is an error (what identifies an event), not a value to keep.
     pub(crate) strict: bool,
-    /// The input is JSON text that serde_json reads from a `&str`, so a value can be borrowed as
-    /// raw text (`&RawValue`) instead of being built.
-    pub(crate) raw: bool,
+    /// The whole JSON text, when the reader is serde_json reading it from a `&str`: a value can
+    /// then be borrowed as raw text (`&RawValue`) instead of being built, and an object's tag can
+    /// be found ahead in it (see [`look_ahead`](crate::de::raw::look_ahead)). `None` for any other
+    /// reader, a `Value` included.
+    pub(crate) input: Option<&'de str>,
     /// How many objects and lists enclose the value.
     pub(crate) depth: u8,
 }
 
-impl Ctx {
+impl Ctx<'_> {
     /// A strict read of a value of its own, from any data format.
-    pub(crate) const STRICT: Ctx = Ctx {
+    pub(crate) const STRICT: Ctx<'static> = Ctx {
         strict: true,
-        raw: false,
+        input: None,
         depth: 0,
     };
 
     /// A tolerant read of a value of its own, from any data format.
-    pub(crate) const TOLERANT: Ctx = Ctx {
+    pub(crate) const TOLERANT: Ctx<'static> = Ctx {
         strict: false,
-        raw: false,
+        input: None,
         depth: 0,
     };
+}
 
-    /// The context of the values of a webhook body, read from JSON text (`raw`) or not.
-    pub(crate) fn body(raw: bool) -> Ctx {
+impl<'de> Ctx<'de> {
+    /// The context of the values of a webhook body, read from the JSON text `input` or from
+    /// another reader (`None`).
+    pub(crate) fn body(input: Option<&'de str>) -> Ctx<'de> {
         Ctx {
             strict: true,
-            raw,
+            input,
             depth: 1,
         }
     }
 
     /// The same, but tolerant.
-    pub(crate) fn tolerant(self) -> Ctx {
+    pub(crate) fn tolerant(self) -> Ctx<'de> {
         Ctx {
             strict: false,
             ..self
@@ -126,10 +130,19 @@ impl Ctx {
     }
 
     /// The context of a value inside this one (an object's field, a list's item).
-    pub(crate) fn inside(self) -> Ctx {
+    pub(crate) fn inside(self) -> Ctx<'de> {
         Ctx {
             depth: self.depth.saturating_add(1),
             ..self
+        }
+    }
+
+    /// The same, for a reader that is not reading `input` (a captured `Value`, a string).
+    pub(crate) fn elsewhere<'any>(self) -> Ctx<'any> {
+        Ctx {
+            strict: self.strict,
+            input: None,
+            depth: self.depth,
         }
     }
 }
@@ -150,14 +163,14 @@ pub(crate) trait Codec {
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Self::Target>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error>;
 
     /// Reads a field that always holds a value, in place. `target` is left as it was on a misfit.
     fn read_into<'de, D: Deserializer<'de>>(
         d: D,
         target: &mut Self::Target,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         let mut slot = None;
         let kept = Self::read(d, &mut slot, ctx)?;
@@ -171,7 +184,7 @@ pub(crate) trait Codec {
     fn read_push<'de, D: Deserializer<'de>>(
         d: D,
         list: &mut Vec<Self::Target>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         let mut slot = None;
         let kept = Self::read(d, &mut slot, ctx)?;
@@ -203,20 +216,6 @@ pub(crate) fn report_kept<C: Codec>(c: &mut Checker, key: &str, value: &Value) {
         Err(error) => (String::new(), error.to_string()),
     };
     c.at(key, |c| c.within(&path, |c| c.report(IssueKind::Kept, problem)));
-}
-
-/// Reads an optional field; a misfit goes to `extra` under `key`.
-pub(crate) fn read_optional<'de, C: Codec, D: Deserializer<'de>>(
-    d: D,
-    slot: &mut Option<C::Target>,
-    extra: &mut JsonMap,
-    key: &'static str,
-    ctx: Ctx,
-) -> Result<(), D::Error> {
-    if let Some(misfit) = C::read(d, slot, ctx.tolerant())? {
-        extra.insert(key.to_owned(), misfit.value);
-    }
-    Ok(())
 }
 
 /// Writes a value through its codec.
@@ -274,12 +273,20 @@ pub(crate) trait Shape<'de>: Sized {
 
     fn seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Kept, A::Error> {
         let strict = self.strict();
-        misfit(Self::EXPECTING, StrictValueVisitor.visit_seq(seq)?, strict)
+        misfit(
+            Self::EXPECTING,
+            StrictValueVisitor::default().visit_seq(seq)?,
+            strict,
+        )
     }
 
     fn map<A: MapAccess<'de>>(self, map: A) -> Result<Kept, A::Error> {
         let strict = self.strict();
-        misfit(Self::EXPECTING, StrictValueVisitor.visit_map(map)?, strict)
+        misfit(
+            Self::EXPECTING,
+            StrictValueVisitor::default().visit_map(map)?,
+            strict,
+        )
     }
 }
 
@@ -453,7 +460,7 @@ macro_rules! scalar_codec {
             fn read<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 slot: &mut Option<Self::Target>,
-                ctx: $crate::de::codec::Ctx,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 $crate::de::codec::read_scalar::<$codec, D>(d, slot, ctx.strict)
             }
@@ -540,9 +547,7 @@ impl Scalar for Id {
     }
 
     fn walk(target: &CompactString, c: &mut Checker) {
-        if target.trim().is_empty() {
-            c.advice("is empty");
-        }
+        c.not_blank(target);
     }
 }
 
@@ -641,7 +646,11 @@ impl Codec for Value {
     type Target = Value;
     const EXPECTING: &'static str = "any JSON value";
 
-    fn read<'de, D: Deserializer<'de>>(d: D, slot: &mut Option<Value>, ctx: Ctx) -> Result<Kept, D::Error> {
+    fn read<'de, D: Deserializer<'de>>(
+        d: D,
+        slot: &mut Option<Value>,
+        ctx: Ctx<'de>,
+    ) -> Result<Kept, D::Error> {
         let StrictValue(value) = StrictValue::deserialize_from(d)?;
         if value.is_null() {
             return misfit(Self::EXPECTING, value, ctx.strict);
@@ -673,7 +682,7 @@ where
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Box<C::Target>>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         let target = slot.insert(Box::default());
         let kept = C::read_into(d, target, ctx)?;
@@ -686,7 +695,7 @@ where
     fn read_into<'de, D: Deserializer<'de>>(
         d: D,
         target: &mut Box<C::Target>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         C::read_into(d, target, ctx)
     }
@@ -712,7 +721,7 @@ impl<C: Codec> Codec for Vec<C> {
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Vec<C::Target>>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         let list = slot.insert(Vec::new());
         let kept = Self::read_into(d, list, ctx)?;
@@ -725,7 +734,7 @@ impl<C: Codec> Codec for Vec<C> {
     fn read_into<'de, D: Deserializer<'de>>(
         d: D,
         target: &mut Vec<C::Target>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         d.deserialize_any(Reader(ListShape::<C> { list: target, ctx }))
     }
@@ -741,12 +750,12 @@ impl<C: Codec> Codec for Vec<C> {
     }
 }
 
-struct ListShape<'t, C: Codec> {
+struct ListShape<'t, 'de, C: Codec> {
     list: &'t mut Vec<C::Target>,
-    ctx: Ctx,
+    ctx: Ctx<'de>,
 }
 
-impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
+impl<'de, C: Codec> Shape<'de> for ListShape<'_, 'de, C> {
     const EXPECTING: &'static str = "a list";
 
     fn strict(&self) -> bool {
@@ -785,12 +794,12 @@ impl<'de, C: Codec> Shape<'de> for ListShape<'_, C> {
     }
 }
 
-struct PushSeed<'t, C: Codec> {
+struct PushSeed<'t, 'de, C: Codec> {
     list: &'t mut Vec<C::Target>,
-    ctx: Ctx,
+    ctx: Ctx<'de>,
 }
 
-impl<'de, C: Codec> DeserializeSeed<'de> for PushSeed<'_, C> {
+impl<'de, C: Codec> DeserializeSeed<'de> for PushSeed<'_, 'de, C> {
     type Value = Kept;
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Kept, D::Error> {

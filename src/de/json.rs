@@ -1,5 +1,6 @@
-//! Plain JSON: values read with duplicate keys refused, short descriptions of values for
-//! messages, and a deserializer over a `Value` that reads a tag key first.
+//! Plain JSON through serde: keys, values read with duplicate keys refused (and, for the diagnosis
+//! of a refused body, the duplicate recorded), short descriptions of values for messages, and a
+//! deserializer over a `Value` that reads a tag key first.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -43,26 +44,9 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-thread_local! {
-    /// The key of the last duplicate-key error raised on this thread, so that the error can be
-    /// classified without reading its (shortened) message.
-    static DUPLICATE: RefCell<Option<String>> = const { RefCell::new(None) };
-}
-
-/// The error for a key that appears twice in one object.
+/// The error for a key that appears twice in one object (its message holds the key cut short).
 pub(crate) fn duplicate_key<E: de::Error>(key: &str) -> E {
-    DUPLICATE.with(|last| *last.borrow_mut() = Some(key.to_owned()));
     E::custom(format_args!("duplicate key `{}`", cut(key, 64)))
-}
-
-/// Forgets the last duplicate key (before a read whose failure is to be classified).
-pub(crate) fn clear_duplicate() {
-    DUPLICATE.with(|last| last.borrow_mut().take());
-}
-
-/// The key of the duplicate-key error raised since [`clear_duplicate`], if any.
-pub(crate) fn take_duplicate() -> Option<String> {
-    DUPLICATE.with(|last| last.borrow_mut().take())
 }
 
 /// Inserts `key` unless the map already holds it.
@@ -88,14 +72,35 @@ pub(crate) struct StrictValue(pub(crate) Value);
 
 impl<'de> Deserialize<'de> for StrictValue {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrictValueVisitor).map(StrictValue)
+        d.deserialize_any(StrictValueVisitor::default()).map(StrictValue)
     }
 }
 
-/// Builds a [`StrictValue`]; other visitors hand it the values they do not expect.
-pub(crate) struct StrictValueVisitor;
+/// Reads a whole body as a [`StrictValue`] for the diagnosis of a refused body: the key of a
+/// duplicate-key error is kept whole in `duplicate`, so that the error is classified by what the
+/// reader saw, not by its (shortened) message.
+pub(crate) struct RecordingSeed<'r> {
+    pub(crate) duplicate: &'r RefCell<Option<String>>,
+}
 
-impl<'de> Visitor<'de> for StrictValueVisitor {
+impl<'de> DeserializeSeed<'de> for RecordingSeed<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(StrictValueVisitor {
+            duplicate: Some(self.duplicate),
+        })
+    }
+}
+
+/// Builds a [`StrictValue`]; other visitors hand it the values they do not expect. With
+/// `duplicate`, it records the key of a duplicate-key error there (see [`RecordingSeed`]).
+#[derive(Default, Clone, Copy)]
+pub(crate) struct StrictValueVisitor<'r> {
+    pub(crate) duplicate: Option<&'r RefCell<Option<String>>>,
+}
+
+impl<'de> Visitor<'de> for StrictValueVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -141,7 +146,7 @@ impl<'de> Visitor<'de> for StrictValueVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(StrictValue(item)) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(self)? {
             items.push(item);
         }
         Ok(Value::Array(items))
@@ -149,8 +154,29 @@ impl<'de> Visitor<'de> for StrictValueVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        read_strict_entries(&mut map, &mut out)?;
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            let value = map.next_value_seed(self)?;
+            match out.entry(key.into_owned()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(slot) => {
+                    if let Some(duplicate) = self.duplicate {
+                        *duplicate.borrow_mut() = Some(slot.key().clone());
+                    }
+                    return Err(duplicate_key(slot.key()));
+                }
+            }
+        }
         Ok(Value::Object(out))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for StrictValueVisitor<'_> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 

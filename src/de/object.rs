@@ -31,7 +31,7 @@ use serde::ser::SerializeMap;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::de::codec::{misfit, Ctx, Kept, Misfit, Problem, Shape};
+use crate::de::codec::{misfit, Codec, Ctx, Kept, Misfit, Problem, Shape};
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
 use crate::de::map::JsonMap;
 use crate::de::walk::Checker;
@@ -44,6 +44,9 @@ pub(crate) trait Fields: Default + Serialize {
     const EXPECTING: &'static str;
     /// The keys of the required fields, each with its bit in `seen`.
     const REQUIRED: &'static [(&'static str, u64)];
+    /// How many bits of `seen` the struct's fields take (those of a struct flattened into it
+    /// included): a struct that flattens this one numbers its own fields from there.
+    const BITS: u32;
 
     /// Reads the value of `key` into its field (or into `extra`). `seen` holds a bit per field
     /// already read; `ctx` is the context of the field's value. Returns the misfit of a required
@@ -53,7 +56,7 @@ pub(crate) trait Fields: Default + Serialize {
         seen: &mut u64,
         key: Cow<'de, str>,
         d: D,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Option<(&'static str, Box<Misfit>)>, D::Error>;
 
     /// Writes the fields that are present, then `extra`, into a map being serialized.
@@ -62,6 +65,29 @@ pub(crate) trait Fields: Default + Serialize {
     /// The generic checks of validation: kept values, missing expected fields, and the fields'
     /// own checks.
     fn walk(&self, c: &mut Checker);
+}
+
+/// What a variant of a [`tagged!`](crate::de::tagged::tagged) enum holds: an [`object!`] struct
+/// (each gets this impl), or a box of one (for a large variant).
+pub(crate) trait Holder: Default {
+    /// The struct.
+    type Inner: Fields;
+    /// The struct, to fill in place.
+    fn inner(&mut self) -> &mut Self::Inner;
+    /// The struct, to read.
+    fn inner_ref(&self) -> &Self::Inner;
+}
+
+impl<T: Fields> Holder for Box<T> {
+    type Inner = T;
+
+    fn inner(&mut self) -> &mut T {
+        self
+    }
+
+    fn inner_ref(&self) -> &T {
+        self
+    }
 }
 
 /// Marks the field of `bit` as read, refusing a key read twice.
@@ -83,13 +109,28 @@ pub(crate) fn put_extra<'de, D: Deserializer<'de>>(
     insert_unique(extra, key.into_owned(), value)
 }
 
+/// Reads an optional field through its codec `C`; a misfit goes to `extra` under `key`, exactly
+/// as it was sent.
+pub(crate) fn read_optional<'de, C: Codec, D: Deserializer<'de>>(
+    d: D,
+    slot: &mut Option<C::Target>,
+    extra: &mut JsonMap,
+    key: &'static str,
+    ctx: Ctx<'de>,
+) -> Result<(), D::Error> {
+    if let Some(misfit) = C::read(d, slot, ctx.tolerant())? {
+        extra.insert(key.to_owned(), misfit.value);
+    }
+    Ok(())
+}
+
 /// Reads one field of `T`, as the seed of a map value.
 pub(crate) struct FieldSeed<'t, 'de, T> {
     pub(crate) target: &'t mut T,
     pub(crate) seen: &'t mut u64,
     pub(crate) key: Cow<'de, str>,
     /// The context of the value.
-    pub(crate) ctx: Ctx,
+    pub(crate) ctx: Ctx<'de>,
 }
 
 impl<'de, T: Fields> DeserializeSeed<'de> for FieldSeed<'_, 'de, T> {
@@ -101,12 +142,12 @@ impl<'de, T: Fields> DeserializeSeed<'de> for FieldSeed<'_, 'de, T> {
 }
 
 /// Reads an object into `target`, where it stays.
-pub(crate) struct ObjectShape<'t, T> {
+pub(crate) struct ObjectShape<'t, 'de, T> {
     pub(crate) target: &'t mut T,
-    pub(crate) ctx: Ctx,
+    pub(crate) ctx: Ctx<'de>,
 }
 
-impl<'de, T: Fields> Shape<'de> for ObjectShape<'_, T> {
+impl<'de, T: Fields> Shape<'de> for ObjectShape<'_, 'de, T> {
     const EXPECTING: &'static str = T::EXPECTING;
 
     fn strict(&self) -> bool {
@@ -180,7 +221,7 @@ fn keep_whole<'de, T: Fields, A: MapAccess<'de>>(
 pub(crate) fn read_object<'de, T: Fields, D: Deserializer<'de>>(
     d: D,
     target: &mut T,
-    ctx: Ctx,
+    ctx: Ctx<'de>,
 ) -> Result<Kept, D::Error> {
     d.deserialize_any(crate::de::codec::Reader(ObjectShape { target, ctx }))
 }
@@ -245,6 +286,7 @@ macro_rules! object {
         $(#[$meta:meta])*
         pub struct $name:ident {
             expecting: $expecting:literal,
+            $(serialize: $ser:ident,)?
             $(required { $( $(#[$rdoc:meta])* $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),* $(,)? })?
             $(expected { $( $(#[$edoc:meta])* $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),* $(,)? })?
             $(usual { $( $(#[$udoc:meta])* $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),* $(,)? })?
@@ -265,7 +307,8 @@ macro_rules! object {
             pub extra: $crate::de::map::JsonMap,
         }
 
-        $crate::de::object::object!(@impl $name, $expecting, extra, 0,
+        $crate::de::object::object!(@serialize $name [$($ser)?]);
+        $crate::de::object::object!(@impl $name, $expecting, extra, 0u32,
             [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
             [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
             [$($( $uf : $uty = $uk $(as $uc)? ),*)?]
@@ -277,6 +320,7 @@ macro_rules! object {
         $(#[$meta:meta])*
         pub struct $name:ident {
             expecting: $expecting:literal,
+            $(serialize: $ser:ident,)?
             $(required { $( $(#[$rdoc:meta])* $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),* $(,)? })?
             $(expected { $( $(#[$edoc:meta])* $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),* $(,)? })?
             $(usual { $( $(#[$udoc:meta])* $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),* $(,)? })?
@@ -296,7 +340,8 @@ macro_rules! object {
             pub $ff: $fty,
         }
 
-        $crate::de::object::object!(@impl $name, $expecting, $ff, 32,
+        $crate::de::object::object!(@serialize $name [$($ser)?]);
+        $crate::de::object::object!(@impl $name, $expecting, $ff, <$fty as $crate::de::object::Fields>::BITS,
             [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
             [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
             [$($( $uf : $uty = $uk $(as $uc)? ),*)?]
@@ -304,7 +349,7 @@ macro_rules! object {
         );
     };
 
-    (@impl $name:ident, $expecting:literal, $rest:ident, $offset:literal,
+    (@impl $name:ident, $expecting:literal, $rest:ident, $offset:expr,
         [$( $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),*]
         [$( $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),*]
         [$( $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),*]
@@ -322,9 +367,17 @@ macro_rules! object {
             const EXPECTING: &'static str = $expecting;
             const REQUIRED: &'static [(&'static str, u64)] = {
                 #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
-                enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* Count }
-                const _: () = assert!((Bit::Count as u32) + $offset <= 64, "too many fields");
+                enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* }
                 &[$(($rk, 1u64 << ($offset + Bit::$rf as u32)),)*]
+            };
+            const BITS: u32 = {
+                #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
+                enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* Count }
+                // The fields of a flattened struct come first, then this struct's: together they
+                // must fit the 64 bits of `seen`, checked when the crate is compiled.
+                let bits = $offset + Bit::Count as u32;
+                assert!(bits <= 64, "too many fields to track in a u64, flattened ones included");
+                bits
             };
 
             #[allow(unreachable_code)]
@@ -333,7 +386,7 @@ macro_rules! object {
                 seen: &mut u64,
                 key: ::std::borrow::Cow<'de, str>,
                 d: D,
-                ctx: $crate::de::codec::Ctx,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<Option<(&'static str, Box<$crate::de::codec::Misfit>)>, D::Error> {
                 #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
                 enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* }
@@ -345,17 +398,17 @@ macro_rules! object {
                     } )*
                     $( $ek => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$ef as u32), $ek)?;
-                        $crate::de::codec::read_optional::<$crate::de::object::codec!($ety $(as $ec)?), D>(
+                        $crate::de::object::read_optional::<$crate::de::object::codec!($ety $(as $ec)?), D>(
                             d, &mut self.$ef, $crate::de::object::object!(@extra self.$rest), $ek, ctx)?;
                     } )*
                     $( $uk => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$uf as u32), $uk)?;
-                        $crate::de::codec::read_optional::<$crate::de::object::codec!($uty $(as $uc)?), D>(
+                        $crate::de::object::read_optional::<$crate::de::object::codec!($uty $(as $uc)?), D>(
                             d, &mut self.$uf, $crate::de::object::object!(@extra self.$rest), $uk, ctx)?;
                     } )*
                     $( $ok => {
                         $crate::de::object::take_bit(seen, 1 << ($offset + Bit::$of as u32), $ok)?;
-                        $crate::de::codec::read_optional::<$crate::de::object::codec!($oty $(as $oc)?), D>(
+                        $crate::de::object::read_optional::<$crate::de::object::codec!($oty $(as $oc)?), D>(
                             d, &mut self.$of, $crate::de::object::object!(@extra self.$rest), $ok, ctx)?;
                     } )*
                     _ => $crate::de::object::object!(@rest self.$rest, seen, key, d, ctx),
@@ -419,7 +472,7 @@ macro_rules! object {
             }
         }
 
-        impl $crate::de::tagged::Holder for $name {
+        impl $crate::de::object::Holder for $name {
             type Inner = Self;
 
             fn inner(&mut self) -> &mut Self {
@@ -438,7 +491,7 @@ macro_rules! object {
             fn read<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 slot: &mut Option<Self>,
-                ctx: $crate::de::codec::Ctx,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 let target = slot.insert(Self::default());
                 let kept = $crate::de::object::read_object(d, target, ctx)?;
@@ -451,7 +504,7 @@ macro_rules! object {
             fn read_into<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 target: &mut Self,
-                ctx: $crate::de::codec::Ctx,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 $crate::de::object::read_object(d, target, ctx)
             }
@@ -459,7 +512,7 @@ macro_rules! object {
             fn read_push<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 list: &mut Vec<Self>,
-                ctx: $crate::de::codec::Ctx,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 let index = list.len();
                 list.push(Self::default());
@@ -485,12 +538,18 @@ macro_rules! object {
             }
         }
 
+    };
+
+    // `Serialize`: the fields in their order, then `extra`; or none, for a struct that writes
+    // itself in another order (`serialize: by_hand`).
+    (@serialize $name:ident []) => {
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 $crate::de::object::serialize_object(self, s)
             }
         }
     };
+    (@serialize $name:ident [by_hand]) => {};
 
     // Where misfits go: the struct's own `extra`, or that of the object it flattens.
     (@extra $this:ident . extra) => { &mut $this.extra };

@@ -1,109 +1,146 @@
-//! Objects whose shape a tag key decides: a v1 body by its `trigger`, a v2 event by its `type`.
+//! Objects whose shape one of their keys decides: a body by `trigger` or `events` (the version), a
+//! v1 body by its `trigger`, a v2 event, content, action, quoted message or activity by its
+//! `type`. One reader, [`read_tagged`], serves all of them: the [`Tagged`] trait says which keys
+//! decide and what to read once one is found, and [`tagged!`] writes that for an enum of
+//! [`object!`](crate::de::object::object) structs.
 //!
-//! Such an object is read in one pass whatever the position of its tag. The keys that come
-//! before the tag (a v2 event's `id` and `createdAt`; rarely a v1 body's keys) are kept as JSON
-//! until the tag is read: borrowed text when reading a `&str`, else values. Then they go to the
-//! typed struct the tag names, or stay as they are for a tag the crate does not model, and the
-//! rest of the object is read straight into place.
+//! The deciding key may stand anywhere, and every key is still read once:
+//!
+//! 1. A deciding key read first (what Smooch sends): the rest of the object goes straight into the
+//!    struct it names.
+//! 2. Another key first: the reader looks ahead in the JSON text for the deciding key
+//!    ([`look_ahead`], which reads no value on the way), then reads every key, the first one
+//!    included, straight into the struct; the deciding key, when it comes, is passed over.
+//! 3. When there is no text to look in (a `Value`, another data format) or the first key has an
+//!    escape, the keys before the deciding one are kept as values ([`Pending`]) and read into the
+//!    struct once it is known.
+//!
+//! A tag the enum does not model keeps the whole object, exactly as it was sent.
 
 use std::borrow::Cow;
 use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
 
-use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, MapAccess};
-use serde_json::value::RawValue;
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::de::codec::report_kept;
-use crate::de::codec::Ctx;
+use crate::de::codec::{report_kept, Ctx, Kept, Shape};
 use crate::de::json::{duplicate_key, insert_unique, read_strict_entries, KeySeed, StrictValue};
-use crate::de::map::check_raw;
+#[cfg(doc)]
+use crate::de::object::Holder;
 use crate::de::object::{FieldSeed, Fields};
+use crate::de::raw::{look_ahead, Ahead};
 use crate::de::walk::{Checker, IssueKind};
 
-/// A value read before the tag: its JSON text, borrowed from the input when the reader is
-/// serde_json on a `&str` (read again from it once the tag is known), else the value itself.
-enum Captured<'de> {
-    Text(&'de str),
-    Value(Value),
+/// A tagged shape: which keys decide it, and how the rest is read once one is found.
+pub(crate) trait Tagged: Sized {
+    /// What the object is, for messages.
+    const EXPECTING: &'static str;
+
+    /// The deciding key `key` is (`"type"`), if it is one.
+    fn deciding(key: &str) -> Option<&'static str>;
+
+    /// Reads the rest of the object once the deciding key `key` was found (see [`Found`]);
+    /// `pending` holds the keys read before it, `ctx` is the context of the object's values.
+    fn read_decided<'de, A: MapAccess<'de>>(
+        key: &'static str,
+        found: Found<'de>,
+        pending: &mut Pending,
+        map: A,
+        ctx: Ctx<'de>,
+    ) -> Result<Self, A::Error>;
+
+    /// An object without a deciding key, whole.
+    fn undecided<E: de::Error>(body: Map<String, Value>) -> Result<Self, E>;
 }
 
-/// The keys read before the tag, with their values, in order: the first few where the tag's
-/// object is read (a v2 event has two), the rest in a list.
-#[derive(Default)]
-pub(crate) struct Pending<'de> {
-    few: [Option<Entry<'de>>; 4],
-    more: Vec<Entry<'de>>,
-    /// The keys, once there are too many to compare one by one.
-    keys: Option<HashSet<Cow<'de, str>>>,
+/// Where the deciding key of an object stands.
+pub(crate) enum Found<'de> {
+    /// It was just read from the map: its value comes next.
+    Here,
+    /// Further on, found by looking ahead in the text; the map has not reached it yet.
+    Ahead {
+        /// Its value, when it is a string.
+        tag: Option<Cow<'de, str>>,
+        /// The key just read (the object's first), whose value comes next.
+        next: Cow<'de, str>,
+    },
 }
 
-/// A key read before the tag, and its value.
-type Entry<'de> = (Cow<'de, str>, Captured<'de>);
-
-impl<'de> Pending<'de> {
-    /// The entries, in order.
-    fn entries(&self) -> impl Iterator<Item = &Entry<'de>> {
-        self.few.iter().flatten().chain(&self.more)
-    }
-
-    fn push(&mut self, entry: Entry<'de>) {
-        match self.few.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some(entry),
-            None => self.more.push(entry),
+/// Reads an object of shape `T` from `map`: the one loop every tagged shape shares. `ctx` is the
+/// context of the object's values.
+pub(crate) fn read_tagged<'de, T: Tagged, A: MapAccess<'de>>(
+    mut map: A,
+    ctx: Ctx<'de>,
+) -> Result<T, A::Error> {
+    let mut pending = Pending::default();
+    let mut looked = false;
+    while let Some(key) = map.next_key_seed(KeySeed)? {
+        if let Some(tag) = T::deciding(&key) {
+            return T::read_decided(tag, Found::Here, &mut pending, map, ctx);
         }
+        if let (false, Some(input), Cow::Borrowed(first)) = (looked, ctx.input, &key) {
+            looked = true;
+            match look_ahead(input, first, T::deciding) {
+                Some(Ahead::Found { key: tag, tag: value }) => {
+                    let found = Found::Ahead {
+                        tag: value,
+                        next: key,
+                    };
+                    return T::read_decided(tag, found, &mut pending, map, ctx);
+                }
+                Some(Ahead::NoTag) => {
+                    let mut body = pending.take_map()?;
+                    let StrictValue(value) = map.next_value()?;
+                    insert_unique(&mut body, key.into_owned(), value)?;
+                    read_strict_entries(&mut map, &mut body)?;
+                    return T::undecided(body);
+                }
+                None => {}
+            }
+        }
+        pending.capture(key, &mut map)?;
     }
+    T::undecided(pending.take_map()?)
+}
 
-    /// Keeps the value of a key read before the tag; `ctx` is the context of the value.
-    pub(crate) fn capture<A: MapAccess<'de>>(
-        &mut self,
-        key: Cow<'de, str>,
-        map: &mut A,
-        ctx: Ctx,
-    ) -> Result<(), A::Error> {
+/// The keys read before the deciding one, with their values, in order: only when it could not be
+/// looked ahead for (see the module's docs).
+#[derive(Default)]
+pub(crate) struct Pending {
+    entries: Vec<(String, Value)>,
+    /// The keys, once there are too many to compare one by one.
+    keys: Option<HashSet<String>>,
+}
+
+impl Pending {
+    /// Keeps the value of a key read before the deciding one, refusing a key read twice.
+    fn capture<'de, A: MapAccess<'de>>(&mut self, key: Cow<'de, str>, map: &mut A) -> Result<(), A::Error> {
         const FEW: usize = 16;
+        let key = key.into_owned();
         let known = match &mut self.keys {
             Some(keys) => !keys.insert(key.clone()),
-            None => self.entries().any(|(k, _)| *k == key),
+            None => self.entries.iter().any(|(k, _)| *k == key),
         };
         if known {
             return Err(duplicate_key(&key));
         }
-        let value = if ctx.raw {
-            let text = map.next_value::<&'de RawValue>()?.get();
-            // Read again later from its own text, the value is checked as it will then be read,
-            // but for the nesting that serde_json would still allow here: a text too short to
-            // nest that deep needs no look.
-            let levels = 127u8.saturating_sub(ctx.depth);
-            if text.len() >= 2 * usize::from(levels) {
-                check_raw(text, levels).map_err(de::Error::custom)?;
-            }
-            Captured::Text(text)
-        } else {
-            Captured::Value(map.next_value::<StrictValue>()?.0)
-        };
-        self.push((key, value));
-        if self.keys.is_none() && self.more.len() > FEW {
-            self.keys = Some(self.entries().map(|(k, _)| k.clone()).collect());
+        let StrictValue(value) = map.next_value()?;
+        self.entries.push((key, value));
+        if self.keys.is_none() && self.entries.len() > FEW {
+            self.keys = Some(self.entries.iter().map(|(k, _)| k.clone()).collect());
         }
         Ok(())
     }
 
-    /// Keys already read as a JSON object, to be read again once a tag is known.
+    /// Keys already read as a JSON object, to be read again once a deciding key is known.
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
-        let mut pending = Pending::default();
-        for (key, value) in map {
-            pending.push((Cow::Owned(key), Captured::Value(value)));
+        Pending {
+            entries: map.into_iter().collect(),
+            keys: None,
         }
-        pending
-    }
-
-    /// The entries, in order, taken.
-    fn take_entries(&mut self) -> impl Iterator<Item = Entry<'de>> + '_ {
-        self.few
-            .iter_mut()
-            .filter_map(Option::take)
-            .chain(self.more.drain(..))
     }
 
     /// Reads the entries into `target`, as fields read before the rest (see [`Fields`]).
@@ -111,23 +148,12 @@ impl<'de> Pending<'de> {
         &mut self,
         target: &mut T,
         seen: &mut u64,
-        ctx: Ctx,
+        ctx: Ctx<'_>,
     ) -> Result<(), E> {
-        for (key, value) in self.take_entries() {
-            let misfit = match value {
-                // A string without escapes (an event's `id`, `createdAt`) needs no JSON reader.
-                Captured::Text(text) if is_plain_string(text) => {
-                    let plain = BorrowedStrDeserializer::<serde_json::Error>::new(&text[1..text.len() - 1]);
-                    target.read_field(seen, key, plain, Ctx { raw: false, ..ctx })
-                }
-                Captured::Text(text) => {
-                    let mut json = serde_json::Deserializer::from_str(text);
-                    target.read_field(seen, key, &mut json, ctx)
-                }
-                // A value is not text that raw maps could be borrowed from.
-                Captured::Value(value) => target.read_field(seen, key, value, Ctx { raw: false, ..ctx }),
-            }
-            .map_err(E::custom)?;
+        for (key, value) in self.entries.drain(..) {
+            let misfit = target
+                .read_field(seen, Cow::Owned(key), value, ctx.elsewhere())
+                .map_err(E::custom)?;
             if let Some((key, misfit)) = misfit {
                 return Err(E::custom(format_args!(
                     "{key}{}: {}",
@@ -142,39 +168,68 @@ impl<'de> Pending<'de> {
     /// The entries as a JSON object.
     fn take_map<E: de::Error>(&mut self) -> Result<Map<String, Value>, E> {
         let mut map = Map::new();
-        for (key, value) in self.take_entries() {
-            let value = match value {
-                Captured::Text(text) => serde_json::from_str::<StrictValue>(text).map_err(E::custom)?.0,
-                Captured::Value(value) => value,
-            };
-            insert_unique(&mut map, key.into_owned(), value)?;
+        for (key, value) in self.entries.drain(..) {
+            insert_unique(&mut map, key, value)?;
         }
         Ok(map)
     }
 }
 
-/// Whether `text` (the text of one JSON value) is a string without escapes.
-fn is_plain_string(text: &str) -> bool {
-    text.len() >= 2 && text.starts_with('"') && !text.contains('\\')
+/// How the rest of an object is read once its tag is known.
+pub(crate) enum Rest<'de> {
+    /// The tag was read; for an object kept whole, the tag's value when it is not a string.
+    AfterTag(Option<Value>),
+    /// The tag stands further on; the key just read, whose value comes next.
+    Ahead(Cow<'de, str>),
+}
+
+/// The tag's name (when it is a string) and how the rest is read, for a deciding key `found`.
+pub(crate) fn split<'de, A: MapAccess<'de>>(
+    found: Found<'de>,
+    map: &mut A,
+) -> Result<(Option<Cow<'de, str>>, Rest<'de>), A::Error> {
+    Ok(match found {
+        Found::Here => match map.next_value_seed(TagSeed)? {
+            TagValue::Name(name) => (Some(name), Rest::AfterTag(None)),
+            TagValue::Other(value) => (None, Rest::AfterTag(Some(value))),
+        },
+        Found::Ahead { tag, next } => (tag, Rest::Ahead(next)),
+    })
 }
 
 /// Reads the keys captured before the tag, then the rest of the map, into `target`; `ctx` is the
-/// context of the object's values. The tag itself was read already, so a second one is refused.
-/// What identifies the object is read strictly: a required field that is missing or does not fit
-/// is an error.
+/// context of the object's values. A second tag is refused. What identifies the object is read
+/// strictly: a required field that is missing or does not fit is an error.
 pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
     target: &mut T,
-    pending: &mut Pending<'de>,
+    pending: &mut Pending,
+    rest: Rest<'de>,
     mut map: A,
     tag: &str,
-    ctx: Ctx,
+    ctx: Ctx<'de>,
 ) -> Result<(), A::Error> {
     let ctx = Ctx { strict: true, ..ctx };
     let mut seen = 0;
     pending.read_into(target, &mut seen, ctx)?;
+    let mut tag_ahead = false;
+    if let Rest::Ahead(next) = rest {
+        tag_ahead = true;
+        map.next_value_seed(FieldSeed {
+            target: &mut *target,
+            seen: &mut seen,
+            key: next,
+            ctx,
+        })?;
+    }
     while let Some(key) = map.next_key_seed(KeySeed)? {
         if key == tag {
-            return Err(duplicate_key(tag));
+            if !tag_ahead {
+                return Err(duplicate_key(tag));
+            }
+            // The tag found ahead, whose value said what `target` is.
+            tag_ahead = false;
+            map.next_value::<IgnoredAny>()?;
+            continue;
         }
         map.next_value_seed(FieldSeed {
             target: &mut *target,
@@ -192,15 +247,60 @@ pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
 /// The whole object of a tag the crate does not model: the keys captured before the tag, the tag,
 /// and the rest, all as they were sent.
 pub(crate) fn read_unknown<'de, A: MapAccess<'de>>(
-    pending: &mut Pending<'de>,
+    pending: &mut Pending,
+    name: Option<Cow<'de, str>>,
+    rest: Rest<'de>,
     tag: &str,
-    value: Value,
     mut map: A,
 ) -> Result<Map<String, Value>, A::Error> {
     let mut body = pending.take_map()?;
-    body.insert(tag.to_owned(), value);
+    match rest {
+        Rest::AfterTag(other) => {
+            let value = match (other, name) {
+                (Some(value), _) => value,
+                (None, name) => Value::String(name.unwrap_or_default().into_owned()),
+            };
+            insert_unique(&mut body, tag.to_owned(), value)?;
+        }
+        Rest::Ahead(next) => {
+            let StrictValue(value) = map.next_value()?;
+            insert_unique(&mut body, next.into_owned(), value)?;
+        }
+    }
     read_strict_entries(&mut map, &mut body)?;
     Ok(body)
+}
+
+/// What the `Unknown` variant of a [`tagged!`] enum holds: the whole object of a tag the enum does
+/// not model.
+pub(crate) trait Unknown: Sized {
+    /// Builds it from the whole object, whose tag key is `tag`; an error when the shape cannot be
+    /// unknown (a v1 body must have a string `trigger`).
+    fn from_body<E: de::Error>(tag: &'static str, body: Map<String, Value>) -> Result<Self, E>;
+    /// The tag's value.
+    fn type_name(&self) -> &str;
+    /// Writes the object's entries into a map being serialized.
+    fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error>;
+    /// Validation: what is reported of an unknown object (`missing` says how a missing tag is).
+    fn walk(&self, c: &mut Checker, missing: IssueKind);
+}
+
+impl<T: Unknown> Unknown for Box<T> {
+    fn from_body<E: de::Error>(tag: &'static str, body: Map<String, Value>) -> Result<Self, E> {
+        T::from_body(tag, body).map(Box::new)
+    }
+
+    fn type_name(&self) -> &str {
+        T::type_name(self)
+    }
+
+    fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        T::serialize_entries(self, map)
+    }
+
+    fn walk(&self, c: &mut Checker, missing: IssueKind) {
+        T::walk(self, c, missing)
+    }
 }
 
 /// An object whose tag names no variant this crate models (or that has no string tag), exactly
@@ -214,11 +314,6 @@ pub struct UnknownObject {
 }
 
 impl UnknownObject {
-    /// An unknown object from its whole body, with `tag` the name of its tag key (`type`).
-    pub(crate) fn new(tag: &'static str, body: Map<String, Value>) -> Self {
-        UnknownObject { body, tag }
-    }
-
     /// The value of the tag (`type`), or `""` when the object has none or it is not a string.
     pub fn type_name(&self) -> &str {
         self.body
@@ -226,71 +321,53 @@ impl UnknownObject {
             .and_then(Value::as_str)
             .unwrap_or_default()
     }
+}
 
-    /// Validation: an object without a string tag, reported as `kind` when the tag is missing
-    /// (the spec requires the `type` of a content or an action, but not that of an event).
-    pub(crate) fn walk_tag(&self, c: &mut Checker, kind: IssueKind) {
+impl Unknown for UnknownObject {
+    fn from_body<E: de::Error>(tag: &'static str, body: Map<String, Value>) -> Result<Self, E> {
+        Ok(UnknownObject { body, tag })
+    }
+
+    fn type_name(&self) -> &str {
+        UnknownObject::type_name(self)
+    }
+
+    fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        self.body
+            .iter()
+            .try_for_each(|(key, value)| map.serialize_entry(key, value))
+    }
+
+    /// An object without a string tag (the tag is what every variant needs).
+    fn walk(&self, c: &mut Checker, missing: IssueKind) {
         match self.body.get(self.tag) {
-            None => c.missing(self.tag, kind),
+            None => c.missing(self.tag, missing),
             Some(tag) => report_kept::<String>(c, self.tag, tag),
         }
     }
 }
 
-/// What a variant of a [`tagged!`] enum holds: an [`object!`](crate::de::object::object) struct,
-/// or a box of one (for a large variant).
-pub(crate) trait Holder: Default {
-    /// The struct.
-    type Inner: Fields;
-    /// The struct, to fill in place.
-    fn inner(&mut self) -> &mut Self::Inner;
-    /// The struct, to read.
-    fn inner_ref(&self) -> &Self::Inner;
-}
-
-impl<T: Fields> Holder for Box<T> {
-    type Inner = T;
-
-    fn inner(&mut self) -> &mut T {
-        self
-    }
-
-    fn inner_ref(&self) -> &T {
-        self
-    }
-}
-
 /// The value of a tag: a name (borrowed when it has no escape), or the other JSON it was.
-pub(crate) enum TagValue<'de> {
+enum TagValue<'de> {
     Name(Cow<'de, str>),
     Other(Value),
-}
-
-impl TagValue<'_> {
-    /// The value as JSON, for an object kept whole.
-    pub(crate) fn into_value(self) -> Value {
-        match self {
-            TagValue::Name(name) => Value::String(name.into_owned()),
-            TagValue::Other(value) => value,
-        }
-    }
 }
 
 /// Reads a [`TagValue`].
 struct TagSeed;
 
-impl<'de> de::DeserializeSeed<'de> for TagSeed {
+impl<'de> DeserializeSeed<'de> for TagSeed {
     type Value = TagValue<'de>;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<TagValue<'de>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<TagValue<'de>, D::Error> {
         d.deserialize_any(self)
     }
 }
 
-impl<'de> de::Visitor<'de> for TagSeed {
+impl<'de> Visitor<'de> for TagSeed {
     type Value = TagValue<'de>;
 
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
@@ -330,71 +407,81 @@ impl<'de> de::Visitor<'de> for TagSeed {
         Ok(TagValue::Other(Value::Null))
     }
 
-    fn visit_some<D: de::Deserializer<'de>>(self, d: D) -> Result<TagValue<'de>, D::Error> {
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<TagValue<'de>, D::Error> {
         d.deserialize_any(self)
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<TagValue<'de>, A::Error> {
-        crate::de::json::StrictValueVisitor
+        crate::de::json::StrictValueVisitor::default()
             .visit_seq(seq)
             .map(TagValue::Other)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<TagValue<'de>, A::Error> {
-        crate::de::json::StrictValueVisitor
+        crate::de::json::StrictValueVisitor::default()
             .visit_map(map)
             .map(TagValue::Other)
     }
 }
 
-/// The per-enum code that [`tagged!`] writes.
-pub(crate) trait Tagged: Sized {
-    /// The tag key, `type`.
-    const TAG: &'static str;
-    /// What the object is, for messages.
-    const EXPECTING: &'static str;
-    /// Reads the rest of the object once its tag is read; `ctx` is the context of its values.
-    fn read_tagged<'de, A: MapAccess<'de>>(
-        tag: TagValue<'de>,
-        pending: &mut Pending<'de>,
-        map: A,
-        ctx: Ctx,
-    ) -> Result<Self, A::Error>;
-    /// An object without a tag.
-    fn untagged(body: Map<String, Value>) -> Self;
-}
-
-/// Reads a tagged object into `slot`.
-pub(crate) struct TaggedShape<'t, T> {
+/// Reads a tagged object into `slot` (the [`Codec`](crate::de::codec::Codec) of a [`tagged!`]
+/// enum).
+pub(crate) struct TaggedShape<'t, 'de, T> {
     pub(crate) slot: &'t mut Option<T>,
-    pub(crate) ctx: Ctx,
+    pub(crate) ctx: Ctx<'de>,
 }
 
-impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
+impl<'de, T: Tagged> Shape<'de> for TaggedShape<'_, 'de, T> {
     const EXPECTING: &'static str = T::EXPECTING;
 
     fn strict(&self) -> bool {
         self.ctx.strict
     }
 
-    fn map<A: MapAccess<'de>>(self, mut map: A) -> Result<crate::de::codec::Kept, A::Error> {
-        let mut pending = Pending::default();
-        let ctx = self.ctx.inside();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            if key == T::TAG {
-                let tag = map.next_value_seed(TagSeed)?;
-                *self.slot = Some(T::read_tagged(tag, &mut pending, map, ctx)?);
-                return Ok(None);
-            }
-            pending.capture(key, &mut map, ctx)?;
-        }
-        *self.slot = Some(T::untagged(pending.take_map()?));
+    fn map<A: MapAccess<'de>>(self, map: A) -> Result<Kept, A::Error> {
+        *self.slot = Some(read_tagged(map, self.ctx.inside())?);
         Ok(None)
     }
 }
 
-/// Defines an enum of objects told apart by a tag key (`type`): v2 events, message contents,
-/// actions.
+/// Reads a whole body of shape `T`, whose values have the context `ctx`.
+pub(crate) struct TaggedSeed<'de, T> {
+    ctx: Ctx<'de>,
+    shape: PhantomData<T>,
+}
+
+impl<'de, T> TaggedSeed<'de, T> {
+    /// Reads a body whose values have the context `ctx`.
+    pub(crate) fn new(ctx: Ctx<'de>) -> Self {
+        TaggedSeed {
+            ctx,
+            shape: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Tagged> DeserializeSeed<'de> for TaggedSeed<'de, T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, T: Tagged> Visitor<'de> for TaggedSeed<'de, T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        read_tagged(map, self.ctx)
+    }
+}
+
+/// Defines an enum of objects told apart by a tag key: v1 bodies by `trigger`, v2 events, message
+/// contents, actions.
 ///
 /// ```text
 /// tagged! {
@@ -402,7 +489,9 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
 ///     pub enum Content {
 ///         expecting: "a content object",
 ///         tag: "type",
-///         missing_tag: Spec,                  // or Advice: how a missing tag is reported
+///         missing_tag: Spec,                 // or Advice: how validation reports a missing tag
+///         names: TYPES / type_name,          // the const listing the tags, the method giving one
+///         unknown: UnknownObject,            // what holds an object of another tag (`Unknown`)
 ///         /// Doc comment of the variant.
 ///         Text(TextContent) = "text",
 ///         Image(Box<ImageContent>) = "image",
@@ -410,11 +499,11 @@ impl<'de, T: Tagged> crate::de::codec::Shape<'de> for TaggedShape<'_, T> {
 /// }
 /// ```
 ///
-/// Each variant holds an [`object!`](crate::de::object::object) struct (without required fields:
-/// the object is read leniently) or a box of one. The enum gets an `Unknown(UnknownObject)`
-/// variant for a tag it does not know, a tag that is not a string, or none, keeping the object as
-/// it was sent; `TYPES`, `type_name()`, `Deserialize`, `Serialize` and a
-/// [`Codec`](crate::de::codec::Codec). The tag may stand anywhere among the keys.
+/// Each variant holds an [`object!`](crate::de::object::object) struct or a box of one; its
+/// required fields identify the object (missing, they are an error). The enum gets an
+/// `Unknown(…)` variant for a tag it does not know, keeping the object as it was sent; the const
+/// and method named by `names`, [`Tagged`], `Deserialize`, `Serialize` (the tag first, then the
+/// fields) and a [`Codec`](crate::de::codec::Codec). The tag may stand anywhere among the keys.
 macro_rules! tagged {
     (
         $(#[$meta:meta])*
@@ -422,6 +511,8 @@ macro_rules! tagged {
             expecting: $expecting:literal,
             tag: $tag:literal,
             missing_tag: $missing:ident,
+            names: $types:ident / $type_fn:ident,
+            unknown: $(#[$udoc:meta])* $unknown:ty,
             $( $(#[$vdoc:meta])* $variant:ident($ty:ty) = $value:literal, )*
         }
     ) => {
@@ -430,55 +521,57 @@ macro_rules! tagged {
         #[non_exhaustive]
         pub enum $name {
             $( $(#[$vdoc])* #[doc = concat!("\n\n`", $tag, "`: `\"", $value, "\"`.")] $variant($ty), )*
-            #[doc = concat!("A `", $tag, "` this crate does not model (or none), with the whole object as it was sent.")]
-            Unknown($crate::de::tagged::UnknownObject),
+            $(#[$udoc])*
+            Unknown($unknown),
         }
-
-        $( const _: () = assert!(
-            <<$ty as $crate::de::tagged::Holder>::Inner as $crate::de::object::Fields>::REQUIRED.is_empty(),
-            "a variant of a tagged enum has no required field"
-        ); )*
 
         impl $name {
             #[doc = concat!("The values of `", $tag, "` this crate models, each with its own variant.")]
-            pub const TYPES: &'static [&'static str] = &[$($value),*];
+            pub const $types: &'static [&'static str] = &[$($value),*];
 
-            #[doc = concat!("The value of `", $tag, "` (`\"\"` for an object without one).")]
-            pub fn type_name(&self) -> &str {
+            #[doc = concat!("The value of `", $tag, "`.")]
+            pub fn $type_fn(&self) -> &str {
                 match self {
                     $( $name::$variant(_) => $value, )*
-                    $name::Unknown(unknown) => unknown.type_name(),
+                    $name::Unknown(unknown) => $crate::de::tagged::Unknown::type_name(unknown),
                 }
             }
         }
 
         impl $crate::de::tagged::Tagged for $name {
-            const TAG: &'static str = $tag;
             const EXPECTING: &'static str = $expecting;
 
-            fn read_tagged<'de, A: ::serde::de::MapAccess<'de>>(
-                tag: $crate::de::tagged::TagValue<'de>,
-                pending: &mut $crate::de::tagged::Pending<'de>,
-                map: A,
-                ctx: $crate::de::codec::Ctx,
+            fn deciding(key: &str) -> Option<&'static str> {
+                (key == $tag).then_some($tag)
+            }
+
+            fn read_decided<'de, A: ::serde::de::MapAccess<'de>>(
+                _: &'static str,
+                found: $crate::de::tagged::Found<'de>,
+                pending: &mut $crate::de::tagged::Pending,
+                mut map: A,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<Self, A::Error> {
-                if let $crate::de::tagged::TagValue::Name(name) = &tag {
+                let (name, rest) = $crate::de::tagged::split(found, &mut map)?;
+                if let Some(name) = &name {
                     match &**name {
                         $( $value => {
                             let mut value = <$ty as Default>::default();
                             $crate::de::tagged::read_rest(
-                                $crate::de::tagged::Holder::inner(&mut value), pending, map, $tag, ctx)?;
+                                $crate::de::object::Holder::inner(&mut value), pending, rest, map, $tag, ctx)?;
                             return Ok($name::$variant(value));
                         } )*
                         _ => {}
                     }
                 }
-                let body = $crate::de::tagged::read_unknown(pending, $tag, tag.into_value(), map)?;
-                Ok($name::Unknown($crate::de::tagged::UnknownObject::new($tag, body)))
+                let body = $crate::de::tagged::read_unknown(pending, name, rest, $tag, map)?;
+                <$unknown as $crate::de::tagged::Unknown>::from_body($tag, body).map($name::Unknown)
             }
 
-            fn untagged(body: ::serde_json::Map<String, ::serde_json::Value>) -> Self {
-                $name::Unknown($crate::de::tagged::UnknownObject::new($tag, body))
+            fn undecided<E: ::serde::de::Error>(
+                body: ::serde_json::Map<String, ::serde_json::Value>,
+            ) -> Result<Self, E> {
+                <$unknown as $crate::de::tagged::Unknown>::from_body($tag, body).map($name::Unknown)
             }
         }
 
@@ -489,7 +582,7 @@ macro_rules! tagged {
             fn read<'de, D: ::serde::Deserializer<'de>>(
                 d: D,
                 slot: &mut Option<Self>,
-                ctx: $crate::de::codec::Ctx,
+                ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<$crate::de::codec::Kept, D::Error> {
                 d.deserialize_any($crate::de::codec::Reader($crate::de::tagged::TaggedShape { slot, ctx }))
             }
@@ -501,8 +594,9 @@ macro_rules! tagged {
             fn walk(target: &Self, c: &mut $crate::de::walk::Checker) {
                 match target {
                     $( $name::$variant(value) => $crate::de::object::Fields::walk(
-                        $crate::de::tagged::Holder::inner_ref(value), c), )*
-                    $name::Unknown(unknown) => unknown.walk_tag(c, $crate::de::walk::IssueKind::$missing),
+                        $crate::de::object::Holder::inner_ref(value), c), )*
+                    $name::Unknown(unknown) => $crate::de::tagged::Unknown::walk(
+                        unknown, c, $crate::de::walk::IssueKind::$missing),
                 }
             }
         }
@@ -515,12 +609,10 @@ macro_rules! tagged {
                     $( $name::$variant(value) => {
                         map.serialize_entry($tag, $value)?;
                         $crate::de::object::Fields::serialize_fields(
-                            $crate::de::tagged::Holder::inner_ref(value), &mut map)?;
+                            $crate::de::object::Holder::inner_ref(value), &mut map)?;
                     } )*
                     $name::Unknown(unknown) => {
-                        for (key, value) in &unknown.body {
-                            map.serialize_entry(key, value)?;
-                        }
+                        $crate::de::tagged::Unknown::serialize_entries(unknown, &mut map)?;
                     }
                 }
                 map.end()
@@ -548,6 +640,7 @@ mod tests {
 
     use crate::de::codec::{Codec, Ctx};
     use crate::de::object::object;
+    use crate::de::tagged::UnknownObject;
 
     object! {
         /// A text.
@@ -577,6 +670,9 @@ mod tests {
             expecting: "a content object",
             tag: "type",
             missing_tag: Spec,
+            names: TYPES / type_name,
+            unknown: /// Another type, whole.
+                UnknownObject,
             /// Text.
             Text(Text) = "text",
             /// Items, boxed.

@@ -158,11 +158,6 @@ impl Checker {
         }
     }
 
-    /// The clock of the walk.
-    pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.now
-    }
-
     /// Reports a problem of `kind` at the current path.
     pub(crate) fn report(&mut self, kind: IssueKind, message: impl Into<Cow<'static, str>>) {
         self.issues.push(ValidationIssue {
@@ -231,10 +226,33 @@ impl Checker {
         self.at(key, |c| c.report(kind, "is missing"));
     }
 
-    /// Reports the string under `key` as empty, if it is blank (advice: the spec sets no length).
+    /// Reports the string under `key` as empty, if it is blank (see [`Checker::not_blank`]).
     pub(crate) fn blank(&mut self, key: &str, value: Option<&str>) {
-        if value.is_some_and(|value| value.trim().is_empty()) {
-            self.at(key, |c| c.advice("is empty"));
+        if let Some(value) = value {
+            self.at(key, |c| c.not_blank(value));
+        }
+    }
+
+    /// Advice on a blank string here (an id, a code): the spec sets no length, but an empty id
+    /// identifies nothing.
+    pub(crate) fn not_blank(&mut self, value: &str) {
+        if value.trim().is_empty() {
+            self.advice("is empty");
+        }
+    }
+
+    /// Advice on a time here before 2010 (Smooch started in 2015: a unit or clock error),
+    /// negative, or more than a day after the clock.
+    pub(crate) fn time(&mut self, time: &DateTime<Utc>) {
+        // 2010-01-01T00:00:00Z.
+        const EARLIEST: i64 = 1_262_304_000;
+        let shown = || time.format("%Y-%m-%dT%H:%M:%S%.3fZ");
+        if time.timestamp() < 0 {
+            self.advice(format!("is negative ({})", shown()));
+        } else if time.timestamp() < EARLIEST {
+            self.advice(format!("is before 2010 ({})", shown()));
+        } else if *time > self.now + chrono::Duration::days(1) {
+            self.advice(format!("is more than a day in the future ({})", shown()));
         }
     }
 

@@ -3,21 +3,25 @@
 //! [`Event`] has one variant per trigger (the dispatch below is the only place that knows every
 //! trigger); [`events`](self) has one module per family of triggers, and the objects several
 //! triggers share are in `types`. A body is read in one pass, whatever the position of `trigger`
-//! among its keys: the keys before it (rare) are kept as JSON until the trigger is known.
-
-use std::borrow::Cow;
-use std::fmt;
+//! among its keys.
+//!
+//! `Event` implements `Deserialize`, from any serde data format, with the same result as
+//! [`parse_event`](crate::parse_event). Prefer `parse_event` on the raw bytes of a request: it
+//! tells which kind of problem a refused body has, with its JSON path, and reads a lone surrogate
+//! escape (half an emoji) as U+FFFD instead of refusing it. Behind `axum::Json<Event>` (or any
+//! extractor that deserializes the body for you), a body that does not parse is answered **422**,
+//! which Smooch retries five times before it drops the event, while the body will never parse:
+//! take the body as bytes and use
+//! [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse), whose error
+//! tells the status to answer (400, which Smooch does not retry).
 
 use chrono::{DateTime, Utc};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::de;
+use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::de::codec::Ctx;
-use crate::de::json::KeySeed;
-use crate::de::object::Fields;
-use crate::de::tagged::{read_rest, read_unknown, Pending};
+use crate::de::tagged::{tagged, Unknown};
+use crate::de::walk::{Checker, IssueKind};
 
 pub(crate) mod envelope;
 pub(crate) mod events;
@@ -44,87 +48,37 @@ pub use types::referral::{Referral, ReferralDetails, ReferralSource, ReferralTyp
 pub use types::source::{Platform, Source};
 
 /// Defines [`Event`] and everything that goes from a trigger name to a variant and back, from one
-/// table.
+/// table: the one dispatcher of [`tagged!`] with `trigger` as the tag.
 macro_rules! events {
     ( $( $(#[$doc:meta])* $variant:ident($payload:ty) = $trigger:literal, )* ) => {
-        /// A Smooch v1 or v1.1 webhook body, by its `trigger`.
-        ///
-        /// Several triggers share a payload struct (`message:appUser` and `message:appMaker` both
-        /// hold a [`MessageEvent`]); the variant says which trigger it was. Triggers this crate
-        /// does not model arrive as [`Event::Unknown`] with their body kept. Serializing an event
-        /// gives the body back (see [`Event::trigger`] for the name).
-        ///
-        /// Payloads are boxed so that an `Event` is two words, whatever the trigger.
-        #[derive(Debug, Clone, PartialEq)]
-        #[non_exhaustive]
-        pub enum Event {
-            $( $(#[$doc])* #[doc = concat!("\n\n`trigger`: `\"", $trigger, "\"`.")] $variant(Box<$payload>), )*
-            /// A trigger this crate does not model (`client:add`, `appUser:delete`,
-            /// `notification:*`, anything new), with its whole body.
-            Unknown(Box<UnknownEvent>),
+        tagged! {
+            /// A Smooch v1 or v1.1 webhook body, by its `trigger`.
+            ///
+            /// Several triggers share a payload struct (`message:appUser` and `message:appMaker`
+            /// both hold a [`MessageEvent`]); the variant says which trigger it was. Triggers this
+            /// crate does not model arrive as [`Event::Unknown`] with their body kept. Serializing
+            /// an event gives the body back (see [`Event::trigger`] for the name).
+            ///
+            /// Payloads are boxed so that an `Event` is two words, whatever the trigger.
+            pub enum Event {
+                expecting: "a Smooch webhook body (a JSON object with a `trigger` string)",
+                tag: "trigger",
+                missing_tag: Spec,
+                names: TRIGGERS / trigger,
+                unknown: /// A trigger this crate does not model (`client:add`, `appUser:delete`,
+                    /// `notification:*`, anything new), with its whole body.
+                    Box<UnknownEvent>,
+                $( $(#[$doc])* $variant(Box<$payload>) = $trigger, )*
+            }
         }
 
         impl Event {
-            /// The triggers this crate models, each with its own variant.
-            pub const TRIGGERS: &'static [&'static str] = &[$($trigger),*];
-
-            /// The trigger's wire name, e.g. `"conversation:start"`.
-            pub fn trigger(&self) -> &str {
-                match self {
-                    $( Event::$variant(_) => $trigger, )*
-                    Event::Unknown(unknown) => &unknown.trigger,
-                }
-            }
-
             /// The envelope (`app`, `timestamp`, …); `None` for [`Event::Unknown`].
             pub fn envelope(&self) -> Option<&Envelope> {
                 match self {
                     $( Event::$variant(payload) => Some(&payload.envelope), )*
                     Event::Unknown(_) => None,
                 }
-            }
-
-            /// Reads the body of `trigger`: the keys captured before it, then the rest of `map`,
-            /// whose values have the context `ctx`.
-            fn read<'de, A: MapAccess<'de>>(
-                trigger: Cow<'de, str>,
-                pending: &mut Pending<'de>,
-                map: A,
-                ctx: Ctx,
-            ) -> Result<Self, A::Error> {
-                Ok(match &*trigger {
-                    $( $trigger => {
-                        let mut payload = Box::<$payload>::default();
-                        read_rest(&mut *payload, pending, map, "trigger", ctx)?;
-                        Event::$variant(payload)
-                    } )*
-                    _ => {
-                        let trigger = trigger.into_owned();
-                        let body = read_unknown(pending, "trigger", Value::String(trigger.clone()), map)?;
-                        Event::Unknown(Box::new(UnknownEvent { trigger, body }))
-                    }
-                })
-            }
-        }
-
-        impl Serialize for Event {
-            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                let mut map = s.serialize_map(None)?;
-                match self {
-                    $( Event::$variant(payload) => {
-                        map.serialize_entry("trigger", $trigger)?;
-                        payload.serialize_fields(&mut map)?;
-                    } )*
-                    Event::Unknown(unknown) => {
-                        map.serialize_entry("trigger", &unknown.trigger)?;
-                        for (key, value) in &unknown.body {
-                            if key != "trigger" {
-                                map.serialize_entry(key, value)?;
-                            }
-                        }
-                    }
-                }
-                map.end()
             }
         }
     };
@@ -184,6 +138,50 @@ impl UnknownEvent {
         let trigger = trigger.into();
         body.insert("trigger".to_owned(), Value::String(trigger.clone()));
         UnknownEvent { trigger, body }
+    }
+}
+
+/// A v1 body must have a string `trigger`: a body without one is refused, whatever else it holds.
+impl Unknown for UnknownEvent {
+    fn from_body<E: de::Error>(tag: &'static str, body: Map<String, Value>) -> Result<Self, E> {
+        match body.get(tag) {
+            Some(Value::String(trigger)) => Ok(UnknownEvent {
+                trigger: trigger.clone(),
+                body,
+            }),
+            Some(other) => Err(de::Error::invalid_type(unexpected(other), &"a string")),
+            None => Err(de::Error::missing_field(tag)),
+        }
+    }
+
+    fn type_name(&self) -> &str {
+        &self.trigger
+    }
+
+    /// `trigger` first, as Smooch writes it, then the rest.
+    fn serialize_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        map.serialize_entry("trigger", &self.trigger)?;
+        for (key, value) in &self.body {
+            if key != "trigger" {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// An unknown trigger is only checked for U+FFFD, with the whole body.
+    fn walk(&self, _: &mut Checker, _: IssueKind) {}
+}
+
+/// `value` as serde names what it found instead of what it expected.
+fn unexpected(value: &Value) -> de::Unexpected<'_> {
+    match value {
+        Value::Null => de::Unexpected::Unit,
+        Value::Bool(b) => de::Unexpected::Bool(*b),
+        Value::Number(_) => de::Unexpected::Other("a number"),
+        Value::String(s) => de::Unexpected::Str(s),
+        Value::Array(_) => de::Unexpected::Seq,
+        Value::Object(_) => de::Unexpected::Map,
     }
 }
 
@@ -263,68 +261,5 @@ impl Event {
     /// Whether this is a trigger the crate does not model.
     pub fn is_unknown(&self) -> bool {
         matches!(self, Event::Unknown(_))
-    }
-}
-
-/// Reads a body in one pass, from any serde data format.
-///
-/// The result is the same as [`parse_event`](crate::parse_event)'s. Prefer `parse_event` on the
-/// raw bytes of a request: it tells which kind of problem a refused body has, with its JSON path,
-/// and reads a lone surrogate escape (half an emoji) as U+FFFD instead of refusing it.
-///
-/// Behind `axum::Json<Event>` (or any extractor that deserializes the body for you), a body that
-/// does not parse is answered **422**, and Smooch retries a 422 five times before it drops the
-/// event, while the body will never parse. Take the body as bytes and use
-/// [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse), whose error
-/// tells the status to answer (400, which Smooch does not retry).
-impl<'de> Deserialize<'de> for Event {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_map(EventVisitor { raw: false })
-    }
-}
-
-/// Reads a body; `raw` when the reader is serde_json reading a `&str` (see [`Ctx::raw`]).
-pub(crate) struct EventVisitor {
-    pub(crate) raw: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for EventVisitor {
-    type Value = Event;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Event, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for EventVisitor {
-    type Value = Event;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Smooch webhook body (a JSON object with a `trigger` string)")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event, A::Error> {
-        let ctx = Ctx::body(self.raw);
-        let mut pending = Pending::default();
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            if key == "trigger" {
-                return Event::read_after_trigger(&mut pending, map, ctx);
-            }
-            pending.capture(key, &mut map, ctx)?;
-        }
-        Err(de::Error::missing_field("trigger"))
-    }
-}
-
-impl Event {
-    /// Reads a body whose `trigger` key was just read: its value, then the keys captured before
-    /// it and the rest of `map`, whose values have the context `ctx`.
-    pub(crate) fn read_after_trigger<'de, A: MapAccess<'de>>(
-        pending: &mut Pending<'de>,
-        mut map: A,
-        ctx: Ctx,
-    ) -> Result<Self, A::Error> {
-        let trigger = map.next_value_seed(KeySeed)?;
-        Event::read(trigger, pending, map, ctx)
     }
 }

@@ -24,7 +24,7 @@ impl Event {
     }
 
     /// Checks the event against the rules of the docs, returning every problem found, each with
-    /// its JSON path and its [`IssueKind`](crate::IssueKind):
+    /// its JSON path and its [`IssueKind`]:
     ///
     /// - **kept**: a value kept because it did not fit its field (`expected an ISO-8601 time,
     ///   found the number 1457550541431`), at its path;

@@ -1,10 +1,19 @@
-//! The body of a v2 webhook: the app, the webhook, and the events.
+//! The body of a v2 webhook: the app, the webhook, and the events; and how a body whose
+//! `events` said it is v2 is read ([`Body::read_after_events`]).
 
-use crate::de::codec::Id;
-use crate::de::object::object;
-use crate::de::open_enum::open_enum;
-use crate::v2::Event;
+use std::borrow::Cow;
+
 use compact_str::CompactString;
+use serde::de::{self, MapAccess};
+use serde::ser::SerializeMap;
+use serde_json::{Map, Value};
+
+use crate::de::codec::{Ctx, Id, Misfit, Write};
+use crate::de::json::KeySeed;
+use crate::de::object::{object, FieldSeed, Fields};
+use crate::de::open_enum::open_enum;
+use crate::de::tagged::{Found, Pending};
+use crate::v2::Event;
 
 object! {
     /// A Sunshine Conversations v2 webhook body: `app`, `webhook` and a list of `events`,
@@ -19,6 +28,7 @@ object! {
     /// through `Deserialize` (the same result, without the diagnosis of a refused body).
     pub struct Body {
         expecting: "a v2 webhook body",
+        serialize: by_hand,
         required {
             /// The events, in the order sent. Handle each on its own.
             events: Vec<Event> = "events",
@@ -36,6 +46,116 @@ impl Body {
     /// The id of the app, if sent.
     pub fn app_id(&self) -> Option<&str> {
         self.app.as_ref()?.id.as_deref()
+    }
+}
+
+/// Writes `app`, `webhook`, then `events`, in the spec's order, then the keys in `extra`.
+impl serde::Serialize for Body {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        if let Some(app) = &self.app {
+            map.serialize_entry("app", app)?;
+        }
+        if let Some(webhook) = &self.webhook {
+            map.serialize_entry("webhook", webhook)?;
+        }
+        map.serialize_entry("events", &Write::<Vec<Event>>(&self.events))?;
+        for (key, value) in &self.extra {
+            let written = match key.as_str() {
+                "events" => true,
+                "app" => self.app.is_some(),
+                "webhook" => self.webhook.is_some(),
+                _ => false,
+            };
+            if !written {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// What reading a body whose `events` made it v2 gives.
+pub(crate) enum BodyRead<A> {
+    /// A v2 body.
+    Body(Body),
+    /// A `trigger` came after `events` (no real body has both): a v1 body after all. What was
+    /// read, back as JSON as it was sent, and the rest of the map, whose next value is the
+    /// trigger's.
+    Trigger {
+        /// The keys read so far, with their values.
+        read: Map<String, Value>,
+        /// The rest of the body.
+        map: A,
+    },
+}
+
+impl Body {
+    /// Reads a body whose `events` key was found (`Found::Here`: its value comes next; or ahead,
+    /// with the first key's value next), the keys in `pending` first, then the rest, every key
+    /// once. `events` is read tolerantly, so that a `trigger` after it still makes a v1 body
+    /// whatever `events` holds; once the body is known to be v2, an `events` that is not a list
+    /// of objects is an error.
+    pub(crate) fn read_after_events<'de, A: MapAccess<'de>>(
+        found: Found<'de>,
+        pending: &mut Pending,
+        mut map: A,
+        ctx: Ctx<'de>,
+    ) -> Result<BodyRead<A>, A::Error> {
+        let mut body = Body::default();
+        let mut seen = 0;
+        pending.read_into(&mut body, &mut seen, ctx)?;
+        let mut next = Some(match found {
+            Found::Here => Cow::Borrowed("events"),
+            Found::Ahead { next, .. } => next,
+        });
+        let mut events: Option<(&str, Box<Misfit>)> = None;
+        loop {
+            let key = match next.take() {
+                Some(key) => key,
+                None => match map.next_key_seed(KeySeed)? {
+                    Some(key) => key,
+                    None => break,
+                },
+            };
+            if key == "trigger" {
+                // A v1 body after all: what was read goes back to JSON, as it was sent.
+                let mut read = match serde_json::to_value(&body).map_err(de::Error::custom)? {
+                    Value::Object(read) => read,
+                    _ => Map::new(),
+                };
+                match events {
+                    Some((key, misfit)) => {
+                        read.insert(key.to_owned(), misfit.value);
+                    }
+                    None if Body::REQUIRED.iter().any(|(_, bit)| seen & bit == 0) => {
+                        read.remove("events");
+                    }
+                    None => {}
+                }
+                return Ok(BodyRead::Trigger { read, map });
+            }
+            let ctx = if key == "events" { ctx.tolerant() } else { ctx };
+            let misfit = map.next_value_seed(FieldSeed {
+                target: &mut body,
+                seen: &mut seen,
+                key,
+                ctx,
+            })?;
+            // Only `events`, the one required field, read tolerantly, gives a misfit.
+            events = events.or(misfit);
+        }
+        match events {
+            Some((key, misfit)) => Err(de::Error::custom(format_args!(
+                "{key}{}: {}",
+                misfit.path,
+                misfit.problem()
+            ))),
+            None if Body::REQUIRED.iter().any(|(_, bit)| seen & bit == 0) => {
+                Err(de::Error::missing_field("events"))
+            }
+            None => Ok(BodyRead::Body(body)),
+        }
     }
 }
 

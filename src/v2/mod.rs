@@ -18,6 +18,7 @@ pub(crate) mod types;
 mod validate;
 
 pub use crate::de::tagged::UnknownObject;
+pub(crate) use envelope::BodyRead;
 pub use envelope::{App, Body, WebhookRef, WebhookVersion};
 pub use events::activity::{ActivityEvent, ActivityPayload};
 pub use events::client::{
@@ -88,6 +89,10 @@ macro_rules! events {
                 expecting: "a v2 event object",
                 tag: "type",
                 missing_tag: Advice,
+                names: TYPES / type_name,
+                unknown: /// A type this crate does not model (`passthrough:messaging`, anything new), or
+                    /// an event without a string `type`, with the whole event object as it was sent.
+                    UnknownObject,
                 $( $(#[$doc])* $variant(Box<$event>) = $type, )*
             }
         }

@@ -26,7 +26,7 @@ impl Body {
 
     /// Checks the body against the rules of the spec, returning every problem found, each with
     /// its JSON path from the body (`events[2].payload.message.content.mediaUrl`) and its
-    /// [`IssueKind`](crate::IssueKind):
+    /// [`IssueKind`]:
     ///
     /// - **kept**: a value that did not fit its field (`expected an ISO-8601 time, found the
     ///   number 1601478869834`), kept as sent;

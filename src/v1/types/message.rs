@@ -295,7 +295,7 @@ impl Codec for Metadata {
     fn read<'de, D: Deserializer<'de>>(
         d: D,
         slot: &mut Option<Metadata>,
-        ctx: Ctx,
+        ctx: Ctx<'de>,
     ) -> Result<Kept, D::Error> {
         let mut map = None;
         match JsonMap::read(d, &mut map, ctx.tolerant())? {

@@ -3,7 +3,7 @@
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
-use crate::de::tagged::tagged;
+use crate::de::tagged::{tagged, UnknownObject};
 use compact_str::CompactString;
 
 tagged! {
@@ -17,6 +17,9 @@ tagged! {
         expecting: "an action object",
         tag: "type",
         missing_tag: Spec,
+        names: TYPES / type_name,
+        unknown: /// A `type` this crate does not model (or none), with the whole object as it was sent.
+            UnknownObject,
         /// A payment button.
         Buy(BuyAction) = "buy",
         /// Opens a link. Boxed: large.

@@ -5,7 +5,7 @@ use compact_str::CompactString;
 use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
-use crate::de::tagged::tagged;
+use crate::de::tagged::{tagged, UnknownObject};
 use crate::de::time::IsoTime;
 use crate::v2::types::author::Author;
 use crate::v2::types::message::content::Content;
@@ -62,6 +62,9 @@ tagged! {
         expecting: "an activity object",
         tag: "type",
         missing_tag: Spec,
+        names: TYPES / type_name,
+        unknown: /// A `type` this crate does not model (or none), with the whole object as it was sent.
+            UnknownObject,
         /// A ticket was closed.
         TicketClosed(TicketClosed) = "ticket:closed",
         /// A ticket was transferred to email.
