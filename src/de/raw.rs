@@ -51,120 +51,96 @@ pub(crate) fn look_ahead<'de>(
     if input.get(start..end)?.as_ptr() != key.as_ptr() {
         return None;
     }
-    let mut text = Cursor { input, at: end + 1 };
-    text.colon()?;
-    text.skip_value()?;
+    let mut at = skip_value(bytes, colon(bytes, end + 1)?)?;
     loop {
-        text.space();
-        match text.byte()? {
+        at = space(bytes, at);
+        match *bytes.get(at)? {
             b'}' => return Some(Ahead::NoTag),
-            b',' => text.at += 1,
+            b',' => at = space(bytes, at + 1),
             _ => return None,
         }
-        text.space();
-        let key = text.string()?;
-        text.colon()?;
+        if bytes.get(at) != Some(&b'"') {
+            return None;
+        }
+        let (close, escaped) = string_end(bytes, at + 1)?;
+        let key = text(input, at, close, escaped)?;
+        at = colon(bytes, close + 1)?;
         if let Some(found) = deciding(&key) {
-            let tag = match text.byte()? {
-                b'"' => Some(text.string()?),
+            let tag = match bytes.get(at) {
+                Some(b'"') => {
+                    let (close, escaped) = string_end(bytes, at + 1)?;
+                    Some(text(input, at, close, escaped)?)
+                }
                 _ => None,
             };
             return Some(Ahead::Found { key: found, tag });
         }
-        text.skip_value()?;
+        at = skip_value(bytes, at)?;
     }
 }
 
-/// A position in JSON text, for [`look_ahead`].
-struct Cursor<'de> {
-    input: &'de str,
-    at: usize,
+/// The string whose quotes are at `open` and `close`: borrowed when it holds no escape, else
+/// decoded.
+fn text(input: &str, open: usize, close: usize, escaped: bool) -> Option<Cow<'_, str>> {
+    if escaped {
+        serde_json::from_str::<String>(input.get(open..=close)?).ok().map(Cow::Owned)
+    } else {
+        input.get(open + 1..close).map(Cow::Borrowed)
+    }
 }
 
-impl<'de> Cursor<'de> {
-    fn byte(&self) -> Option<u8> {
-        self.input.as_bytes().get(self.at).copied()
+/// The first position at or after `at` that is not white space.
+fn space(bytes: &[u8], mut at: usize) -> usize {
+    while matches!(bytes.get(at), Some(b' ' | b'\n' | b'\t' | b'\r')) {
+        at += 1;
     }
+    at
+}
 
-    fn space(&mut self) {
-        while matches!(self.byte(), Some(b' ' | b'\n' | b'\t' | b'\r')) {
-            self.at += 1;
-        }
+/// The position after white space, `:` and white space at `at`.
+fn colon(bytes: &[u8], at: usize) -> Option<usize> {
+    let at = space(bytes, at);
+    (bytes.get(at) == Some(&b':')).then(|| space(bytes, at + 1))
+}
+
+/// The closing quote of the string whose text starts at `from` (after its opening quote), and
+/// whether the string holds an escape.
+fn string_end(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
+    let mut at = quote_or_backslash(bytes, from)?;
+    let mut escaped = false;
+    while bytes[at] == b'\\' {
+        escaped = true;
+        at = quote_or_backslash(bytes, at + 2)?;
     }
+    Some((at, escaped))
+}
 
-    /// White space, `:` and white space.
-    fn colon(&mut self) -> Option<()> {
-        self.space();
-        if self.byte()? != b':' {
-            return None;
-        }
-        self.at += 1;
-        self.space();
-        Some(())
-    }
-
-    /// The end of the string that starts at `at` (its closing quote), escapes skipped, and
-    /// whether it holds one.
-    fn string_end(&self) -> Option<(usize, bool)> {
-        let bytes = self.input.as_bytes();
-        let mut at = self.at + 1;
-        let mut escaped = false;
-        loop {
-            at = quote_or_backslash(bytes, at)?;
-            if bytes[at] == b'"' {
-                return Some((at, escaped));
-            }
-            escaped = true;
-            at += 2;
-        }
-    }
-
-    /// The string at `at`: borrowed when it holds no escape, else decoded.
-    fn string(&mut self) -> Option<Cow<'de, str>> {
-        if self.byte()? != b'"' {
-            return None;
-        }
-        let (end, escaped) = self.string_end()?;
-        let quoted = &self.input[self.at..=end];
-        self.at = end + 1;
-        if escaped {
-            serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
-        } else {
-            Some(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
-        }
-    }
-
-    /// Moves past one value: a string, an object or list with everything inside, or a number or
-    /// literal.
-    fn skip_value(&mut self) -> Option<()> {
-        let bytes = self.input.as_bytes();
-        match self.byte()? {
-            b'"' => self.at = self.string_end()?.0 + 1,
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                loop {
-                    match *bytes.get(self.at)? {
-                        b'"' => self.at = self.string_end()?.0,
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.at += 1;
-                                return Some(());
-                            }
-                        }
-                        _ => {}
-                    }
-                    self.at += 1;
+/// The position after the value at `at`: a string, an object or list with everything inside, or
+/// a number or literal.
+fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
+    match *bytes.get(at)? {
+        b'"' => Some(string_end(bytes, at + 1)?.0 + 1),
+        b'{' | b'[' => {
+            let (mut at, mut depth) = (at + 1, 1usize);
+            while depth > 0 {
+                let byte = *bytes.get(at)?;
+                at += 1;
+                match byte {
+                    b'"' => at = string_end(bytes, at)?.0 + 1,
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => depth -= 1,
+                    _ => {}
                 }
             }
-            _ => {
-                while !matches!(self.byte()?, b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r') {
-                    self.at += 1;
-                }
-            }
+            Some(at)
         }
-        Some(())
+        _ => {
+            let rest = bytes.get(at..)?;
+            let len = rest
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'\r'))?;
+            Some(at + len)
+        }
     }
 }
 
