@@ -14,6 +14,12 @@
 //! take the body as bytes and use
 //! [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse), whose error
 //! tells the status to answer (400, which Smooch does not retry).
+//!
+//! Whatever its trigger, an event answers each common question in one call, `None` (or empty)
+//! where its trigger does not carry the answer: [`Event::trigger`], [`Event::timestamp`],
+//! [`Event::app_id`], [`Event::app_user_id`], [`Event::conversation_id`], [`Event::source`] and
+//! [`Event::channel`], [`Event::messages`] (then [`Message::text`], [`Message::media_url`],
+//! [`Message::reply_payload`]), [`Event::postback`], [`Event::delivery`] and [`Event::error`].
 
 use serde::de;
 use serde::ser::SerializeMap;
@@ -28,6 +34,7 @@ pub(crate) mod events;
 pub(crate) mod types;
 mod validate;
 
+pub use accessors::{DeliveryView, ErrorView, PostbackView};
 pub use envelope::Envelope;
 pub use events::conversation::{ConversationRead, ConversationReferral, ConversationStart};
 pub use events::delivery::{DeliveryEvent, ExternalMessage, MessageDelivery};

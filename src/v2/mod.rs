@@ -7,6 +7,13 @@
 //!
 //! A body is read in one pass, whatever the order of its keys and of each event's keys (an
 //! event's keys before its `type`, rare, are kept as JSON until the type is known).
+//!
+//! Whatever its type, an event answers each common question in one call, `None` where its type
+//! does not carry the answer: [`Event::id`] (to drop retried duplicates), [`Event::type_name`],
+//! [`Event::created_at`], [`Event::conversation_id`], [`Event::user_id`], [`Event::author`],
+//! [`Event::source`] and [`Event::channel`], [`Event::message`] (then [`Message::text`],
+//! [`Message::media_url`], [`Message::reply_payload`]), [`Event::postback`],
+//! [`Event::delivery`] and [`Event::error`].
 
 use chrono::{DateTime, Utc};
 
@@ -19,6 +26,7 @@ pub(crate) mod types;
 mod validate;
 
 pub use crate::de::tagged::UnknownObject;
+pub use accessors::{DeliveryView, ErrorView, PostbackView};
 pub(crate) use envelope::BodyRead;
 pub use envelope::{App, Body, WebhookRef, WebhookVersion};
 pub use events::activity::{ActivityEvent, ActivityPayload};

@@ -114,7 +114,8 @@ impl Message {
     }
 
     /// The payload of the quick reply (`reply` action) the user tapped to send this message
-    /// (`payload`). A tapped postback button is a `postback` body instead.
+    /// (`payload`). A tapped postback button is a `postback` body instead: see
+    /// [`Event::postback`](crate::v1::Event::postback).
     pub fn reply_payload(&self) -> Option<&str> {
         self.payload.as_deref()
     }

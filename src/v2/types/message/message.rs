@@ -84,7 +84,7 @@ impl Message {
 
     /// The payload of the quick reply the user tapped to send this text (`content.payload`);
     /// `None` for a text the user typed and for the other content types. A tapped postback
-    /// button is an event of its own, `conversation:postback`.
+    /// button is an event of its own: see [`Event::postback`](crate::v2::Event::postback).
     pub fn reply_payload(&self) -> Option<&str> {
         self.content.as_ref()?.reply_payload()
     }
