@@ -167,7 +167,7 @@ fn v2_summary(event: &v2::Event) -> String {
                 let kind = message.content.as_ref().map_or("no content", |c| c.type_name());
                 let kind = if kind.is_empty() { "untyped" } else { kind };
                 let mut said = format!("{kind} message");
-                if let Some(text) = message.text() {
+                if let Some(text) = message.text_or_fallback() {
                     said.push_str(&format!(" {:?}", cut(text)));
                 }
                 if let Some(author) = &message.author {

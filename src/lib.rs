@@ -82,6 +82,62 @@
 //! let error = smooch_events::parse_webhook(br#"{"events": {}}"#).unwrap_err();
 //! assert_eq!(error.to_string(), "v2: events: expected a list, found an object");
 //! ```
+//!
+//! # Reading an event: one call per question
+//!
+//! Whatever its type, an event answers the questions a receiver asks every day in one call,
+//! `None` (or empty) where its type does not carry the answer, so the common path needs no
+//! `match` and no chain of `Option`s: the [`v2`] and [`v1`] module docs list them
+//! ([`v2::Event::user_id`], [`v2::Event::channel`], [`v2::Event::postback`],
+//! [`v2::Event::error`], …). A message's `text()` is what a person typed; the generated text of a
+//! location, carousel or form response is `text_or_fallback()`. `examples/bot.rs` is a whole bot
+//! written with them.
+//!
+//! # Rust names and JSON names
+//!
+//! A field is the JSON key in snake_case (`appUser` is `app_user`, `isFinalEvent` is
+//! `is_final_event`), a variant the JSON value in CamelCase (`conversation:message:delivery:channel`
+//! is [`v2::Event::ConversationMessageDeliveryChannel`], `sdkGroup` is
+//! [`v2::ConversationType::SdkGroup`], `AI` is [`v2::AuthorSubtype::Ai`]), and a type the
+//! spec's schema name. These are the exceptions:
+//!
+//! | Rust | JSON | Why |
+//! |---|---|---|
+//! | `kind` | `type` (when it is not a tag) | `type` is a keyword: [`v1::Message::kind`], [`v2::Source::kind`], [`v2::Author::kind`], … |
+//! | `id` | `_id` (v1) | one name for the id in both versions: [`v1::AppUser::id`], [`v1::Message::id`], … |
+//! | [`v1::ReferralDetails::ad_id_camel`], [`ad_id_snake`](v1::ReferralDetails::ad_id_snake) | `adId`, `ad_id` | the docs use both spellings; [`v1::ReferralDetails::ad_id`] reads either |
+//! | `extra` | every key a struct does not model | kept, and written back |
+//! | [`v1::Envelope`], `envelope` | the top-level keys every v1 trigger may carry (`app`, `timestamp`, …) | flattened into each payload struct |
+//! | [`v1::Platform::OtherPlatform`] | `"other"` | [`v1::Platform::Other`] keeps the values the docs do not name |
+//! | [`v1::ReferralType::OpenThreadDashed`] | `"OPEN-THREAD"` | [`v1::ReferralType::OpenThread`] is `"OPEN_THREAD"` |
+//! | [`v2::ActivityMessage::TransferToEmail`], [`EndedByUser`](v2::ActivityMessage::EndedByUser) | `"ticket:transfer:email"`, `"conversation:endedByUser"` | shorter |
+//! | [`v2::WebhookVersion::V1_1`] | `"v1.1"` | |
+//! | `Other(…)`, `Unknown(…)` | any value or tag the crate does not model | kept as sent |
+//! | [`v2::Body`] | the whole v2 body | [`Webhook`] is a body of either version |
+//! | [`v2::App`], [`v2::WebhookRef`] | `app` (`S.appSubSchema`), `webhook` (`S.webhookSubSchema`) | |
+//! | [`v2::Message`], [`v2::Author`] | `S.messageWebhook` and `S.message`, `S.authorWebhook` and `S.author` | one type for the webhook's and the quoted message's shape |
+//! | [`v2::Source`] | `S.sourceWebhook`, `S.sourceWithCampaignWebhook`, `S.source` | one type for the three |
+//! | [`v2::User`], [`v2::Conversation`], [`v2::SwitchboardIntegration`] | `S.userTruncated` and `S.user`, `S.conversationTruncated`, `S.switchboardIntegrationWebhook` | |
+//! | [`v2::Postback`] | a `conversation:postback`'s `postback` (`S.postbackWebhook`) | |
+//! | [`v2::PostbackAction`], [`v2::BuyAction`], [`v2::LinkAction`], [`v2::LocationRequestAction`], [`v2::ReplyAction`], [`v2::WebviewAction`] | the buttons `S.postback`, `S.buy`, `S.link`, `S.locationRequest`, `S.reply`, `S.webview` | `S.postback` is not the webhook's postback |
+//! | [`v2::MessageRef`] | a delivery event's `message` (only `{id}`) | not a whole message |
+//! | [`v2::DeliveryError`], [`v2::UntypedError`] | the `error` of a delivery failure; of `client:remove` and the switchboard failures | two shapes in the spec |
+//! | [`v2::ChannelType`] | `source.type`, `destination.type`, `client.type`, `integrationType` | one type for the four |
+//! | [`v2::FormField`] | `S.formMessageField` and `S.formResponseMessageField` | one type for both |
+//! | [`v2::QuotedMessageMessage`], [`v2::QuotedExternalMessageId`] | `S.quotedMessageMessage`, `S.quotedMessageExternalMessageId` | |
+//! | [`v1::ConversationRef`], [`v1::MessageItem`], [`v1::ChannelError`], [`v1::LinkCriteria`] | v1.1 `conversation`, `items[]`, `error`, `criteria` | |
+//!
+//! # Key order of what is written back
+//!
+//! Serializing a parsed body gives the same JSON value as the body, not the same text: the keys
+//! come back in the crate's order. Each object writes its tag first where it has one (`trigger`
+//! of a v1 body, `type` of a v2 event, content, action, quoted message), then the fields the
+//! crate models in the order of the Rust struct's fields, then the keys it does not model
+//! (`extra`) in alphabetical order. Free-form maps (`metadata`, `properties`, `info`, …) and the
+//! body of an event or object the crate does not model ([`Event::Unknown`], [`v2::Event::Unknown`],
+//! `Content::Unknown`, …) are written in alphabetical order (an unknown v1 body after its
+//! `trigger`). Compare bodies as `serde_json::Value`s; keep the bytes where you need them byte for
+//! byte (the `X-API-Key` check does not: it is not a signature of the body).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

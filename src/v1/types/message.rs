@@ -15,7 +15,7 @@ use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::de::time::UnixSeconds;
 use crate::v1::types::action::Action;
-use crate::v1::types::source::Source;
+use crate::v1::types::source::{Platform, Source};
 
 object! {
     /// A message: the docs' *message* schema, with the fields later API versions added.
@@ -77,10 +77,52 @@ object! {
 }
 
 impl Message {
-    /// The message's text, if it has one (`text` may also be kept in `extra` if it was not a
-    /// string).
+    /// What a person typed: the `text` of a `text` message, or of a message without `type`
+    /// (early payloads and the guide's example) that holds no media, location or items. `None`
+    /// for the other types, whose `text` is a caption or a generated fallback (a location's
+    /// `Location shared:` and a maps link): [`Message::text_or_fallback`] gives those too.
+    ///
+    /// ```
+    /// let body = std::fs::read("fixtures/message_appUser_location.json")?;
+    /// let event = smooch_events::parse_event(&body)?;
+    /// let location = &event.messages()[0];
+    /// assert_eq!(location.text(), None);
+    /// assert!(location.text_or_fallback().unwrap().starts_with("Location shared:"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn text(&self) -> Option<&str> {
+        match self.kind {
+            Some(MessageType::Text) => self.text.as_deref(),
+            None if self.media_url.is_none() && self.coordinates.is_none() && self.items.is_none() => {
+                self.text.as_deref()
+            }
+            _ => None,
+        }
+    }
+
+    /// The message's `text` whatever its type: what a person typed, a caption, or a generated
+    /// fallback (a location's, a carousel's). A `text` that was not a string is kept in `extra`
+    /// instead.
+    pub fn text_or_fallback(&self) -> Option<&str> {
         self.text.as_deref()
+    }
+
+    /// The URL of the image or file the message holds (`mediaUrl`; v1.1 also audio and video).
+    /// A carousel's or list's images are in its [`items`](Message::items).
+    pub fn media_url(&self) -> Option<&str> {
+        self.media_url.as_deref()
+    }
+
+    /// The payload of the quick reply (`reply` action) the user tapped to send this message
+    /// (`payload`). A tapped postback button is a `postback` body instead: see
+    /// [`Event::postback`](crate::v1::Event::postback).
+    pub fn reply_payload(&self) -> Option<&str> {
+        self.payload.as_deref()
+    }
+
+    /// The channel the message came from (`source.type`): `messenger`, `web`, `twilio`, …
+    pub fn channel(&self) -> Option<&Platform> {
+        self.source.as_ref()?.kind.as_ref()
     }
 
     /// The message's actions; empty when there are none.

@@ -45,9 +45,22 @@ tagged! {
 }
 
 impl Content {
-    /// The text of the content, if it has one: `text` of text, image, file, form, carousel
-    /// (generated) and location (generated) contents, `textFallback` of a form response.
+    /// What a person typed: the `text` of a text content. `None` for every other type, even
+    /// when it carries a text (a caption, a generated fallback): see
+    /// [`Content::text_or_fallback`].
     pub fn text(&self) -> Option<&str> {
+        match self {
+            Content::Text(c) => c.text.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Any text the content carries: the text of a text content, the text sent with an image,
+    /// file or form, the generated fallback of a carousel or location (`Location shared:` and a
+    /// maps link), the `textFallback` of a form response (`label: value` lines), or a `text`
+    /// string of a content type the crate does not model. `None` for lists and templates, which
+    /// have none.
+    pub fn text_or_fallback(&self) -> Option<&str> {
         match self {
             Content::Text(c) => c.text.as_deref(),
             Content::Image(c) => c.text.as_deref(),
@@ -58,6 +71,24 @@ impl Content {
             Content::FormResponse(c) => c.text_fallback.as_deref(),
             Content::List(_) | Content::Template(_) => None,
             Content::Unknown(unknown) => unknown.body.get("text")?.as_str(),
+        }
+    }
+
+    /// The URL of an image or file content (`mediaUrl`); `None` for the other types.
+    pub fn media_url(&self) -> Option<&str> {
+        match self {
+            Content::Image(c) => c.media_url.as_deref(),
+            Content::File(c) => c.media_url.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The payload of the quick reply (`reply` action) the user tapped to send this text
+    /// (`payload` of a text content); `None` for the other types.
+    pub fn reply_payload(&self) -> Option<&str> {
+        match self {
+            Content::Text(c) => c.payload.as_deref(),
+            _ => None,
         }
     }
 

@@ -8,6 +8,7 @@ use crate::de::object::object;
 use crate::de::tagged::{tagged, UnknownObject};
 use crate::de::time::IsoTime;
 use crate::v2::types::author::Author;
+use crate::v2::types::channel::ChannelType;
 use crate::v2::types::message::content::Content;
 use crate::v2::types::message::quoted::QuotedMessage;
 use crate::v2::types::source::Source;
@@ -49,10 +50,48 @@ object! {
 }
 
 impl Message {
-    /// The text of the message, if its content has one: `text` of most contents, the generated
-    /// fallback of a carousel or location, `textFallback` of a form response.
+    /// What a person typed: the `text` of a text message. `None` for the other content types,
+    /// whose texts are captions or generated fallbacks: [`Message::text_or_fallback`] gives
+    /// those too.
+    ///
+    /// ```
+    /// use smooch_events::{parse_webhook, Webhook};
+    ///
+    /// let body = std::fs::read("fixtures/v2/written/content_types.json")?;
+    /// let Webhook::V2(body) = parse_webhook(&body)? else { unreachable!() };
+    /// let location = body.events[5].message().unwrap();
+    /// assert_eq!(location.text(), None);
+    /// assert!(location.text_or_fallback().unwrap().starts_with("Location shared:"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn text(&self) -> Option<&str> {
         self.content.as_ref()?.text()
+    }
+
+    /// Any text the message carries, to show or log it whatever its type: the text of a text
+    /// message, the text sent with an image, file or form, the generated fallback of a carousel
+    /// or location, the `textFallback` of a form response. See [`Content::text_or_fallback`].
+    pub fn text_or_fallback(&self) -> Option<&str> {
+        self.content.as_ref()?.text_or_fallback()
+    }
+
+    /// The URL of the image or file the message holds (`content.mediaUrl`); `None` for the
+    /// other content types. It may need an authorization header when the app has private
+    /// attachments.
+    pub fn media_url(&self) -> Option<&str> {
+        self.content.as_ref()?.media_url()
+    }
+
+    /// The payload of the quick reply the user tapped to send this text (`content.payload`);
+    /// `None` for a text the user typed and for the other content types. A tapped postback
+    /// button is an event of its own: see [`Event::postback`](crate::v2::Event::postback).
+    pub fn reply_payload(&self) -> Option<&str> {
+        self.content.as_ref()?.reply_payload()
+    }
+
+    /// The channel the message came from (`source.type`): `whatsapp`, `messenger`, `web`, …
+    pub fn channel(&self) -> Option<&ChannelType> {
+        self.source.as_ref()?.kind.as_ref()
     }
 }
 
