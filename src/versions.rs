@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::de::codec::Ctx;
-use crate::de::tagged::{Found, Pending, Tagged, TaggedSeed};
+use crate::de::tagged::{Before, Found, Tagged, TaggedSeed};
 use crate::de::walk::ValidationErrors;
-use crate::v2::BodyRead;
+use crate::v2::{BodyHead, BodyRead};
 use crate::{v1, v2};
 
 /// A webhook body of any version: what [`parse_webhook`](crate::parse_webhook) and
@@ -167,6 +167,8 @@ impl<'de> Deserialize<'de> for Webhook {
 /// The version switch: `trigger` routes to v1's dispatch, `events` to v2's body reader.
 impl Tagged for Webhook {
     const EXPECTING: &'static str = "a webhook body (a JSON object with `trigger` or `events`)";
+    /// A v2 body's `app` and `webhook`, which Sunshine Conversations sends before `events`.
+    type Head = BodyHead;
 
     fn deciding(key: &str) -> Option<&'static str> {
         match key {
@@ -179,18 +181,19 @@ impl Tagged for Webhook {
     fn read_decided<'de, A: MapAccess<'de>>(
         key: &'static str,
         found: Found<'de>,
-        pending: &mut Pending,
+        before: Before<BodyHead>,
         map: A,
         ctx: Ctx<'de>,
     ) -> Result<Self, A::Error> {
         if key == "trigger" {
-            return v1::Event::read_decided(key, found, pending, map, ctx).map(Webhook::V1);
+            let before = before.without_head()?;
+            return v1::Event::read_decided(key, found, before, map, ctx).map(Webhook::V1);
         }
-        match v2::Body::read_after_events(found, pending, map, ctx)? {
+        match v2::Body::read_after_events(found, before, map, ctx)? {
             BodyRead::Body(body) => Ok(Webhook::V2(Box::new(body))),
             BodyRead::Trigger { read, map } => {
-                let mut read = Pending::from_map(read);
-                v1::Event::read_decided("trigger", Found::Here, &mut read, map, ctx).map(Webhook::V1)
+                let read = Before::from_map(read);
+                v1::Event::read_decided("trigger", Found::Here, read, map, ctx).map(Webhook::V1)
             }
         }
     }

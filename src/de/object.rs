@@ -65,6 +65,10 @@ pub(crate) trait Fields: Default + Serialize {
     /// The generic checks of validation: kept values, missing expected fields, and the fields'
     /// own checks.
     fn walk(&self, c: &mut Checker);
+
+    /// The bit of `seen` that tracks the field whose key is `key`, or 0 when no field has that
+    /// key (it goes to `extra`).
+    fn bit(key: &str) -> u64;
 }
 
 /// What a variant of a [`tagged!`](crate::de::tagged::tagged) enum holds: an [`object!`] struct
@@ -308,7 +312,7 @@ macro_rules! object {
         }
 
         $crate::de::object::object!(@serialize $name [$($ser)?]);
-        $crate::de::object::object!(@impl $name, $expecting, extra, 0u32,
+        $crate::de::object::object!(@impl $name, $expecting, extra, (), 0u32,
             [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
             [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
             [$($( $uf : $uty = $uk $(as $uc)? ),*)?]
@@ -341,7 +345,7 @@ macro_rules! object {
         }
 
         $crate::de::object::object!(@serialize $name [$($ser)?]);
-        $crate::de::object::object!(@impl $name, $expecting, $ff, <$fty as $crate::de::object::Fields>::BITS,
+        $crate::de::object::object!(@impl $name, $expecting, $ff, $fty, <$fty as $crate::de::object::Fields>::BITS,
             [$($( $rf : $rty = $rk $(as $rc)? ),*)?]
             [$($( $ef : $ety = $ek $(as $ec)? ),*)?]
             [$($( $uf : $uty = $uk $(as $uc)? ),*)?]
@@ -349,7 +353,7 @@ macro_rules! object {
         );
     };
 
-    (@impl $name:ident, $expecting:literal, $rest:ident, $offset:expr,
+    (@impl $name:ident, $expecting:literal, $rest:ident, $flat:ty, $offset:expr,
         [$( $rf:ident : $rty:ty = $rk:literal $(as $rc:ty)? ),*]
         [$( $ef:ident : $ety:ty = $ek:literal $(as $ec:ty)? ),*]
         [$( $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),*]
@@ -414,6 +418,18 @@ macro_rules! object {
                     _ => $crate::de::object::object!(@rest self.$rest, seen, key, d, ctx),
                 }
                 Ok(None)
+            }
+
+            fn bit(key: &str) -> u64 {
+                #[allow(non_camel_case_types, dead_code, clippy::upper_case_acronyms)]
+                enum Bit { $($rf,)* $($ef,)* $($uf,)* $($of,)* }
+                match key {
+                    $( $rk => 1 << ($offset + Bit::$rf as u32), )*
+                    $( $ek => 1 << ($offset + Bit::$ef as u32), )*
+                    $( $uk => 1 << ($offset + Bit::$uf as u32), )*
+                    $( $ok => 1 << ($offset + Bit::$of as u32), )*
+                    _ => $crate::de::object::object!(@bit $rest, $flat, key),
+                }
             }
 
             fn serialize_fields<M: ::serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
@@ -551,6 +567,9 @@ macro_rules! object {
     };
     (@serialize $name:ident [by_hand]) => {};
 
+    // The bit of a key no field of the struct has: none, or that of the object it flattens.
+    (@bit extra, $flat:ty, $key:ident) => { 0 };
+    (@bit $rest:ident, $flat:ty, $key:ident) => { <$flat as $crate::de::object::Fields>::bit($key) };
     // Where misfits go: the struct's own `extra`, or that of the object it flattens.
     (@extra $this:ident . extra) => { &mut $this.extra };
     (@extra $this:ident . $flat:ident) => { &mut $this.$flat.extra };

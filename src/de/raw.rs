@@ -83,7 +83,9 @@ pub(crate) fn look_ahead<'de>(
 /// decoded.
 fn text(input: &str, open: usize, close: usize, escaped: bool) -> Option<Cow<'_, str>> {
     if escaped {
-        serde_json::from_str::<String>(input.get(open..=close)?).ok().map(Cow::Owned)
+        serde_json::from_str::<String>(input.get(open..=close)?)
+            .ok()
+            .map(Cow::Owned)
     } else {
         input.get(open + 1..close).map(Cow::Borrowed)
     }

@@ -39,15 +39,20 @@ pub(crate) trait Tagged: Sized {
     /// What the object is, for messages.
     const EXPECTING: &'static str;
 
+    /// The keys every shape shares (a v2 event's `id` and `createdAt`): read as they come when
+    /// they stand before the tag, straight into this struct, then handed to the struct the tag
+    /// names. [`NoHead`] when the shapes share none.
+    type Head: Fields;
+
     /// The deciding key `key` is (`"type"`), if it is one.
     fn deciding(key: &str) -> Option<&'static str>;
 
     /// Reads the rest of the object once the deciding key `key` was found (see [`Found`]);
-    /// `pending` holds the keys read before it, `ctx` is the context of the object's values.
+    /// `before` holds the keys read before it, `ctx` is the context of the object's values.
     fn read_decided<'de, A: MapAccess<'de>>(
         key: &'static str,
         found: Found<'de>,
-        pending: &mut Pending,
+        before: Before<Self::Head>,
         map: A,
         ctx: Ctx<'de>,
     ) -> Result<Self, A::Error>;
@@ -75,11 +80,20 @@ pub(crate) fn read_tagged<'de, T: Tagged, A: MapAccess<'de>>(
     mut map: A,
     ctx: Ctx<'de>,
 ) -> Result<T, A::Error> {
-    let mut pending = Pending::default();
+    let mut before = Before::<T::Head>::default();
     let mut looked = false;
     while let Some(key) = map.next_key_seed(KeySeed)? {
         if let Some(tag) = T::deciding(&key) {
-            return T::read_decided(tag, Found::Here, &mut pending, map, ctx);
+            return T::read_decided(tag, Found::Here, before, map, ctx);
+        }
+        if T::Head::bit(&key) != 0 {
+            map.next_value_seed(FieldSeed {
+                target: &mut before.head,
+                seen: &mut before.head_seen,
+                key,
+                ctx,
+            })?;
+            continue;
         }
         if let (false, Some(input), Cow::Borrowed(first)) = (looked, ctx.input, &key) {
             looked = true;
@@ -89,10 +103,10 @@ pub(crate) fn read_tagged<'de, T: Tagged, A: MapAccess<'de>>(
                         tag: value,
                         next: key,
                     };
-                    return T::read_decided(tag, found, &mut pending, map, ctx);
+                    return T::read_decided(tag, found, before, map, ctx);
                 }
                 Some(Ahead::NoTag) => {
-                    let mut body = pending.take_map()?;
+                    let mut body = before.take_map()?;
                     let StrictValue(value) = map.next_value()?;
                     insert_unique(&mut body, key.into_owned(), value)?;
                     read_strict_entries(&mut map, &mut body)?;
@@ -101,9 +115,110 @@ pub(crate) fn read_tagged<'de, T: Tagged, A: MapAccess<'de>>(
                 None => {}
             }
         }
-        pending.capture(key, &mut map)?;
+        before.pending.capture(key, &mut map)?;
     }
-    T::undecided(pending.take_map()?)
+    T::undecided(before.take_map()?)
+}
+
+/// What was read of an object before its tag: the keys its shapes share, in `head`, and the
+/// others, when they could not be looked past, in `pending`.
+#[derive(Default)]
+pub(crate) struct Before<H> {
+    head: H,
+    head_seen: u64,
+    pending: Pending,
+}
+
+impl<H: Fields> Before<H> {
+    /// Keys already read as a JSON object (no head).
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        Before {
+            head: H::default(),
+            head_seen: 0,
+            pending: Pending::from_map(map),
+        }
+    }
+
+    /// Everything read before the tag, as a JSON object, as it was sent.
+    fn take_map<E: de::Error>(&mut self) -> Result<Map<String, Value>, E> {
+        let mut map = self.pending.take_map()?;
+        if self.head_seen != 0 {
+            if let Value::Object(head) = serde_json::to_value(&self.head).map_err(E::custom)? {
+                for (key, value) in head {
+                    insert_unique(&mut map, key, value)?;
+                }
+            }
+        }
+        Ok(map)
+    }
+
+    /// The same without its head, whose keys join the pending ones as JSON: for a shape that
+    /// does not take this head (a v1 body, whose `app` was read as v2's before its `trigger`).
+    pub(crate) fn without_head<E: de::Error>(mut self) -> Result<Before<NoHead>, E> {
+        Ok(Before::from_map(self.take_map()?))
+    }
+
+    /// Reads what was read before the tag into `target`: the head's fields, then the pending
+    /// keys. Returns the bits of `seen` set.
+    pub(crate) fn read_into<T: TakeHead<H>, E: de::Error>(
+        self,
+        target: &mut T,
+        ctx: Ctx<'_>,
+    ) -> Result<u64, E> {
+        let Before {
+            head,
+            head_seen,
+            mut pending,
+        } = self;
+        let mut seen = if head_seen != 0 { target.take_head(head) } else { 0 };
+        pending.read_into(target, &mut seen, ctx)?;
+        Ok(seen)
+    }
+}
+
+/// A struct that takes the head of its tagged enum: the keys its shapes share, read before the
+/// tag (see [`Tagged::Head`]).
+pub(crate) trait TakeHead<H>: Fields {
+    /// Moves the head's fields (and what it kept in its `extra`) into this struct; the bits of
+    /// `seen` for the keys taken.
+    fn take_head(&mut self, head: H) -> u64;
+}
+
+/// The head of an enum whose shapes share no key.
+#[derive(Debug, Default, serde::Serialize)]
+pub(crate) struct NoHead {}
+
+impl Fields for NoHead {
+    const EXPECTING: &'static str = "an object";
+    const REQUIRED: &'static [(&'static str, u64)] = &[];
+    const BITS: u32 = 0;
+
+    fn read_field<'de, D: Deserializer<'de>>(
+        &mut self,
+        _: &mut u64,
+        _: Cow<'de, str>,
+        d: D,
+        _: Ctx<'de>,
+    ) -> Result<Option<(&'static str, Box<crate::de::codec::Misfit>)>, D::Error> {
+        // Never called: no key is a field of `NoHead`.
+        d.deserialize_ignored_any(IgnoredAny).map(|_| None)
+    }
+
+    fn serialize_fields<M: SerializeMap>(&self, _: &mut M) -> Result<(), M::Error> {
+        Ok(())
+    }
+
+    fn walk(&self, _: &mut Checker) {}
+
+    fn bit(_: &str) -> u64 {
+        0
+    }
+}
+
+impl<T: Fields> TakeHead<NoHead> for T {
+    fn take_head(&mut self, _: NoHead) -> u64 {
+        0
+    }
 }
 
 /// The keys read before the deciding one, with their values, in order: only when it could not be
@@ -200,17 +315,16 @@ pub(crate) fn split<'de, A: MapAccess<'de>>(
 /// Reads the keys captured before the tag, then the rest of the map, into `target`; `ctx` is the
 /// context of the object's values. A second tag is refused. What identifies the object is read
 /// strictly: a required field that is missing or does not fit is an error.
-pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
+pub(crate) fn read_rest<'de, H: Fields, T: TakeHead<H>, A: MapAccess<'de>>(
     target: &mut T,
-    pending: &mut Pending,
+    before: Before<H>,
     rest: Rest<'de>,
     mut map: A,
     tag: &str,
     ctx: Ctx<'de>,
 ) -> Result<(), A::Error> {
     let ctx = Ctx { strict: true, ..ctx };
-    let mut seen = 0;
-    pending.read_into(target, &mut seen, ctx)?;
+    let mut seen = before.read_into(target, ctx)?;
     let mut tag_ahead = false;
     if let Rest::Ahead(next) = rest {
         tag_ahead = true;
@@ -246,14 +360,14 @@ pub(crate) fn read_rest<'de, T: Fields, A: MapAccess<'de>>(
 
 /// The whole object of a tag the crate does not model: the keys captured before the tag, the tag,
 /// and the rest, all as they were sent.
-pub(crate) fn read_unknown<'de, A: MapAccess<'de>>(
-    pending: &mut Pending,
+pub(crate) fn read_unknown<'de, H: Fields, A: MapAccess<'de>>(
+    mut before: Before<H>,
     name: Option<Cow<'de, str>>,
     rest: Rest<'de>,
     tag: &str,
     mut map: A,
 ) -> Result<Map<String, Value>, A::Error> {
-    let mut body = pending.take_map()?;
+    let mut body = before.take_map()?;
     match rest {
         Rest::AfterTag(other) => {
             let value = match (other, name) {
@@ -491,6 +605,7 @@ impl<'de, T: Tagged> Visitor<'de> for TaggedSeed<'de, T> {
 ///         tag: "type",
 ///         missing_tag: Spec,                 // or Advice: how validation reports a missing tag
 ///         names: TYPES / type_name,          // the const listing the tags, the method giving one
+///         head: NoHead,                      // the keys every variant shares (`Tagged::Head`)
 ///         unknown: UnknownObject,            // what holds an object of another tag (`Unknown`)
 ///         /// Doc comment of the variant.
 ///         Text(TextContent) = "text",
@@ -512,6 +627,7 @@ macro_rules! tagged {
             tag: $tag:literal,
             missing_tag: $missing:ident,
             names: $types:ident / $type_fn:ident,
+            head: $head:ty,
             unknown: $(#[$udoc:meta])* $unknown:ty,
             $( $(#[$vdoc:meta])* $variant:ident($ty:ty) = $value:literal, )*
         }
@@ -540,6 +656,7 @@ macro_rules! tagged {
 
         impl $crate::de::tagged::Tagged for $name {
             const EXPECTING: &'static str = $expecting;
+            type Head = $head;
 
             fn deciding(key: &str) -> Option<&'static str> {
                 (key == $tag).then_some($tag)
@@ -548,7 +665,7 @@ macro_rules! tagged {
             fn read_decided<'de, A: ::serde::de::MapAccess<'de>>(
                 _: &'static str,
                 found: $crate::de::tagged::Found<'de>,
-                pending: &mut $crate::de::tagged::Pending,
+                before: $crate::de::tagged::Before<$head>,
                 mut map: A,
                 ctx: $crate::de::codec::Ctx<'de>,
             ) -> Result<Self, A::Error> {
@@ -558,13 +675,13 @@ macro_rules! tagged {
                         $( $value => {
                             let mut value = <$ty as Default>::default();
                             $crate::de::tagged::read_rest(
-                                $crate::de::object::Holder::inner(&mut value), pending, rest, map, $tag, ctx)?;
+                                $crate::de::object::Holder::inner(&mut value), before, rest, map, $tag, ctx)?;
                             return Ok($name::$variant(value));
                         } )*
                         _ => {}
                     }
                 }
-                let body = $crate::de::tagged::read_unknown(pending, name, rest, $tag, map)?;
+                let body = $crate::de::tagged::read_unknown(before, name, rest, $tag, map)?;
                 <$unknown as $crate::de::tagged::Unknown>::from_body($tag, body).map($name::Unknown)
             }
 
@@ -671,6 +788,7 @@ mod tests {
             tag: "type",
             missing_tag: Spec,
             names: TYPES / type_name,
+            head: crate::de::tagged::NoHead,
             unknown: /// Another type, whole.
                 UnknownObject,
             /// Text.

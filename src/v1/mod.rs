@@ -25,7 +25,7 @@ use serde::de;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::de::tagged::{tagged, Unknown};
+use crate::de::tagged::{tagged, NoHead, Unknown};
 use crate::de::walk::{Checker, IssueKind};
 
 mod accessors;
@@ -72,6 +72,7 @@ macro_rules! events {
                 tag: "trigger",
                 missing_tag: Spec,
                 names: TRIGGERS / trigger,
+                head: NoHead,
                 unknown: /// A trigger this crate does not model (`client:add`, `appUser:delete`,
                     /// `notification:*`, anything new), with its whole body.
                     Box<UnknownEvent>,

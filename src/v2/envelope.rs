@@ -12,7 +12,7 @@ use crate::de::codec::{Ctx, Id, Misfit, Write};
 use crate::de::json::KeySeed;
 use crate::de::object::{object, FieldSeed, Fields};
 use crate::de::open_enum::open_enum;
-use crate::de::tagged::{Found, Pending};
+use crate::de::tagged::{Before, Found, TakeHead};
 use crate::v2::Event;
 
 object! {
@@ -75,6 +75,51 @@ impl serde::Serialize for Body {
     }
 }
 
+/// A v2 body's `app` and `webhook` when they come before `events` (as Sunshine Conversations
+/// sends them), read as they come, before the version is known: v2's body takes them as they
+/// are (see [`TakeHead`]); a v1 body (a `trigger` further on) gets them back as JSON, exactly as
+/// they were sent.
+mod head {
+    #![allow(unreachable_pub, dead_code)]
+
+    use super::{App, WebhookRef};
+    use crate::de::object::object;
+
+    object! {
+        /// The keys of a v2 body before `events`.
+        pub struct BodyHead {
+            expecting: "a webhook body",
+            optional {
+                /// The app.
+                app: App = "app",
+                /// The webhook.
+                webhook: WebhookRef = "webhook",
+            }
+        }
+    }
+}
+
+pub(crate) use head::BodyHead;
+
+impl TakeHead<BodyHead> for Body {
+    fn take_head(&mut self, head: BodyHead) -> u64 {
+        let mut seen = 0;
+        if head.app.is_some() {
+            self.app = head.app;
+            seen |= Body::bit("app");
+        }
+        if head.webhook.is_some() {
+            self.webhook = head.webhook;
+            seen |= Body::bit("webhook");
+        }
+        for (key, value) in head.extra {
+            seen |= Body::bit(&key);
+            self.extra.insert(key, value);
+        }
+        seen
+    }
+}
+
 /// What reading a body whose `events` made it v2 gives.
 pub(crate) enum BodyRead<A> {
     /// A v2 body.
@@ -92,19 +137,18 @@ pub(crate) enum BodyRead<A> {
 
 impl Body {
     /// Reads a body whose `events` key was found (`Found::Here`: its value comes next; or ahead,
-    /// with the first key's value next), the keys in `pending` first, then the rest, every key
+    /// with the first key's value next), the keys read `before` it first, then the rest, every key
     /// once. `events` is read tolerantly, so that a `trigger` after it still makes a v1 body
     /// whatever `events` holds; once the body is known to be v2, an `events` that is not a list
     /// of objects is an error.
     pub(crate) fn read_after_events<'de, A: MapAccess<'de>>(
         found: Found<'de>,
-        pending: &mut Pending,
+        before: Before<BodyHead>,
         mut map: A,
         ctx: Ctx<'de>,
     ) -> Result<BodyRead<A>, A::Error> {
         let mut body = Body::default();
-        let mut seen = 0;
-        pending.read_into(&mut body, &mut seen, ctx)?;
+        let mut seen = before.read_into(&mut body, ctx)?;
         let mut next = Some(match found {
             Found::Here => Cow::Borrowed("events"),
             Found::Ahead { next, .. } => next,

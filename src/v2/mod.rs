@@ -27,8 +27,8 @@ mod validate;
 
 pub use crate::de::tagged::UnknownObject;
 pub use accessors::{DeliveryView, ErrorView, PostbackView};
-pub(crate) use envelope::BodyRead;
 pub use envelope::{App, Body, WebhookRef, WebhookVersion};
+pub(crate) use envelope::{BodyHead, BodyRead};
 pub use events::activity::{ActivityEvent, ActivityPayload};
 pub use events::client::{
     ClientAddEvent, ClientAddPayload, ClientAddReason, ClientRemoveEvent, ClientRemovePayload,
@@ -99,6 +99,7 @@ macro_rules! events {
                 tag: "type",
                 missing_tag: Advice,
                 names: TYPES / type_name,
+                head: events::EventHead,
                 unknown: /// A type this crate does not model (`passthrough:messaging`, anything new), or
                     /// an event without a string `type`, with the whole event object as it was sent.
                     UnknownObject,

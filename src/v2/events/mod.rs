@@ -10,6 +10,34 @@ pub(crate) mod postback;
 pub(crate) mod switchboard;
 pub(crate) mod user;
 
+/// The keys every event shares, in a module of their own: the struct is only the reader's.
+mod head {
+    #![allow(unreachable_pub, dead_code)]
+
+    use compact_str::CompactString;
+
+    use crate::de::codec::Id;
+    use crate::de::object::object;
+    use crate::de::time::IsoTime;
+
+    object! {
+        /// The keys every v2 event has (`S.eventSubSchema`), read straight into this struct when
+        /// they stand before `type` (as Smooch sends them), then moved into the event the type
+        /// names: so they are read once, whatever the type.
+        pub struct EventHead {
+            expecting: "a v2 event object",
+            usual {
+                /// The event's id.
+                id: CompactString = "id" as Id,
+                /// When the event was generated.
+                created_at: IsoTime = "createdAt",
+            }
+        }
+    }
+}
+
+pub(crate) use head::EventHead;
+
 /// Defines the struct of one event type: the keys every event has (`S.eventSubSchema`: `id`,
 /// `createdAt`) and its `payload`.
 ///
@@ -34,6 +62,26 @@ macro_rules! event {
                     /// What happened.
                     payload: $payload = "payload",
                 }
+            }
+        }
+
+        impl $crate::de::tagged::TakeHead<$crate::v2::events::EventHead> for $name {
+            fn take_head(&mut self, head: $crate::v2::events::EventHead) -> u64 {
+                use $crate::de::object::Fields;
+                let mut seen = 0;
+                if head.id.is_some() {
+                    self.id = head.id;
+                    seen |= Self::bit("id");
+                }
+                if head.created_at.is_some() {
+                    self.created_at = head.created_at;
+                    seen |= Self::bit("createdAt");
+                }
+                for (key, value) in head.extra {
+                    seen |= Self::bit(&key);
+                    self.extra.insert(key, value);
+                }
+                seen
             }
         }
     };

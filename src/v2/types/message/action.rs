@@ -3,7 +3,7 @@
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
-use crate::de::tagged::{tagged, UnknownObject};
+use crate::de::tagged::{tagged, NoHead, UnknownObject};
 use compact_str::CompactString;
 
 tagged! {
@@ -18,6 +18,7 @@ tagged! {
         tag: "type",
         missing_tag: Spec,
         names: TYPES / type_name,
+        head: NoHead,
         unknown: /// A `type` this crate does not model (or none), with the whole object as it was sent.
             UnknownObject,
         /// A payment button.

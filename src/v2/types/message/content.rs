@@ -3,7 +3,7 @@
 use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
-use crate::de::tagged::{tagged, UnknownObject};
+use crate::de::tagged::{tagged, NoHead, UnknownObject};
 use crate::v2::types::message::action::Action;
 use crate::v2::types::message::form_field::FormField;
 use crate::v2::types::message::item::Item;
@@ -21,6 +21,7 @@ tagged! {
         tag: "type",
         missing_tag: Spec,
         names: TYPES / type_name,
+        head: NoHead,
         unknown: /// A `type` this crate does not model (or none), with the whole object as it was sent.
             UnknownObject,
         /// Text, possibly with buttons.

@@ -5,7 +5,7 @@ use compact_str::CompactString;
 use crate::de::codec::Id;
 use crate::de::map::JsonMap;
 use crate::de::object::object;
-use crate::de::tagged::{tagged, UnknownObject};
+use crate::de::tagged::{tagged, NoHead, UnknownObject};
 use crate::de::time::IsoTime;
 use crate::v2::types::author::Author;
 use crate::v2::types::channel::ChannelType;
@@ -102,6 +102,7 @@ tagged! {
         tag: "type",
         missing_tag: Spec,
         names: TYPES / type_name,
+        head: NoHead,
         unknown: /// A `type` this crate does not model (or none), with the whole object as it was sent.
             UnknownObject,
         /// A ticket was closed.

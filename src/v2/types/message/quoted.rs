@@ -1,7 +1,7 @@
 //! The message a message answers (`quotedMessage`).
 
 use crate::de::object::object;
-use crate::de::tagged::{tagged, UnknownObject};
+use crate::de::tagged::{tagged, NoHead, UnknownObject};
 use crate::v2::types::message::message::Message;
 use compact_str::CompactString;
 
@@ -13,6 +13,7 @@ tagged! {
         tag: "type",
         missing_tag: Spec,
         names: TYPES / type_name,
+        head: NoHead,
         unknown: /// A `type` this crate does not model (or none), with the whole object as it was sent.
             UnknownObject,
         /// A stored message, whole. Boxed: a message may quote a message that quotes another.
