@@ -492,6 +492,7 @@ pub(crate) use scalar_codec;
 
 /// The `read` of every [`Scalar`] codec: the value is stored when it fits, otherwise kept as a
 /// misfit (or refused, when `strict`).
+#[inline(never)]
 pub(crate) fn read_scalar<'de, C: Scalar, D: Deserializer<'de>>(
     d: D,
     slot: &mut Option<C::Target>,
