@@ -3,9 +3,7 @@
 //! `postback`, `delivery`, `error`, and `Message::text`, `text_or_fallback`, `media_url`,
 //! `reply_payload`, `channel`.
 
-mod common;
-
-use common::{ms, parse_v2};
+use crate::common::{ms, parse_v2};
 use serde_json::json;
 use smooch_events::v2::{AuthorType, ChannelType, Event};
 use smooch_events::{parse_webhook, v2, Webhook};

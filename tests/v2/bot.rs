@@ -1,11 +1,10 @@
 //! The bot of `examples/bot.rs`, its handling code run on every v2 fixture: whom it answers and
 //! with what, what it logs, what it ignores and what it drops as already handled.
 
-mod common;
-#[path = "../examples/bot/handler.rs"]
+#[path = "../../examples/bot/handler.rs"]
 mod handler;
 
-use common::{parse_v2, v2_fixtures};
+use crate::common::{parse_v2, v2_fixtures};
 use handler::{line, Action, Bot};
 use smooch_events::v2::ChannelType;
 use smooch_events::{parse_webhook, Webhook};
@@ -320,10 +319,10 @@ fn every_v2_fixture_gives_the_expected_transcript() {
     if actual != expected {
         let (expected, actual): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
         for (n, (want, got)) in expected.iter().zip(&actual).enumerate() {
-            assert_eq!(got, want, "line {} of tests/bot_transcript.txt", n + 1);
+            assert_eq!(got, want, "line {} of tests/v2/bot_transcript.txt", n + 1);
         }
         panic!(
-            "tests/bot_transcript.txt has {} lines, the bot wrote {}:\n{}",
+            "tests/v2/bot_transcript.txt has {} lines, the bot wrote {}:\n{}",
             expected.len(),
             actual.len(),
             actual.join("\n")

@@ -1,8 +1,6 @@
 //! The written v2 fixtures (`fixtures/v2/written/`): what the documented examples do not show.
 
-mod common;
-
-use common::{assert_v2_round_trip, fixture, parse_v2, without_nulls};
+use crate::common::{assert_v2_round_trip, fixture, ms, parse_v2, without_nulls};
 use serde_json::{json, Value};
 use smooch_events::v2::{
     Action, ActivityMessage, ActivityType, AuthorSubtype, AuthorType, ChannelType, ClientRemoveReason,
@@ -11,11 +9,6 @@ use smooch_events::v2::{
     WebhookVersion, WebviewShareButton, WebviewSize,
 };
 use smooch_events::{parse_webhook, v2};
-
-/// Milliseconds since the Unix epoch.
-fn ms<T: Into<chrono::DateTime<chrono::Utc>>>(time: Option<T>) -> i64 {
-    time.expect("a time").into().timestamp_millis()
-}
 
 /// The content of the message of event `i`.
 fn content(webhook: &v2::Body, i: usize) -> &Content {
