@@ -2,6 +2,7 @@
 //! submodules) refusals, positions in a document and proptest strategies.
 #![allow(dead_code)]
 
+pub(crate) mod open_enums;
 pub(crate) mod positions;
 pub(crate) mod refusals;
 pub(crate) mod strategies;

@@ -10,6 +10,7 @@ mod bad_input;
 mod bot;
 mod channel_names;
 mod fixtures;
+mod open_enums;
 mod properties;
 mod spec_examples;
 mod time_spellings;
