@@ -54,7 +54,6 @@ pub(crate) fn extra() -> impl Strategy<Value = Map<String, Value>> {
     btree_map("x-[a-z]{1,6}", json(), 0..2).prop_map(|m| m.into_iter().collect())
 }
 
-/// ISO times keep any precision.
 /// An ISO time in one of the spellings RFC 3339 allows: Smooch's own (`Z` and milliseconds), no
 /// fraction, 2 or 6 fraction digits, an offset, a lowercase `t` and `z`; each comes back as sent.
 pub(crate) fn iso_time() -> impl Strategy<Value = IsoTime> {
