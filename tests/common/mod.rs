@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: fixtures, round trips, the tests' clock, and (in the
-//! submodules) refusals, positions in a document and proptest strategies.
+//! submodules) the open-enum checks, refusals, positions in a document and proptest strategies.
 #![allow(dead_code)]
 
 pub(crate) mod open_enums;
@@ -120,13 +120,15 @@ pub(crate) fn v2_fixtures() -> Vec<String> {
     walk_fixtures("v2")
 }
 
-/// The 25 documented v2 examples, one per event type (`v2/conversation_message.json`), in the
-/// order of `v2::Event::TYPES`.
+/// The documented v2 example of an event type: `v2/conversation_message.json` for
+/// `conversation:message`.
+pub(crate) fn v2_example(kind: &str) -> String {
+    format!("v2/{}.json", kind.replace(':', "_"))
+}
+
+/// The 25 documented v2 examples, one per event type, in the order of `v2::Event::TYPES`.
 pub(crate) fn v2_examples() -> Vec<String> {
-    v2::Event::TYPES
-        .iter()
-        .map(|kind| format!("v2/{}.json", kind.replace(':', "_")))
-        .collect()
+    v2::Event::TYPES.iter().map(|kind| v2_example(kind)).collect()
 }
 
 /// A v2 fixture, parsed (by `parse_webhook`, which must find a v2 body).

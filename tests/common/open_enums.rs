@@ -90,7 +90,7 @@ macro_rules! open_enum_tests {
 pub(crate) use open_enum_tests;
 
 /// The name of every enum made with `open_enum!` in `src/<dir>` (read from the sources), sorted.
-pub(crate) fn declared_in(dir: &str) -> Vec<String> {
+fn declared_in(dir: &str) -> Vec<String> {
     fn walk(dir: &Path, out: &mut Vec<String>) {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();

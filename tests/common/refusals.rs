@@ -19,7 +19,7 @@ pub(crate) fn cut(text: &str) -> String {
 }
 
 /// An error stays short through `Display` and `Debug`, and has no source to print.
-pub(crate) fn assert_short(error: &ParseError) {
+fn assert_short(error: &ParseError) {
     let shown = format!("{error} {error:?}");
     assert!(shown.len() < 700, "{} bytes: {}", shown.len(), cut(&shown));
     assert!(std::error::Error::source(error).is_none());

@@ -4,7 +4,7 @@
 #[path = "../../examples/bot/handler.rs"]
 mod handler;
 
-use crate::common::{parse_v2, v2_fixtures};
+use crate::common::{parse_v2, v2_example, v2_fixtures};
 use handler::{line, Action, Bot};
 use smooch_events::v2::ChannelType;
 use smooch_events::{parse_webhook, Webhook};
@@ -160,7 +160,7 @@ fn the_bot_answers_a_user_on_every_channel() {
 fn the_bot_handles_every_documented_event_type() {
     let lines: Vec<String> = smooch_events::v2::Event::TYPES
         .iter()
-        .flat_map(|kind| fresh(&format!("v2/{}.json", kind.replace(':', "_"))))
+        .flat_map(|kind| fresh(&v2_example(kind)))
         .map(|line| line.split_once(": ").unwrap().1.to_owned())
         .collect();
     let id = "5f74a0d52b5315fc007e798a";

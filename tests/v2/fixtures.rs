@@ -1,7 +1,7 @@
 //! Every v2 fixture parses to the variants its types name and round-trips exactly; each documented
 //! example gives its concrete values.
 
-use crate::common::{assert_v2_round_trip, fixture, ms, now, parse_v2, v2_fixtures};
+use crate::common::{assert_v2_round_trip, fixture, ms, now, parse_v2, v2_example, v2_fixtures};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use smooch_events::v2::{
@@ -77,7 +77,7 @@ fn every_v2_fixture_parses_to_its_types_and_round_trips_exactly() {
 #[test]
 fn every_documented_type_has_its_example() {
     for kind in Event::TYPES {
-        let name = format!("v2/{}.json", kind.replace(':', "_"));
+        let name = v2_example(kind);
         let webhook = parse_v2(&name);
         let [event] = &webhook.events[..] else {
             panic!("{name}")
