@@ -10,7 +10,7 @@
 //! conversations where the bot's switchboard integration is in control, naming the user, their
 //! external id and the channel; log what the switchboard does (accept, offer, pass and release
 //! control, and their failures), undelivered messages with their error code, and event types
-//! the crate does not model. The handling is in `bot/handler.rs`; `tests/bot.rs` runs it on
+//! the crate does not model. The handling is in `bot/handler.rs`; `tests/v2/bot.rs` runs it on
 //! every v2 fixture.
 //!
 //! Prints one line per event, `FILE: TYPE ID: ACTION`. A file that cannot be read or parsed, or

@@ -1,5 +1,5 @@
 //! What the bot of `examples/bot.rs` does with each v2 event: the handling code a real bot
-//! writes, shared with `tests/bot.rs`, which checks what it does on every v2 fixture.
+//! writes, shared with `tests/v2/bot.rs`, which checks what it does on every v2 fixture.
 
 use std::collections::HashSet;
 use std::fmt;

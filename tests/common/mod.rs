@@ -1,11 +1,17 @@
-//! Helpers shared by the integration tests.
+//! Helpers shared by the integration tests: fixtures, round trips, the tests' clock, and (in the
+//! submodules) the open-enum checks, refusals, positions in a document and proptest strategies.
 #![allow(dead_code)]
+
+pub(crate) mod open_enums;
+pub(crate) mod positions;
+pub(crate) mod refusals;
+pub(crate) mod strategies;
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use serde_json::Value;
-use smooch_events::{parse_event, parse_webhook, v2, Event, Webhook};
+use smooch_events::{parse_event, parse_webhook, v2, Event, ValidationErrors, Webhook};
 
 /// The path of a fixture, relative to `fixtures/`.
 pub(crate) fn fixture_path(name: &str) -> PathBuf {
@@ -41,6 +47,37 @@ pub(crate) fn without_nulls(value: Value) -> Value {
         ),
         Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
         other => other,
+    }
+}
+
+/// The clock of the tests: after the newest fixture (2024).
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
+}
+
+/// The problems validation reports, as `path: message` lines.
+pub(crate) fn problems(result: Result<(), ValidationErrors>) -> Vec<String> {
+    match result {
+        Ok(()) => Vec::new(),
+        Err(errors) => errors.issues().iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// A v1 body given as JSON, parsed by `parse_event`; it must serialize back to the same JSON.
+pub(crate) fn parse_v1_json(body: &Value) -> Event {
+    let event = parse_event(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}: {body}"));
+    assert_eq!(&serde_json::to_value(&event).unwrap(), body, "round trip");
+    event
+}
+
+/// A v2 body given as JSON, parsed by `parse_webhook`; it must serialize back to the same JSON.
+pub(crate) fn parse_v2_json(body: &Value) -> v2::Body {
+    match parse_webhook(body.to_string().as_bytes()).unwrap_or_else(|e| panic!("{e}: {body}")) {
+        Webhook::V2(parsed) => {
+            assert_eq!(&serde_json::to_value(&parsed).unwrap(), body, "round trip");
+            *parsed
+        }
+        other => panic!("not a v2 body: {other:?}"),
     }
 }
 
@@ -83,6 +120,17 @@ pub(crate) fn v2_fixtures() -> Vec<String> {
     walk_fixtures("v2")
 }
 
+/// The documented v2 example of an event type: `v2/conversation_message.json` for
+/// `conversation:message`.
+pub(crate) fn v2_example(kind: &str) -> String {
+    format!("v2/{}.json", kind.replace(':', "_"))
+}
+
+/// The 25 documented v2 examples, one per event type, in the order of `v2::Event::TYPES`.
+pub(crate) fn v2_examples() -> Vec<String> {
+    v2::Event::TYPES.iter().map(|kind| v2_example(kind)).collect()
+}
+
 /// A v2 fixture, parsed (by `parse_webhook`, which must find a v2 body).
 pub(crate) fn parse_v2(name: &str) -> v2::Body {
     match parse_webhook(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}")) {
@@ -98,3 +146,14 @@ pub(crate) fn assert_v2_round_trip(name: &str, webhook: &v2::Body) {
     let back = serde_json::to_value(webhook).unwrap();
     assert_eq!(back, original, "{name}: round trip differs");
 }
+
+/// Each spelling of an ISO time, with the way Smooch writes the same instant (JavaScript's
+/// `toISOString`).
+pub(crate) const TIME_SPELLINGS: [(&str, &str); 6] = [
+    ("2020-09-30T18:00:56.820Z", "2020-09-30T18:00:56.820Z"),
+    ("2020-09-30T18:00:56Z", "2020-09-30T18:00:56.000Z"),
+    ("2020-09-30T18:00:56.82Z", "2020-09-30T18:00:56.820Z"),
+    ("2020-09-30T20:00:56.820+02:00", "2020-09-30T18:00:56.820Z"),
+    ("2020-09-30T18:00:56.820000Z", "2020-09-30T18:00:56.820Z"),
+    ("2020-09-30t18:00:56.820z", "2020-09-30T18:00:56.820Z"),
+];

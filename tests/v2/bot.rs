@@ -1,11 +1,10 @@
 //! The bot of `examples/bot.rs`, its handling code run on every v2 fixture: whom it answers and
 //! with what, what it logs, what it ignores and what it drops as already handled.
 
-mod common;
-#[path = "../examples/bot/handler.rs"]
+#[path = "../../examples/bot/handler.rs"]
 mod handler;
 
-use common::{parse_v2, v2_fixtures};
+use crate::common::{parse_v2, v2_example, v2_fixtures};
 use handler::{line, Action, Bot};
 use smooch_events::v2::ChannelType;
 use smooch_events::{parse_webhook, Webhook};
@@ -161,7 +160,7 @@ fn the_bot_answers_a_user_on_every_channel() {
 fn the_bot_handles_every_documented_event_type() {
     let lines: Vec<String> = smooch_events::v2::Event::TYPES
         .iter()
-        .flat_map(|kind| fresh(&format!("v2/{}.json", kind.replace(':', "_"))))
+        .flat_map(|kind| fresh(&v2_example(kind)))
         .map(|line| line.split_once(": ").unwrap().1.to_owned())
         .collect();
     let id = "5f74a0d52b5315fc007e798a";
@@ -320,10 +319,10 @@ fn every_v2_fixture_gives_the_expected_transcript() {
     if actual != expected {
         let (expected, actual): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
         for (n, (want, got)) in expected.iter().zip(&actual).enumerate() {
-            assert_eq!(got, want, "line {} of tests/bot_transcript.txt", n + 1);
+            assert_eq!(got, want, "line {} of tests/v2/bot_transcript.txt", n + 1);
         }
         panic!(
-            "tests/bot_transcript.txt has {} lines, the bot wrote {}:\n{}",
+            "tests/v2/bot_transcript.txt has {} lines, the bot wrote {}:\n{}",
             expected.len(),
             actual.len(),
             actual.join("\n")

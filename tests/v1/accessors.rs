@@ -2,9 +2,7 @@
 //! empty) on every other: `Event::source`, `channel`, `postback`, `delivery`, `error`, and
 //! `Message::text`, `text_or_fallback`, `media_url`, `reply_payload`, `channel`.
 
-mod common;
-
-use common::{ms, parse};
+use crate::common::{ms, parse};
 use serde_json::json;
 use smooch_events::v1::Platform;
 use smooch_events::{parse_event, Event};

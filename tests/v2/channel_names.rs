@@ -1,12 +1,10 @@
-//! Every channel value the docs name is a named variant, in every place a body names a channel:
-//! v2 `source.type`, `destination.type`, `client.type` and `integrationType` (`ChannelType`); v1
-//! `source.type`, `destination.type`, `destination.integrationType`, `client.platform` and a
-//! link's `channel` (`Platform`). `as_str` gives each value back, and a body round-trips.
+//! Every channel value the v2 spec names is a named variant, in every place a body names a
+//! channel: `source.type`, `destination.type`, `client.type` and `integrationType`
+//! (`ChannelType`). `as_str` gives each value back, and a body round-trips.
 
+use crate::common::parse_v2_json;
 use serde_json::{json, Value};
-use smooch_events::v1::Platform;
 use smooch_events::v2::{ChannelType, Event};
-use smooch_events::{parse_event, parse_webhook, Webhook};
 
 /// The values the v2 spec names, by the place that names them (`../shared/v2/SPEC.md`, sections in
 /// brackets).
@@ -117,23 +115,13 @@ fn v2_places(events: &[Event]) -> [Option<&ChannelType>; 4] {
     ]
 }
 
-fn parse_v2(body: &Value) -> Vec<Event> {
-    match parse_webhook(body.to_string().as_bytes()).unwrap() {
-        Webhook::V2(parsed) => {
-            assert_eq!(&serde_json::to_value(&parsed).unwrap(), body);
-            parsed.events
-        }
-        other => panic!("{other:?}"),
-    }
-}
-
 #[test]
-fn every_channel_the_v2_spec_names_is_a_named_variant_in_each_place() {
+fn every_channel_the_spec_names_is_a_named_variant_in_each_place() {
     let mut named = 0;
     for (place, values) in V2_NAMED {
         for value in *values {
             let body = v2_body(value);
-            let events = parse_v2(&body);
+            let events = parse_v2_json(&body).events;
             for (n, channel) in v2_places(&events).into_iter().enumerate() {
                 let channel = channel.unwrap_or_else(|| panic!("{value} ({place}): place {n} is empty"));
                 assert!(
@@ -160,8 +148,8 @@ fn every_channel_the_v2_spec_names_is_a_named_variant_in_each_place() {
 }
 
 #[test]
-fn a_v2_channel_the_spec_does_not_name_is_kept_in_other() {
-    let events = parse_v2(&v2_body("myspace"));
+fn a_channel_the_spec_does_not_name_is_kept_in_other() {
+    let events = parse_v2_json(&v2_body("myspace")).events;
     for channel in v2_places(&events) {
         let channel = channel.unwrap();
         assert!(
@@ -170,84 +158,4 @@ fn a_v2_channel_the_spec_does_not_name_is_kept_in_other() {
         );
         assert_eq!(channel.as_str(), "myspace");
     }
-}
-
-/// The values the v1 docs name (`../shared/SPEC.md` §4.5, §5).
-const V1_NAMED: &[(&str, &[&str])] = &[
-    (
-        "client platforms [§5]",
-        &[
-            "web",
-            "ios",
-            "android",
-            "messenger",
-            "viber",
-            "telegram",
-            "wechat",
-            "line",
-            "twilio",
-            "frontendEmail",
-            "other",
-        ],
-    ),
-    ("raw-info sections [§5]", &["twitter", "messagebird", "mailgun"]),
-    ("SDK integration types [§5]", &["whatsapp", "apn", "fcm", "api"]),
-    (
-        "source/destination types and business systems [§4.5, §5]",
-        &["api", "slack", "helpscout", "zendesk"],
-    ),
-];
-
-#[test]
-fn every_platform_the_v1_docs_name_is_a_named_variant_in_each_place() {
-    let mut named = 0;
-    for (place, values) in V1_NAMED {
-        for value in *values {
-            let message = json!({
-                "trigger": "message:appUser",
-                "appUser": {"_id": "a", "clients": [{"platform": value}]},
-                "messages": [{"_id": "m", "type": "text", "text": "hi", "source": {"type": value}}],
-                "destination": {"type": value, "integrationType": value}
-            });
-            let link = json!({"trigger": "link:success", "appUser": {"_id": "a"}, "channel": value});
-            let (message_event, link_event) = (parse_v1(&message), parse_v1(&link));
-            let smooch_events::Event::LinkSuccess(link) = &link_event else {
-                panic!("{link_event:?}")
-            };
-            let destination = message_event.envelope().unwrap().destination.as_ref().unwrap();
-            let places = [
-                message_event.messages()[0].channel(),
-                message_event.channel(),
-                destination.kind.as_ref(),
-                destination.integration_type.as_ref(),
-                message_event.app_user().unwrap().clients()[0].platform.as_ref(),
-                link.channel.as_ref(),
-            ];
-            for (n, platform) in places.into_iter().enumerate() {
-                let platform = platform.unwrap_or_else(|| panic!("{value} ({place}): place {n} is empty"));
-                assert!(
-                    !matches!(platform, Platform::Other(_)),
-                    "{value} ({place}) is Other in place {n}"
-                );
-                assert_eq!(platform.as_str(), *value);
-            }
-            named += 1;
-        }
-    }
-    assert_eq!(named, 22);
-    for platform in Platform::KNOWN {
-        assert!(
-            V1_NAMED
-                .iter()
-                .any(|(_, values)| values.contains(&platform.as_str())),
-            "{platform} is not named by the docs"
-        );
-    }
-    assert_eq!(Platform::KNOWN.len(), 21);
-}
-
-fn parse_v1(body: &Value) -> smooch_events::Event {
-    let event = parse_event(body.to_string().as_bytes()).unwrap();
-    assert_eq!(&serde_json::to_value(&event).unwrap(), body);
-    event
 }

@@ -1,8 +1,6 @@
 //! The conversation triggers: concrete values of each fixture, and the round trip.
 
-mod common;
-
-use common::{assert_round_trip, ms, parse};
+use crate::common::{assert_round_trip, ms, parse};
 use smooch_events::v1::{Platform, ReferralSource, ReferralType};
 use smooch_events::Event;
 

@@ -1,13 +1,8 @@
 //! `v2::Body::validate_at`: each rule fires with its path from the body.
 
-use chrono::{DateTime, TimeZone, Utc};
+use crate::common::now;
 use serde_json::{json, Value};
 use smooch_events::parse_webhook;
-
-/// The clock of these tests.
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
-}
 
 /// The problems of a body holding `events`, as `path: message` lines.
 fn problems(events: Value) -> Vec<String> {

@@ -1,23 +1,11 @@
 //! `Event::validate_at`: each rule fires with its path, and clean fixtures pass.
 
-mod common;
-
-use chrono::{DateTime, TimeZone, Utc};
-use common::{all_fixtures, parse};
+use crate::common::{all_fixtures, now, parse};
 use smooch_events::{parse_event, Event};
-
-/// The clock of these tests: after the newest fixture (2024).
-fn now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
-}
 
 /// The problems of a body, as `path: message` lines.
 fn problems(body: &str) -> Vec<String> {
-    let event = parse_event(body.as_bytes()).unwrap();
-    match event.validate_at(now()) {
-        Ok(()) => Vec::new(),
-        Err(errors) => errors.issues().iter().map(ToString::to_string).collect(),
-    }
+    crate::common::problems(parse_event(body.as_bytes()).unwrap().validate_at(now()))
 }
 
 #[test]

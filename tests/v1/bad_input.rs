@@ -1,35 +1,11 @@
 //! The bad-input catalogue: whatever bytes arrive, `parse_event` answers with a value or a classified
 //! error whose message says what is wrong, short whatever the body, and never panics. (Bodies that
-//! are odd but still events are in `tolerance.rs`: they parse.)
+//! are odd but still events are in `tolerance.rs`: they parse.) One test per kind of bad input.
 
-mod common;
-
-use common::{all_fixtures, fixture, v2_fixtures};
+use crate::common::refusals::{assert_prefixes_cut_short, cut, refused};
+use crate::common::{all_fixtures, fixture};
 use serde_json::{json, Value};
-use smooch_events::{parse_event, parse_webhook, v2, Event, ParseError};
-
-/// The error of a body that must not parse.
-fn refused(body: &[u8]) -> ParseError {
-    match parse_event(body) {
-        Ok(event) => panic!("parsed: {}", cut(&format!("{event:?}"))),
-        Err(error) => {
-            assert_short(&error);
-            error
-        }
-    }
-}
-
-/// At most 300 characters of anything, for panic messages.
-fn cut(text: &str) -> String {
-    text.chars().take(300).collect()
-}
-
-/// An error stays short through `Display` and `Debug`, and has no source to print.
-fn assert_short(error: &ParseError) {
-    let shown = format!("{error} {error:?}");
-    assert!(shown.len() < 700, "{} bytes: {}", shown.len(), cut(&shown));
-    assert!(std::error::Error::source(error).is_none());
-}
+use smooch_events::{parse_event, Event, ParseError};
 
 fn assert_invalid_json(body: &[u8], line: usize, column: usize, message: &str) {
     let error = refused(body);
@@ -109,10 +85,14 @@ fn bodies_that_are_not_objects() {
 }
 
 #[test]
-fn missing_or_non_string_trigger() {
+fn a_body_without_trigger_is_refused_as_missing_trigger() {
     let error = refused(br#"{"app":{"_id":"a"}}"#);
     assert!(matches!(error, ParseError::MissingTrigger));
     assert_eq!(error.to_string(), "the body has no `trigger`");
+}
+
+#[test]
+fn a_trigger_that_is_not_a_string_is_refused_naming_what_it_is() {
     for (trigger, found) in [
         ("null", "null"),
         ("7", "a number"),
@@ -129,13 +109,17 @@ fn missing_or_non_string_trigger() {
 }
 
 #[test]
-fn invalid_utf8_and_a_byte_order_mark() {
+fn invalid_utf8_is_refused_where_it_stands() {
     assert_invalid_json(
         b"{\"trigger\":\"conversation:read\",\"appUser\":{\"_id\":\"\xff\"}}",
         1,
         50,
         "invalid unicode code point",
     );
+}
+
+#[test]
+fn a_byte_order_mark_is_refused_by_name() {
     let mut with_bom = b"\xEF\xBB\xBF".to_vec();
     with_bom.extend(fixture("conversation_read.json"));
     assert_invalid_json(
@@ -155,40 +139,14 @@ fn every_prefix_of_every_fixture_is_refused_as_cut_short() {
     assert!(checked > 50_000, "{checked}");
 }
 
-/// Checks that `parse` refuses every `stride`-th prefix of `bytes` (but those that only cut
-/// trailing white space) as invalid JSON cut short; returns how many it checked.
-fn assert_prefixes_cut_short(
-    name: &str,
-    bytes: &[u8],
-    stride: usize,
-    parse: impl Fn(&[u8]) -> Result<(), ParseError>,
-) -> usize {
-    let whole = std::str::from_utf8(bytes).unwrap();
-    let mut checked = 0;
-    for len in (0..bytes.len()).step_by(stride) {
-        let prefix = &bytes[..len];
-        // Cutting only trailing white space leaves the whole document.
-        if std::str::from_utf8(prefix).is_ok_and(|p| p.trim_end() == whole.trim_end()) {
-            continue;
-        }
-        match parse(prefix) {
-            Err(ParseError::InvalidJson { message, .. }) => {
-                assert!(
-                    message.starts_with("EOF while parsing"),
-                    "{name}[..{len}]: {message}"
-                );
-            }
-            other => panic!("{name}[..{len}]: {other:?}"),
-        }
-        checked += 1;
-    }
-    checked
+#[test]
+fn ten_thousand_nested_arrays_are_refused_at_the_recursion_limit() {
+    let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    assert_invalid_json(deep_array.as_bytes(), 1, 128, "recursion limit exceeded");
 }
 
 #[test]
-fn deep_nesting_is_refused_without_overflowing_the_stack() {
-    let deep_array = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    assert_invalid_json(deep_array.as_bytes(), 1, 128, "recursion limit exceeded");
+fn ten_thousand_nested_objects_in_a_body_are_refused_without_overflowing_the_stack() {
     // Deep inside a modelled trigger, an unknown key, and an unmodelled trigger.
     for head in [
         r#"{"trigger":"conversation:read","x":"#,
@@ -204,9 +162,12 @@ fn deep_nesting_is_refused_without_overflowing_the_stack() {
 }
 
 #[test]
-fn numbers_beyond_f64() {
-    // Past f64: not a JSON number serde_json can read.
+fn a_number_past_f64_is_invalid_json() {
     assert_invalid_json(&read_with_timestamp("1e400"), 1, 70, "number out of range");
+}
+
+#[test]
+fn an_integer_past_u64_in_a_free_form_map_is_kept_as_a_float() {
     // A huge integer in a free-form map is kept (as a float, since it is past u64).
     let event = parse_event(br#"{"trigger":"client:add","n":18446744073709551616}"#).unwrap();
     let Event::Unknown(unknown) = event else { panic!() };
@@ -238,7 +199,7 @@ fn nan_like_text_is_not_json() {
 }
 
 #[test]
-fn a_ten_mib_string_is_kept_and_never_printed_whole() {
+fn a_ten_mib_string_in_an_unknown_or_misfit_key_is_kept() {
     let big = "x".repeat(10 << 20);
     // In an unknown key, and where it does not fit its field: kept.
     for key in ["note", "timestamp"] {
@@ -248,6 +209,11 @@ fn a_ten_mib_string_is_kept_and_never_printed_whole() {
         };
         assert_eq!(read.envelope.extra[key].as_str().map(str::len), Some(10 << 20));
     }
+}
+
+#[test]
+fn a_ten_mib_string_where_it_identifies_the_event_is_refused_and_never_printed_whole() {
+    let big = "x".repeat(10 << 20);
     // Where it identifies the event: refused, and the message quotes it cut short.
     let body = format!(r#"{{"trigger":"conversation:read","appUser":"{big}"}}"#);
     let error = refused(body.as_bytes());
@@ -288,7 +254,11 @@ fn errors_stay_short_whatever_the_body() {
         let error = refused(body.as_bytes());
         assert!(error.to_string().len() < 300, "{}", cut(&error.to_string()));
     }
-    // A long duplicate key is still classified as one (not by reading its message).
+}
+
+#[test]
+fn a_long_duplicate_key_is_classified_as_one_and_cut_short() {
+    // Classified by the parser, not by reading its message.
     let key = "d".repeat(500);
     let error = refused(format!(r#"{{"trigger":"client:add","{key}":1,"{key}":2}}"#).as_bytes());
     match error {
@@ -315,7 +285,7 @@ fn a_hundred_thousand_unknown_keys() {
 }
 
 #[test]
-fn duplicate_keys_are_refused_with_their_name() {
+fn a_repeated_trigger_is_a_duplicate_key_at_the_top_level() {
     let error =
         refused(br#"{"trigger":"conversation:read","trigger":"message:appUser","appUser":{"_id":"u"}}"#);
     assert!(
@@ -329,6 +299,10 @@ fn duplicate_keys_are_refused_with_their_name() {
     ] {
         assert!(matches!(refused(body), ParseError::DuplicateKey { key, .. } if key == "trigger"));
     }
+}
+
+#[test]
+fn duplicate_keys_are_refused_with_their_name_and_path_at_any_depth() {
     // Typed keys, unknown keys and free-form maps, at any depth.
     for (body, key, path) in [
         (&br#"{"trigger":"conversation:read","appUser":{"_id":"u","_id":"v"}}"#[..], "_id", "appUser"),
@@ -376,7 +350,7 @@ fn a_key_repeated_before_the_trigger_among_many() {
 }
 
 #[test]
-fn missing_required_keys_name_the_trigger() {
+fn a_missing_required_key_is_malformed_naming_the_trigger_and_path() {
     assert_malformed(
         br#"{"trigger":"conversation:start"}"#,
         "conversation:start",
@@ -389,6 +363,10 @@ fn missing_required_keys_name_the_trigger() {
         "messages[0]",
         "missing field `_id`",
     );
+}
+
+#[test]
+fn a_required_value_of_another_type_is_malformed_naming_the_trigger_and_path() {
     assert_malformed(
         br#"{"trigger":"conversation:read","appUser":{"_id":7}}"#,
         "conversation:read",
@@ -467,162 +445,4 @@ fn nesting_is_refused_exactly_where_a_value_refuses_it() {
             }
         }
     }
-}
-
-// ---- v2 bodies, through `parse_webhook` ----
-
-/// The error of a body `parse_webhook` must refuse.
-fn refused_any(body: &[u8]) -> ParseError {
-    match parse_webhook(body) {
-        Ok(webhook) => panic!("parsed: {}", cut(&format!("{webhook:?}"))),
-        Err(error) => {
-            assert_short(&error);
-            error
-        }
-    }
-}
-
-fn assert_malformed_v2(body: &[u8], path: &str, message: &str) {
-    let error = refused_any(body);
-    assert_eq!(
-        error,
-        ParseError::Malformed {
-            trigger: "v2".into(),
-            path: path.into(),
-            message: message.into()
-        }
-    );
-    assert_eq!(error.trigger(), Some("v2"));
-    assert_eq!(error.to_string(), format!("v2: {path}: {message}"));
-}
-
-/// Every prefix of every documented v2 example is refused. The written fixtures are larger (up to
-/// 15 KB pretty-printed) and the cost grows with the square of the size, so they are cut in their
-/// compact form, at every 7th byte (so that each kind of cut still falls somewhere in them).
-#[test]
-fn every_prefix_of_every_v2_fixture_is_refused_as_cut_short() {
-    let mut checked = 0;
-    for name in v2_fixtures() {
-        let mut bytes = fixture(&name);
-        let mut stride = 1;
-        if name.starts_with("v2/written/") {
-            bytes = serde_json::to_vec(&serde_json::from_slice::<Value>(&bytes).unwrap()).unwrap();
-            stride = 7;
-        }
-        checked += assert_prefixes_cut_short(&name, &bytes, stride, |b| parse_webhook(b).map(drop));
-    }
-    assert!(checked > 25_000, "{checked}");
-}
-
-#[test]
-fn v2_events_must_be_a_list_of_objects() {
-    assert_malformed_v2(br#"{"events":{}}"#, "events", "expected a list, found an object");
-    assert_malformed_v2(br#"{"events":null}"#, "events", "expected a list, found null");
-    assert_malformed_v2(
-        br#"{"app":{"id":"a"},"events":"[]"}"#,
-        "events",
-        "expected a list, found the string \"[]\"",
-    );
-    assert_malformed_v2(
-        br#"{"events":[{"type":"user:remove"},7]}"#,
-        "events[1]",
-        "expected a v2 event object, found the number 7",
-    );
-    assert_malformed_v2(
-        br#"{"events":[null]}"#,
-        "events[0]",
-        "expected a v2 event object, found null",
-    );
-    assert_malformed_v2(
-        br#"{"events":[[]],"webhook":{}}"#,
-        "events[0]",
-        "expected a v2 event object, found an empty array",
-    );
-}
-
-#[test]
-fn a_body_of_no_version() {
-    for body in [
-        &b"{}"[..],
-        br#"{"app":{"id":"a"},"webhook":{"id":"w"}}"#,
-        br#"{"event":[]}"#,
-    ] {
-        let error = refused_any(body);
-        assert_eq!(error, ParseError::UnknownVersion);
-        assert_eq!(
-            error.to_string(),
-            "the body is not a webhook: it has neither `trigger` (v1) nor `events` (v2)"
-        );
-    }
-    // `trigger` decides, even next to `events`.
-    let error = refused_any(br#"{"events":[],"trigger":3}"#);
-    assert_eq!(error, ParseError::TriggerNotString { found: "a number" });
-    // The v1 entry names the v2 one.
-    let error = refused(br#"{"events":[]}"#);
-    assert_eq!(error, ParseError::V2Body);
-    assert!(error.to_string().contains("parse_webhook"), "{error}");
-    // Not objects, not JSON: as for v1.
-    assert_eq!(refused_any(b"[]"), ParseError::NotAnObject { found: "an array" });
-    assert!(matches!(
-        refused_any(b"{\"events\":[}"),
-        ParseError::InvalidJson { .. }
-    ));
-}
-
-#[test]
-fn v2_duplicate_keys_are_refused_with_their_path() {
-    for (body, key, path) in [
-        (&br#"{"events":[],"events":[]}"#[..], "events", ""),
-        (br#"{"app":{"id":"a"},"app":{},"events":[]}"#, "app", ""),
-        (br#"{"events":[{"type":"user:remove","type":"user:remove"}]}"#, "type", "events[0]"),
-        (br#"{"events":[{"id":"a","type":"x:y","id":"b"}]}"#, "id", "events[0]"),
-        (
-            br#"{"events":[{},{"type":"conversation:message","payload":{"message":{"content":{"type":"text","type":"image"}}}}]}"#,
-            "type",
-            "events[1].payload.message.content",
-        ),
-        (
-            br#"{"events":[{"type":"conversation:message","payload":{"conversation":{"metadata":{"k":1,"k":2}}}}]}"#,
-            "k",
-            "events[0].payload.conversation.metadata",
-        ),
-    ] {
-        let error = refused_any(body);
-        assert!(
-            matches!(&error, ParseError::DuplicateKey { key: k, path: p } if k == key && p == path),
-            "{error:?}"
-        );
-    }
-}
-
-#[test]
-fn v2_errors_stay_short_and_deep_nesting_is_refused() {
-    let huge = "x".repeat(1 << 20);
-    for body in [
-        format!(r#"{{"events":["{huge}"]}}"#),
-        format!(r#"{{"events":"{huge}"}}"#),
-        format!(r#"{{"events":[{{"type":"user:remove","{huge}":1,"{huge}":2}}]}}"#),
-    ] {
-        let error = refused_any(body.as_bytes());
-        assert!(error.to_string().len() < 300, "{}", cut(&error.to_string()));
-    }
-    // A huge value that does not fit a field is kept, not refused.
-    let body = format!(r#"{{"events":[{{"type":"user:remove","createdAt":"{huge}"}}]}}"#);
-    let webhook = parse_webhook(body.as_bytes()).unwrap().into_v2().unwrap();
-    let v2::Event::UserRemove(remove) = &webhook.events[0] else {
-        panic!()
-    };
-    assert_eq!(remove.extra["createdAt"].as_str().map(str::len), Some(1 << 20));
-    let problems = webhook.validate().unwrap_err().to_string();
-    assert!(problems.len() < 300, "{}", cut(&problems));
-
-    let body = format!(
-        r#"{{"events":[{{"type":"conversation:message","payload":{}1{}}}]}}"#,
-        r#"{"a":"#.repeat(10_000),
-        "}".repeat(10_001)
-    );
-    assert!(matches!(
-        refused_any(body.as_bytes()),
-        ParseError::InvalidJson { message, .. } if message == "recursion limit exceeded"
-    ));
 }

@@ -1,12 +1,9 @@
-//! Every fixture parses to the variant its trigger names and round-trips (the v2 fixtures, each
-//! event to the variant its type names: `v2_fixtures.rs`), and every fixture of either version goes
-//! through `parse_webhook`, the entry for any version.
+//! Every v1 fixture parses to the variant its trigger names and round-trips (every fixture of
+//! either version through `parse_webhook`: `tests/webhook_versions.rs`).
 
-mod common;
-
-use common::{all_fixtures, assert_round_trip, fixture, v2_fixtures};
+use crate::common::{all_fixtures, assert_round_trip, fixture};
 use serde_json::Value;
-use smooch_events::{parse_event, parse_webhook, Event, ParseError, Webhook};
+use smooch_events::{parse_event, Event, ParseError};
 
 #[test]
 fn every_fixture_parses_to_its_trigger_and_round_trips() {
@@ -89,38 +86,4 @@ fn the_concatenated_capture_file_is_refused_at_its_second_object() {
         error.to_string(),
         "invalid JSON at line 65, column 1: trailing characters"
     );
-}
-
-#[test]
-fn every_fixture_of_either_version_goes_through_parse_webhook() {
-    let v1 = all_fixtures();
-    let v2 = v2_fixtures();
-    for name in v1.iter().chain(&v2) {
-        let bytes = fixture(name);
-        if name.starts_with("later-docs-fragments/") {
-            // Neither `trigger` nor `events`.
-            assert_eq!(parse_webhook(&bytes), Err(ParseError::UnknownVersion), "{name}");
-            continue;
-        }
-        let webhook = parse_webhook(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-        match &webhook {
-            Webhook::V1(event) => {
-                assert!(v1.contains(name), "{name}: read as v1");
-                assert_eq!(Ok(event), parse_event(&bytes).as_ref(), "{name}");
-            }
-            Webhook::V2(_) => assert!(v2.contains(name), "{name}: read as v2"),
-            other => panic!("{name}: {other:?}"),
-        }
-        let original: Value = serde_json::from_slice(&bytes).unwrap();
-        assert_eq!(
-            serde_json::to_value(&webhook).unwrap(),
-            original,
-            "{name}: round trip differs"
-        );
-        assert_eq!(
-            serde_json::from_value::<Webhook>(original).unwrap(),
-            webhook,
-            "{name}: from_value"
-        );
-    }
 }

@@ -3,16 +3,14 @@
 //! `postback`, `delivery`, `error`, and `Message::text`, `text_or_fallback`, `media_url`,
 //! `reply_payload`, `channel`.
 
-mod common;
-
-use common::{ms, parse_v2};
+use crate::common::{ms, parse_v2, v2_example};
 use serde_json::json;
 use smooch_events::v2::{AuthorType, ChannelType, Event};
 use smooch_events::{parse_webhook, v2, Webhook};
 
 /// The only event of a documented example, by its type.
 fn example(kind: &str) -> Event {
-    let body = parse_v2(&format!("v2/{}.json", kind.replace(':', "_")));
+    let body = parse_v2(&v2_example(kind));
     let [event] = <[Event; 1]>::try_from(body.events).unwrap();
     event
 }

@@ -1,9 +1,7 @@
 //! The other triggers: concrete values of each documented example, the v1.1 fixtures, historical
 //! shapes and real captures.
 
-mod common;
-
-use common::{assert_round_trip, ms, parse};
+use crate::common::{assert_round_trip, fixture, ms, parse};
 use smooch_events::v1::{
     ActionState, ActionType, ActivityType, ClientStatus, ItemSize, MessageType, Platform, Role,
 };
@@ -83,7 +81,7 @@ fn message_app_user_location() {
 fn whole_number_coordinates_come_back_whole() {
     // JavaScript writes `45` for 45.0; it must not come back as `45.0`, another JSON value.
     let mut document: serde_json::Value =
-        serde_json::from_slice(&common::fixture("message_appUser_location.json")).unwrap();
+        serde_json::from_slice(&fixture("message_appUser_location.json")).unwrap();
     let coordinates = &mut document["messages"][0]["coordinates"];
     coordinates["lat"] = serde_json::json!(45);
     coordinates["long"] = serde_json::json!(-73);
