@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use crate::de::codec::Ctx;
 use crate::de::tagged::{Before, Found, Tagged, TaggedSeed};
 use crate::de::walk::ValidationErrors;
+use crate::v1::V1Head;
 use crate::v2::{BodyHead, BodyRead};
 use crate::{v1, v2};
 
@@ -167,8 +168,9 @@ impl<'de> Deserialize<'de> for Webhook {
 /// The version switch: `trigger` routes to v1's dispatch, `events` to v2's body reader.
 impl Tagged for Webhook {
     const EXPECTING: &'static str = "a webhook body (a JSON object with `trigger` or `events`)";
-    /// A v2 body's `app` and `webhook`, which Sunshine Conversations sends before `events`.
-    type Head = BodyHead;
+    /// `app` and `webhook` before the deciding key: a v2 body sends them before `events`, and
+    /// a v1 body whose keys were sorted has its `app` before `trigger`.
+    type Head = SwitchHead;
 
     fn deciding(key: &str) -> Option<&'static str> {
         match key {
@@ -181,15 +183,15 @@ impl Tagged for Webhook {
     fn read_decided<'de, A: MapAccess<'de>>(
         key: &'static str,
         found: Found<'de>,
-        before: Before<BodyHead>,
+        before: Before<SwitchHead>,
         map: A,
         ctx: Ctx<'de>,
     ) -> Result<Self, A::Error> {
         if key == "trigger" {
-            let before = before.without_head()?;
+            let before = before.map_head(SwitchHead::into_v1);
             return v1::Event::read_decided(key, found, before, map, ctx).map(Webhook::V1);
         }
-        match v2::Body::read_after_events(found, before, map, ctx)? {
+        match v2::Body::read_after_events(found, before.map_head(SwitchHead::into_v2), map, ctx)? {
             BodyRead::Body(body) => Ok(Webhook::V2(Box::new(body))),
             BodyRead::Trigger { read, map } => {
                 let read = Before::from_map(read);
@@ -202,5 +204,97 @@ impl Tagged for Webhook {
         Err(de::Error::custom(
             "the body is not a webhook: it has neither `trigger` (v1) nor `events` (v2)",
         ))
+    }
+}
+
+/// The keys the version switch reads before it knows the version, in a shape each version's head
+/// takes without reading them again: `app` with either version's id (`_id` in v1, `id` in v2),
+/// and v2's `webhook`.
+mod head {
+    #![allow(unreachable_pub, dead_code)]
+
+    use compact_str::CompactString;
+
+    use crate::de::codec::Id;
+    use crate::de::object::object;
+    use crate::v2::WebhookRef;
+
+    object! {
+        /// `app` and `webhook`, read before `trigger` or `events`.
+        pub struct SwitchHead {
+            expecting: "a webhook body",
+            optional {
+                /// The app, with either version's id.
+                app: AnyApp = "app",
+                /// The v2 webhook.
+                webhook: WebhookRef = "webhook",
+            }
+        }
+    }
+
+    object! {
+        /// An app of either version.
+        pub struct AnyApp {
+            expecting: "an app object",
+            optional {
+                /// v1's id.
+                v1_id: CompactString = "_id" as Id,
+                /// v2's id.
+                v2_id: CompactString = "id" as Id,
+            }
+        }
+    }
+}
+
+use head::{AnyApp, SwitchHead};
+
+impl SwitchHead {
+    /// The head of a v1 body: its `app`; a `webhook` is a key v1 does not model, kept as sent.
+    fn into_v1(self) -> V1Head {
+        let mut head = V1Head {
+            app: self.app.map(AnyApp::into_v1),
+            extra: self.extra,
+        };
+        if let Some(webhook) = self.webhook {
+            if let Ok(webhook) = serde_json::to_value(webhook) {
+                head.extra.insert("webhook".to_owned(), webhook);
+            }
+        }
+        head
+    }
+
+    /// The head of a v2 body.
+    fn into_v2(self) -> BodyHead {
+        BodyHead {
+            app: self.app.map(AnyApp::into_v2),
+            webhook: self.webhook,
+            extra: self.extra,
+        }
+    }
+}
+
+impl AnyApp {
+    /// A v1 app: `_id` is its id, and an `id` a key it does not model.
+    fn into_v1(self) -> v1::App {
+        let mut extra = self.extra;
+        if let Some(id) = self.v2_id {
+            extra.insert("id".to_owned(), Value::String(id.into()));
+        }
+        v1::App {
+            id: self.v1_id,
+            extra,
+        }
+    }
+
+    /// A v2 app: `id` is its id, and an `_id` a key it does not model.
+    fn into_v2(self) -> v2::App {
+        let mut extra = self.extra;
+        if let Some(id) = self.v1_id {
+            extra.insert("_id".to_owned(), Value::String(id.into()));
+        }
+        v2::App {
+            id: self.v2_id,
+            extra,
+        }
     }
 }

@@ -152,10 +152,14 @@ impl<H: Fields> Before<H> {
         Ok(map)
     }
 
-    /// The same without its head, whose keys join the pending ones as JSON: for a shape that
-    /// does not take this head (a v1 body, whose `app` was read as v2's before its `trigger`).
-    pub(crate) fn without_head<E: de::Error>(mut self) -> Result<Before<NoHead>, E> {
-        Ok(Before::from_map(self.take_map()?))
+    /// The same with its head turned into another (the version switch's, into the head of
+    /// the version it routes to).
+    pub(crate) fn map_head<G>(self, to: impl FnOnce(H) -> G) -> Before<G> {
+        Before {
+            head: to(self.head),
+            head_seen: self.head_seen,
+            pending: self.pending,
+        }
     }
 
     /// Reads what was read before the tag into `target`: the head's fields, then the pending

@@ -36,6 +36,28 @@ object! {
     }
 }
 
+/// The key of a v1 body that can come before its `trigger` and is read as it comes (the first key
+/// of a body whose keys were sorted): `app`, which every trigger has.
+mod head {
+    #![allow(unreachable_pub, dead_code)]
+
+    use crate::de::object::object;
+    use crate::v1::types::app::App;
+
+    object! {
+        /// The keys of a v1 body every trigger shares, read before the trigger.
+        pub struct V1Head {
+            expecting: "a webhook body",
+            optional {
+                /// The app.
+                app: App = "app",
+            }
+        }
+    }
+}
+
+pub(crate) use head::V1Head;
+
 /// Defines the payload struct of one or more triggers: an [`object!`] whose keys it does not
 /// model go to its `envelope`.
 ///
@@ -54,6 +76,22 @@ macro_rules! payload {
                     /// keys this crate does not model.
                     envelope: $crate::v1::envelope::Envelope
                 }
+            }
+        }
+
+        impl $crate::de::tagged::TakeHead<$crate::v1::envelope::V1Head> for $name {
+            fn take_head(&mut self, head: $crate::v1::envelope::V1Head) -> u64 {
+                use $crate::de::object::Fields;
+                let mut seen = 0;
+                if head.app.is_some() {
+                    self.envelope.app = head.app;
+                    seen |= Self::bit("app");
+                }
+                for (key, value) in head.extra {
+                    seen |= Self::bit(&key);
+                    self.envelope.extra.insert(key, value);
+                }
+                seen
             }
         }
     };

@@ -25,7 +25,7 @@ use serde::de;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::de::tagged::{tagged, NoHead, Unknown};
+use crate::de::tagged::{tagged, Unknown};
 use crate::de::walk::{Checker, IssueKind};
 
 mod accessors;
@@ -36,6 +36,7 @@ mod validate;
 
 pub use accessors::{DeliveryView, ErrorView, PostbackView};
 pub use envelope::Envelope;
+pub(crate) use envelope::V1Head;
 pub use events::conversation::{ConversationRead, ConversationReferral, ConversationStart};
 pub use events::delivery::{DeliveryEvent, ExternalMessage, MessageDelivery};
 pub use events::link::{LinkCriteria, LinkEvent};
@@ -72,7 +73,7 @@ macro_rules! events {
                 tag: "trigger",
                 missing_tag: Spec,
                 names: TRIGGERS / trigger,
-                head: NoHead,
+                head: envelope::V1Head,
                 unknown: /// A trigger this crate does not model (`client:add`, `appUser:delete`,
                     /// `notification:*`, anything new), with its whole body.
                     Box<UnknownEvent>,
