@@ -72,6 +72,9 @@ pub use crate::worker::{Application, LogApplication};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Broken(pub String);
 
+/// How often the histograms' samples are folded.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// Done webhooks deleted in one statement by the retention.
 const PURGE_BATCH: usize = 500;
 
@@ -204,8 +207,9 @@ impl Receiver {
             Arc::clone(&store),
             limits.retention,
             Arc::clone(&metrics),
-            stopped,
+            stopped.clone(),
         ));
+        let upkeep = tokio::spawn(upkeep(Arc::clone(&metrics), stopped));
 
         let outcome = tokio::select! {
             () = shutdown => {
@@ -237,6 +241,7 @@ impl Receiver {
             }
         }
         let _ = retention.await;
+        let _ = upkeep.await;
         let _ = admin_stop.send(true);
         if let Some(admin) = admin {
             let _ = admin.await;
@@ -276,6 +281,17 @@ async fn retain(store: Arc<dyn Store>, retention: Duration, metrics: Arc<Metrics
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Folds the histograms' samples every [`UPKEEP_EVERY`], so that they do not pile up between two
+/// scrapes (or without any), until `stop` turns true.
+async fn upkeep(metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(UPKEEP_EVERY) => metrics.upkeep(),
         }
     }
 }

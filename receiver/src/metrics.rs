@@ -155,6 +155,12 @@ impl Metrics {
             .increment(1);
     }
 
+    /// Folds the samples recorded since the last call into the histograms. The exporter keeps
+    /// each sample until then: a receiver calls it every few seconds, scraped or not.
+    pub(crate) fn upkeep(&self) {
+        self.handle.run_upkeep();
+    }
+
     /// The text of every metric, after the store's counts (`None`: the store did not answer) and
     /// the dropped log lines.
     pub fn render(&self, stats: Option<&Stats>, log_dropped: u64) -> String {
