@@ -18,7 +18,11 @@ use axum::Router;
 use smooch_events::{Webhook, WebhookSecrets};
 use std::sync::Arc;
 
-async fn webhook(State(secrets): State<Arc<WebhookSecrets>>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+async fn webhook(
+    State(secrets): State<Arc<WebhookSecrets>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, String) {
     let key = headers.get("x-api-key").map(|value| value.as_bytes());
     match secrets.verify_and_parse(key, &body) {
         Ok(Webhook::V1(event)) => println!("v1 {} from app {:?}", event.trigger(), event.app_id()),

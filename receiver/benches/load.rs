@@ -91,7 +91,9 @@ fn serve(mode: &str) {
                 wal_limit: options.limits.wal_limit,
                 metrics: Arc::clone(&metrics),
             };
-            smooch_receiver::store::open(&options.store, &settings).await.unwrap()
+            smooch_receiver::store::open(&options.store, &settings)
+                .await
+                .unwrap()
         };
         let receiver = Receiver::with_store(&options, store, metrics).await.unwrap();
         println!("port {}", receiver.address().port());
@@ -325,7 +327,10 @@ fn bodies() -> Vec<Vec<u8>> {
         }
     }
     let mut out = Vec::new();
-    walk(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"), &mut out);
+    walk(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures"),
+        &mut out,
+    );
     assert!(out.len() > 50, "{} fixtures", out.len());
     out
 }
@@ -354,7 +359,9 @@ async fn run_one(
             let base = database_url().expect("a database for the PostgreSQL run");
             let client = pg_connect(&base).await;
             client
-                .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
                 .await
                 .unwrap();
             format!("{base}?options=-csearch_path%3D{schema}")

@@ -65,9 +65,9 @@ pub async fn show(admin: &dyn Admin, id: i64) -> Result<(String, Vec<u8>), Strin
         letter.received_at,
         letter.status,
         letter.size,
-        letter
-            .replayed_as
-            .map_or(String::new(), |webhook| format!(", replayed as webhook {webhook}")),
+        letter.replayed_as.map_or(String::new(), |webhook| format!(
+            ", replayed as webhook {webhook}"
+        )),
         letter.error.escape_debug(),
     );
     Ok((about, letter.body))
@@ -82,7 +82,9 @@ pub async fn replay(admin: &dyn Admin, id: i64) -> Result<String, String> {
         .map_err(|error| error.to_string())?
         .ok_or_else(|| format!("no dead letter {id}"))?;
     if let Some(webhook) = letter.replayed_as {
-        return Err(format!("dead letter {id} was replayed before, as webhook {webhook}"));
+        return Err(format!(
+            "dead letter {id} was replayed before, as webhook {webhook}"
+        ));
     }
     if !letter.is_whole() {
         return Err(format!(
@@ -105,7 +107,11 @@ pub async fn replay(admin: &dyn Admin, id: i64) -> Result<String, String> {
         app_id: description.app_id,
         body: letter.body,
     };
-    match admin.replay(id, webhook).await.map_err(|error| error.to_string())? {
+    match admin
+        .replay(id, webhook)
+        .await
+        .map_err(|error| error.to_string())?
+    {
         Accepted::New(webhook) => Ok(format!("dead letter {id} replayed as webhook {webhook}\n")),
         Accepted::Duplicate(webhook) => Ok(format!(
             "dead letter {id} replayed: the same body was stored before, as webhook {webhook}\n"

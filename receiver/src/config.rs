@@ -17,7 +17,13 @@ const DEFAULT_MAX_BODY: usize = 1 << 20;
 pub struct Options {
     /// Valid X-API-Key secrets, comma-separated (two during a rotation). Prefer the file or the
     /// variable to the flag: a flag shows in `ps`.
-    #[arg(long, env = "SMOOCH_WEBHOOK_SECRETS", hide_env_values = true, value_name = "LIST", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_WEBHOOK_SECRETS",
+        hide_env_values = true,
+        value_name = "LIST",
+        global = true
+    )]
     pub webhook_secrets: Option<String>,
 
     /// A file holding the secrets, one a line (or comma-separated); instead of SMOOCH_WEBHOOK_SECRETS.
@@ -25,7 +31,13 @@ pub struct Options {
     pub webhook_secrets_file: Option<PathBuf>,
 
     /// Address the webhook listener listens on (POST /webhook).
-    #[arg(long, env = "SMOOCH_LISTEN", default_value = "127.0.0.1:3000", value_name = "HOST:PORT", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_LISTEN",
+        default_value = "127.0.0.1:3000",
+        value_name = "HOST:PORT",
+        global = true
+    )]
     pub listen: String,
 
     /// Address of the admin listener (GET /livez, /readyz, /metrics); off unless set.
@@ -34,7 +46,13 @@ pub struct Options {
 
     /// Where webhooks are stored: a SQLite file (created on first start), or postgres://… for a
     /// PostgreSQL database shared by several receivers.
-    #[arg(long, env = "SMOOCH_STORE", default_value = "smooch-webhooks.sqlite3", value_name = "PATH|URL", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_STORE",
+        default_value = "smooch-webhooks.sqlite3",
+        value_name = "PATH|URL",
+        global = true
+    )]
     pub store: String,
 
     /// POST each stored webhook, byte for byte, to this http:// URL (done on a 2xx); without it,
@@ -86,16 +104,34 @@ pub struct Limits {
     pub write_timeout: Duration,
 
     /// Open connections at most; more wait in the listen backlog (keep it under `ulimit -n`).
-    #[arg(long, env = "SMOOCH_MAX_CONNECTIONS", default_value = "4096", value_name = "COUNT", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_MAX_CONNECTIONS",
+        default_value = "4096",
+        value_name = "COUNT",
+        global = true
+    )]
     pub max_connections: usize,
 
     /// Open connections from one address at most; more are closed at once (0: no cap; raise it
     /// behind a proxy, whose connections all come from its address).
-    #[arg(long, env = "SMOOCH_MAX_CONNECTIONS_PER_ADDRESS", default_value = "256", value_name = "COUNT", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value = "256",
+        value_name = "COUNT",
+        global = true
+    )]
     pub max_connections_per_address: usize,
 
     /// The listen backlog: connections the kernel holds during a burst.
-    #[arg(long, env = "SMOOCH_BACKLOG", default_value = "1024", value_name = "COUNT", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_BACKLOG",
+        default_value = "1024",
+        value_name = "COUNT",
+        global = true
+    )]
     pub backlog: u32,
 
     /// Bytes of bodies held in memory at once, being read or waiting for the store.
@@ -116,7 +152,13 @@ pub struct Limits {
     pub shutdown_timeout: Duration,
 
     /// Application failures on one webhook before it is set aside (state `failed`).
-    #[arg(long, env = "SMOOCH_MAX_ATTEMPTS", default_value = "5", value_name = "COUNT", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_MAX_ATTEMPTS",
+        default_value = "5",
+        value_name = "COUNT",
+        global = true
+    )]
     pub max_attempts: u32,
 
     /// PostgreSQL: how long a receiver holds the webhooks it claimed; those of a receiver that
@@ -180,18 +222,21 @@ impl Options {
     pub fn secrets(&self) -> Result<Vec<String>, String> {
         let text = match (&self.webhook_secrets, &self.webhook_secrets_file) {
             (Some(_), Some(_)) => {
-                return Err(
-                    "set SMOOCH_WEBHOOK_SECRETS or SMOOCH_WEBHOOK_SECRETS_FILE, not both".to_owned(),
-                )
+                return Err("set SMOOCH_WEBHOOK_SECRETS or SMOOCH_WEBHOOK_SECRETS_FILE, not both".to_owned())
             }
             (Some(list), None) => list.clone(),
             (None, Some(path)) => std::fs::read_to_string(path).map_err(|error| {
-                format!("SMOOCH_WEBHOOK_SECRETS_FILE: cannot read {}: {error}", path.display())
+                format!(
+                    "SMOOCH_WEBHOOK_SECRETS_FILE: cannot read {}: {error}",
+                    path.display()
+                )
             })?,
             (None, None) => {
-                return Err("set SMOOCH_WEBHOOK_SECRETS (comma-separated) or SMOOCH_WEBHOOK_SECRETS_FILE \
+                return Err(
+                    "set SMOOCH_WEBHOOK_SECRETS (comma-separated) or SMOOCH_WEBHOOK_SECRETS_FILE \
                             (one a line) to the webhook secrets"
-                    .to_owned())
+                        .to_owned(),
+                )
             }
         };
         let secrets: Vec<String> = text
@@ -253,9 +298,9 @@ impl Limits {
 
 /// Refuses any variable of `variables` that starts with `SMOOCH_` and is not one of `known`,
 /// naming the nearest known one.
-pub fn check_variables<'a>(
+pub fn check_variables(
     variables: impl IntoIterator<Item = String>,
-    known: &[&'a str],
+    known: &[&str],
 ) -> Result<(), String> {
     for name in variables {
         if !name.starts_with("SMOOCH_") || known.contains(&name.as_str()) {
@@ -293,7 +338,8 @@ fn parse_bytes_arg(value: &str) -> Result<usize, String> {
 }
 
 fn parse_duration_arg(value: &str) -> Result<Duration, String> {
-    parse_duration(value).ok_or_else(|| format!("{value:?} is not a duration such as 500ms, 10s, 2m, 1h or 7d"))
+    parse_duration(value)
+        .ok_or_else(|| format!("{value:?} is not a duration such as 500ms, 10s, 2m, 1h or 7d"))
 }
 
 fn parse_level(value: &str) -> Result<tracing::Level, String> {
@@ -444,13 +490,19 @@ mod tests {
         // Every option has a variable.
         for arg in Cli::command().get_arguments() {
             let env = arg.get_env().map(|env| env.to_string_lossy().into_owned());
-            assert!(env.is_some_and(|env| env.starts_with("SMOOCH_")), "{}", arg.get_id());
+            assert!(
+                env.is_some_and(|env| env.starts_with("SMOOCH_")),
+                "{}",
+                arg.get_id()
+            );
         }
     }
 
     #[test]
     fn bad_settings_are_refused_with_the_option_named() {
-        assert!(parse(&["--body-timeout=10"]).unwrap_err().contains("--body-timeout"));
+        assert!(parse(&["--body-timeout=10"])
+            .unwrap_err()
+            .contains("--body-timeout"));
         assert!(parse(&["--log=loud"]).unwrap_err().contains("--log"));
         let error = parse(&["--header-timout=1s"]).unwrap_err();
         assert!(error.contains("--header-timeout"), "{error}");
@@ -485,7 +537,11 @@ mod tests {
     fn secrets_come_from_the_variable_or_the_file_not_both() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("secrets");
-        std::fs::write(&file, "# not a comment: every line is a secret\n\n  new-one \nold-one\n").unwrap();
+        std::fs::write(
+            &file,
+            "# not a comment: every line is a secret\n\n  new-one \nold-one\n",
+        )
+        .unwrap();
         let from_file = Options {
             webhook_secrets_file: Some(file.clone()),
             ..Options::default()
@@ -499,7 +555,10 @@ mod tests {
             ..from_file
         };
         assert!(both.secrets().unwrap_err().contains("not both"));
-        assert!(Options::default().secrets().unwrap_err().contains("SMOOCH_WEBHOOK_SECRETS"));
+        assert!(Options::default()
+            .secrets()
+            .unwrap_err()
+            .contains("SMOOCH_WEBHOOK_SECRETS"));
         let blank = Options {
             webhook_secrets: Some(" , ".to_owned()),
             ..Options::default()

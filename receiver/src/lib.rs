@@ -33,8 +33,10 @@
 //! }
 //! ```
 //!
-//! A request goes through the steps of [`http::webhook`](crate) (the key before any byte of the
-//! body, the size, room in memory, the body under its timeout, the parse, the store); the
+//! A request goes through these steps, the first that fails giving the answer: the key before any
+//! byte of the body (401), the size (413, the body kept as a dead letter), room in memory (503),
+//! the body under its timeout (408), the parse (400, a dead letter), the store (200 once durable,
+//! 503 if it cannot be); the
 //! application gets each stored webhook at least once, under supervision (a failing application
 //! is restarted, a webhook it keeps failing on is set aside). On the shutdown signal the receiver
 //! stops accepting, lets in-flight requests finish within the shutdown deadline, lets the
@@ -182,7 +184,8 @@ impl Receiver {
         warn_if_few_descriptors(limits.max_connections);
         let (stop, stopped) = watch::channel(false);
         let deadline = limits.shutdown_timeout;
-        let shared = http::webhook::Shared::new(secrets, Arc::clone(&store), limits.clone(), Arc::clone(&metrics));
+        let shared =
+            http::webhook::Shared::new(secrets, Arc::clone(&store), limits.clone(), Arc::clone(&metrics));
         let mut http = tokio::spawn(http::serve(listener, shared, stopped.clone()));
         // The admin listener stays up through the shutdown (its /readyz says 503 meanwhile).
         let (admin_stop, admin_stopped) = watch::channel(false);
@@ -256,7 +259,12 @@ impl Receiver {
 
 /// Deletes the webhooks done more than `retention` ago, [`PURGE_BATCH`] at a time, every
 /// `retention / 2` (at most a minute), until `stop` turns true.
-async fn retain(store: Arc<dyn Store>, retention: Duration, metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+async fn retain(
+    store: Arc<dyn Store>,
+    retention: Duration,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
     let every = (retention / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
     loop {
         tokio::select! {

@@ -19,7 +19,7 @@ impl Logging {
     /// Sends `tracing` events at `level` and above to standard error, one line each.
     ///
     /// A dedicated thread writes the lines. When standard error stalls (a full pipe, a stuck
-    /// terminal), lines are dropped after [`BUFFERED_LINES`] instead of blocking the request
+    /// terminal), lines are dropped after 65,536 waiting instead of blocking the request
     /// handlers; [`dropped`](Self::dropped) says how many were lost.
     pub fn init(level: tracing::Level) -> Logging {
         let (writer, guard) = NonBlockingBuilder::default()

@@ -88,21 +88,41 @@ impl Metrics {
             recorder.describe_counter(KeyName::from_const_str(name), unit, SharedString::const_str(text));
         };
         describe(REQUESTS, None, "Requests answered, by status and outcome");
-        describe(REQUEST_SECONDS, Some(Unit::Seconds), "From a request's headers to its answer");
-        describe(COMMIT_SECONDS, Some(Unit::Seconds), "A group of writes, stored and durable");
+        describe(
+            REQUEST_SECONDS,
+            Some(Unit::Seconds),
+            "From a request's headers to its answer",
+        );
+        describe(
+            COMMIT_SECONDS,
+            Some(Unit::Seconds),
+            "A group of writes, stored and durable",
+        );
         describe(GROUP_SIZE, None, "Writes per committed group");
         describe(PENDING, None, "Webhooks stored and not handled yet (the backlog)");
-        describe(OLDEST_PENDING, Some(Unit::Seconds), "Age of the oldest pending webhook");
+        describe(
+            OLDEST_PENDING,
+            Some(Unit::Seconds),
+            "Age of the oldest pending webhook",
+        );
         describe(SET_ASIDE, None, "Webhooks set aside (state failed) in the store");
         describe(DEAD_LETTERS, None, "Dead letters not replayed, in the store");
-        describe(DEAD_LETTERS_KEPT, None, "Refused bodies kept as dead letters, by status");
+        describe(
+            DEAD_LETTERS_KEPT,
+            None,
+            "Refused bodies kept as dead letters, by status",
+        );
         describe(HANDLED, None, "Webhooks the application handled");
         describe(APP_FAILURES, None, "Times the application failed on a webhook");
         describe(APP_SET_ASIDE, None, "Webhooks set aside after too many failures");
         describe(CONNECTIONS, None, "Open connections on the webhook listener");
         describe(REFUSED, None, "Connections closed at once, by reason");
         describe(BUFFERED, Some(Unit::Bytes), "Bytes of bodies held in memory");
-        describe(LOG_DROPPED, None, "Log lines dropped because standard error did not keep up");
+        describe(
+            LOG_DROPPED,
+            None,
+            "Log lines dropped because standard error did not keep up",
+        );
         describe(PURGED, None, "Done webhooks deleted after the retention");
         describe(STORE_UP, None, "1 when the store answers, 0 when it does not");
         let handle = recorder.handle();
@@ -175,7 +195,8 @@ impl Metrics {
                     .as_deref()
                     .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
                     .map_or(0.0, |at| {
-                        (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_milliseconds() as f64 / 1000.0
+                        (chrono::Utc::now() - at.with_timezone(&chrono::Utc)).num_milliseconds() as f64
+                            / 1000.0
                     });
                 self.oldest_pending.set(age.max(0.0));
             }

@@ -110,7 +110,9 @@ struct Work {
 
 impl Work {
     fn claimed(&self) -> std::sync::MutexGuard<'_, Claimed> {
-        self.claimed.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.claimed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Marks done, in one write, what was handled since the last mark.
@@ -129,7 +131,10 @@ impl Work {
         let (first, renew) = {
             let claimed = self.claimed();
             let renew = claimed.renewed.elapsed() >= self.lease / 2;
-            (claimed.rows.front().cloned(), renew.then(|| claimed.rows.iter().map(|r| r.id).collect()))
+            (
+                claimed.rows.front().cloned(),
+                renew.then(|| claimed.rows.iter().map(|r| r.id).collect()),
+            )
         };
         if let Some(first) = first {
             if let Some(ids) = renew {
@@ -271,7 +276,11 @@ pub(crate) async fn supervise<A: Application>(
 }
 
 /// One run of the application: the claimed webhooks, in order, until `stop` or a failure.
-async fn run<A: Application>(work: Arc<Work>, application: Arc<A>, mut stop: watch::Receiver<bool>) -> Stopped {
+async fn run<A: Application>(
+    work: Arc<Work>,
+    application: Arc<A>,
+    mut stop: watch::Receiver<bool>,
+) -> Stopped {
     loop {
         if *stop.borrow() {
             return Stopped::Asked;

@@ -19,14 +19,28 @@ fn text(output: &std::process::Output) -> (String, String) {
 fn version_and_help_answer_without_starting_a_receiver() {
     let output = run(&["--version"], &[]);
     assert!(output.status.success());
-    assert_eq!(text(&output).0, format!("smooch-receiver {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        text(&output).0,
+        format!("smooch-receiver {}\n", env!("CARGO_PKG_VERSION"))
+    );
     let output = run(&["--help"], &[]);
     assert!(output.status.success());
     let (help, _) = text(&output);
     for word in [
-        "serve", "stats", "dead-letters", "requeue", "migrate", "SMOOCH_WEBHOOK_SECRETS_FILE",
-        "SMOOCH_STORE", "SMOOCH_ADMIN_LISTEN", "SMOOCH_FORWARD_URL", "SMOOCH_LEASE", "SMOOCH_RETENTION",
-        "SMOOCH_MAX_DEAD_LETTER", "SMOOCH_MAX_CONNECTIONS_PER_ADDRESS", "SMOOCH_WAL_LIMIT",
+        "serve",
+        "stats",
+        "dead-letters",
+        "requeue",
+        "migrate",
+        "SMOOCH_WEBHOOK_SECRETS_FILE",
+        "SMOOCH_STORE",
+        "SMOOCH_ADMIN_LISTEN",
+        "SMOOCH_FORWARD_URL",
+        "SMOOCH_LEASE",
+        "SMOOCH_RETENTION",
+        "SMOOCH_MAX_DEAD_LETTER",
+        "SMOOCH_MAX_CONNECTIONS_PER_ADDRESS",
+        "SMOOCH_WAL_LIMIT",
     ] {
         assert!(help.contains(word), "{word} not in --help:\n{help}");
     }
@@ -38,9 +52,15 @@ fn an_unknown_option_or_variable_is_refused_naming_the_nearest_known_one() {
     let output = run(&["--header-timout", "1s"], &[("SMOOCH_WEBHOOK_SECRETS", "s")]);
     assert_eq!(output.status.code(), Some(2));
     let (_, error) = text(&output);
-    assert!(error.contains("--header-timout") && error.contains("--header-timeout"), "{error}");
+    assert!(
+        error.contains("--header-timout") && error.contains("--header-timeout"),
+        "{error}"
+    );
 
-    let output = run(&[], &[("SMOOCH_WEBHOOK_SECRETS", "s"), ("SMOOCH_HEADER_TIMOUT", "1s")]);
+    let output = run(
+        &[],
+        &[("SMOOCH_WEBHOOK_SECRETS", "s"), ("SMOOCH_HEADER_TIMOUT", "1s")],
+    );
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(
         text(&output).1,
@@ -50,7 +70,11 @@ fn an_unknown_option_or_variable_is_refused_naming_the_nearest_known_one() {
     // Without secrets, serve refuses to start, and says where to put them.
     let output = run(&["serve"], &[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output).1.contains("SMOOCH_WEBHOOK_SECRETS_FILE"), "{:?}", text(&output));
+    assert!(
+        text(&output).1.contains("SMOOCH_WEBHOOK_SECRETS_FILE"),
+        "{:?}",
+        text(&output)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,8 +104,14 @@ async fn secrets_can_come_from_a_file() {
         })
         .await;
         let mut client = Client::connect(address).await;
-        assert_eq!(client.post(Some(NEXT), &fixture("postback.json")).await.status, 200);
-        assert_eq!(client.post(Some("wrong"), &fixture("postback.json")).await.status, 401);
+        assert_eq!(
+            client.post(Some(NEXT), &fixture("postback.json")).await.status,
+            200
+        );
+        assert_eq!(
+            client.post(Some("wrong"), &fixture("postback.json")).await.status,
+            401
+        );
         child.kill().unwrap();
         child.wait().unwrap();
     })
@@ -167,7 +197,14 @@ async fn a_postgres_database_that_can_lose_a_commit_is_refused() {
         return;
     };
     let url = format!("{}%20-csynchronous_commit%3Doff", store.location());
-    let output = run(&["serve"], &[("SMOOCH_STORE", &url), ("SMOOCH_WEBHOOK_SECRETS", "s"), ("SMOOCH_LISTEN", "127.0.0.1:0")]);
+    let output = run(
+        &["serve"],
+        &[
+            ("SMOOCH_STORE", &url),
+            ("SMOOCH_WEBHOOK_SECRETS", "s"),
+            ("SMOOCH_LISTEN", "127.0.0.1:0"),
+        ],
+    );
     assert_eq!(output.status.code(), Some(1));
     let (_, log) = text(&output);
     assert!(log.contains("synchronous_commit = off"), "{log}");
@@ -186,6 +223,10 @@ fn a_second_receiver_on_the_same_sqlite_file_is_refused() {
         ],
     );
     assert_eq!(output.status.code(), Some(1));
-    assert!(text(&output).1.contains("another receiver serves this file"), "{:?}", text(&output));
+    assert!(
+        text(&output).1.contains("another receiver serves this file"),
+        "{:?}",
+        text(&output)
+    );
     first.stop();
 }

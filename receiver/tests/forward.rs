@@ -45,7 +45,9 @@ impl Sink {
         let recorded = Arc::clone(&got);
         tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { return };
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
                 let (got, failures) = (Arc::clone(&recorded), Arc::clone(&failures));
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
@@ -123,13 +125,19 @@ async fn every_stored_body_is_forwarded_byte_for_byte_and_retried_until_a_2xx(st
         let got = sink.deliveries();
         let first: BTreeMap<i64, &Delivery> = got.iter().rev().map(|d| (d.key, d)).collect();
         for row in &rows {
-            let delivery = first.get(&row.id).unwrap_or_else(|| panic!("row {} not forwarded", row.id));
+            let delivery = first
+                .get(&row.id)
+                .unwrap_or_else(|| panic!("row {} not forwarded", row.id));
             assert_eq!(delivery.body, row.body, "byte for byte");
             assert_eq!(delivery.kinds, row.kinds);
             assert_eq!(delivery.app, row.app_id);
         }
         // The first webhook: three tries, numbered; the others once each.
-        let tries: Vec<u32> = got.iter().filter(|d| d.key == rows[0].id).map(|d| d.attempt).collect();
+        let tries: Vec<u32> = got
+            .iter()
+            .filter(|d| d.key == rows[0].id)
+            .map(|d| d.attempt)
+            .collect();
         assert_eq!(tries, [1, 2, 3]);
         assert_eq!(got.len(), rows.len() + 2);
         process.stop();
@@ -148,14 +156,20 @@ async fn a_webhook_the_sink_keeps_refusing_is_set_aside_after_the_attempts() {
             &[("SMOOCH_FORWARD_URL", &sink.url()), ("SMOOCH_MAX_ATTEMPTS", "2")],
         );
         let mut client = Client::connect(process.address).await;
-        assert_eq!(client.post(Some(CURRENT), &fixture("postback.json")).await.status, 200);
+        assert_eq!(
+            client.post(Some(CURRENT), &fixture("postback.json")).await.status,
+            200
+        );
         let rows = eventually(Duration::from_secs(20), "set aside", || async {
             let rows = store.rows().await;
             rows.iter().all(|row| row.state == "failed").then_some(rows)
         })
         .await;
         assert_eq!(rows[0].attempts, 2);
-        assert_eq!(rows[0].last_error.as_deref(), Some("forward: answered 500 Internal Server Error"));
+        assert_eq!(
+            rows[0].last_error.as_deref(),
+            Some("forward: answered 500 Internal Server Error")
+        );
         assert_eq!(sink.deliveries().len(), 2);
         process.stop();
     })
@@ -172,8 +186,12 @@ async fn two_receivers_on_one_database_survive_a_kill_of_one_mid_load() {
     };
     bounded(Duration::from_secs(90), async {
         let sink = Sink::start(0).await;
-        let log = |name: &str| std::env::temp_dir().join(format!("cluster-{name}-{}.log", std::process::id()));
-        let env = [("SMOOCH_FORWARD_URL", sink.url()), ("SMOOCH_LEASE", "2s".to_owned())];
+        let log =
+            |name: &str| std::env::temp_dir().join(format!("cluster-{name}-{}.log", std::process::id()));
+        let env = [
+            ("SMOOCH_FORWARD_URL", sink.url()),
+            ("SMOOCH_LEASE", "2s".to_owned()),
+        ];
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let mut first = Process::start(&store.location(), &log("a"), &env);
         let second = Process::start(&store.location(), &log("b"), &env);
@@ -228,7 +246,11 @@ async fn two_receivers_on_one_database_survive_a_kill_of_one_mid_load() {
         for task in tasks {
             ok.extend(task.await.unwrap());
         }
-        assert_eq!(ok.len(), BODIES, "every body answered 200 by one receiver or the other");
+        assert_eq!(
+            ok.len(),
+            BODIES,
+            "every body answered 200 by one receiver or the other"
+        );
         // Retries of bodies answered before, sent to the survivor: 200, not stored again.
         let mut client = Client::connect(second.address).await;
         for i in (0..BODIES).step_by(50) {
@@ -252,16 +274,25 @@ async fn two_receivers_on_one_database_survive_a_kill_of_one_mid_load() {
             forwarded.entry(delivery.key).or_default().push(delivery);
         }
         for row in &rows {
-            let deliveries = forwarded.get(&row.id).unwrap_or_else(|| panic!("row {} never forwarded", row.id));
+            let deliveries = forwarded
+                .get(&row.id)
+                .unwrap_or_else(|| panic!("row {} never forwarded", row.id));
             assert!(deliveries.iter().all(|d| d.body == row.body));
             // More than once only for a row the killed receiver held: its first delivery came
             // before the kill.
             if deliveries.len() > 1 {
-                assert!(deliveries[0].at <= killed_at, "row {} forwarded twice, not by the killed one", row.id);
+                assert!(
+                    deliveries[0].at <= killed_at,
+                    "row {} forwarded twice, not by the killed one",
+                    row.id
+                );
             }
         }
         let twice = forwarded.values().filter(|d| d.len() > 1).count();
-        assert!(twice <= 64, "{twice} rows forwarded twice: more than one claim of the killed receiver");
+        assert!(
+            twice <= 64,
+            "{twice} rows forwarded twice: more than one claim of the killed receiver"
+        );
         assert!(killed.load(Relaxed));
         second.stop();
     })

@@ -233,14 +233,12 @@ async fn what_is_not_a_webhook_body_is_kept_as_a_dead_letter_and_answered_400(st
     .await;
 }
 
-async fn the_body_limit_is_inclusive_and_a_body_within_the_dead_letter_limit_is_kept_whole(
-    store: TestStore,
-) {
+async fn the_body_limit_is_inclusive_and_a_body_within_the_dead_letter_limit_is_kept_whole(store: TestStore) {
     bounded(Duration::from_secs(30), async {
         let server = Server::start(
             &store,
             Limits {
-                max_dead_letter: 4 * LIMIT,
+                max_dead_letter: 128 * 1024,
                 ..limits()
             },
         )
@@ -250,18 +248,19 @@ async fn the_body_limit_is_inclusive_and_a_body_within_the_dead_letter_limit_is_
         let mut padded = fixture("message_appUser_text.json");
         padded.resize(LIMIT, b' ');
         assert_eq!(client.post(Some(CURRENT), &padded).await.status, 200);
-        // Over it by 100 KiB less than the dead-letter limit: 413, kept whole, connection closed.
+        // Over it, over the 64 KiB a dead letter keeps of a larger body, within the dead-letter
+        // limit: 413, kept whole, connection closed.
         let mut over = padded.clone();
-        over.resize(3 * LIMIT, b' ');
+        over.resize(100 * 1024, b' ');
         let response = client.post(Some(CURRENT), &over).await;
         assert_eq!(response.status, 413, "{response:?}");
         assert_eq!(
             response.body,
-            format!("the body is {} bytes, over the limit of {LIMIT}", 3 * LIMIT)
+            format!("the body is {} bytes, over the limit of {LIMIT}", 100 * 1024)
         );
         assert!(response.close);
         let letter = store.dead_letters().await.pop().unwrap();
-        assert_eq!((letter.status, letter.size), (413, 3 * LIMIT as u64));
+        assert_eq!((letter.status, letter.size), (413, 100 * 1024));
         assert_eq!(letter.body, over, "within the dead-letter limit: all of it");
 
         // The same sent chunked (no Content-Length): counted as it comes, kept whole too.
@@ -270,7 +269,7 @@ async fn the_body_limit_is_inclusive_and_a_body_within_the_dead_letter_limit_is_
         let response = chunked.response().await;
         assert_eq!(response.status, 413, "{response:?}");
         let letter = store.dead_letters().await.pop().unwrap();
-        assert_eq!((letter.size, letter.body == over), (3 * LIMIT as u64, true));
+        assert_eq!((letter.size, letter.body == over), (100 * 1024, true));
         assert_eq!(store.rows().await.len(), 1, "only the body at the limit");
         server.stop().await.unwrap();
     })
@@ -565,7 +564,10 @@ async fn an_application_far_behind_gets_every_webhook_once(store: TestStore) {
         let bodies = Arc::new(distinct_bodies(BODIES));
         let total: usize = bodies.iter().map(Vec::len).sum();
         // More than the SQLite writer keeps in memory for the application: it must read the rest.
-        assert!(total > smooch_receiver::store::sqlite::FRESH_BYTES, "{total} bytes");
+        assert!(
+            total > smooch_receiver::store::sqlite::FRESH_BYTES,
+            "{total} bytes"
+        );
         send_all_ok(server.address, Arc::clone(&bodies), 8).await;
         assert!(application.seen.lock().unwrap().is_empty(), "held at the gate");
         application.gate.notify_one();
@@ -664,13 +666,22 @@ async fn a_dead_letter_that_parses_now_is_replayed_once(store: TestStore) {
             format!("x'{hex}'")
         };
         store
-            .execute(&format!("UPDATE dead_letters SET body = {literal}, size = {} WHERE id = {id}", good.len()))
+            .execute(&format!(
+                "UPDATE dead_letters SET body = {literal}, size = {} WHERE id = {id}",
+                good.len()
+            ))
             .await;
         let said = smooch_receiver::commands::replay(&*admin, id).await.unwrap();
         let rows = store.rows().await;
         assert_eq!(rows.len(), 1);
-        assert_eq!(said, format!("dead letter {id} replayed as webhook {}\n", rows[0].id));
-        assert_eq!((rows[0].body.as_slice(), rows[0].kinds.as_str()), (good.as_slice(), "conversation:start"));
+        assert_eq!(
+            said,
+            format!("dead letter {id} replayed as webhook {}\n", rows[0].id)
+        );
+        assert_eq!(
+            (rows[0].body.as_slice(), rows[0].kinds.as_str()),
+            (good.as_slice(), "conversation:start")
+        );
         assert_eq!(store.dead_letters().await[0].webhook_id, Some(rows[0].id));
         // Once: a second replay refuses, and nothing more is stored.
         let again = smooch_receiver::commands::replay(&*admin, id).await.unwrap_err();
@@ -709,7 +720,11 @@ async fn done_webhooks_are_deleted_after_the_retention_in_small_batches(store: T
         let opened = smooch_receiver::store::open(&store.location(), &settings)
             .await
             .unwrap();
-        assert_eq!(opened.purge(Duration::from_secs(3600), 2).await.unwrap(), 0, "none that old");
+        assert_eq!(
+            opened.purge(Duration::from_secs(3600), 2).await.unwrap(),
+            0,
+            "none that old"
+        );
         assert_eq!(opened.purge(Duration::from_secs(1), 2).await.unwrap(), 2);
         assert_eq!(store.rows().await.len(), 3);
         opened.close().await.unwrap();
@@ -951,7 +966,9 @@ async fn done_marks_survive_a_write_group_that_fails() {
         for seq in 1..=5 {
             assert_eq!(client.post(Some(CURRENT), &text("marked", seq)).await.status, 200);
         }
-        let TestStore::Sqlite { path, .. } = &store else { unreachable!() };
+        let TestStore::Sqlite { path, .. } = &store else {
+            unreachable!()
+        };
         let lock = open(path);
         lock.execute_batch("BEGIN IMMEDIATE").unwrap();
         // The application handles the five; their done mark goes with a group that cannot begin.
@@ -1095,12 +1112,18 @@ async fn connections_over_the_cap_of_one_address_are_closed_and_others_served() 
         // Another address is served.
         let other = "127.0.0.2".parse().unwrap();
         let mut client = Client::connect_from(other, server.address).await;
-        assert_eq!(client.post(Some(CURRENT), &fixture("postback.json")).await.status, 200);
+        assert_eq!(
+            client.post(Some(CURRENT), &fixture("postback.json")).await.status,
+            200
+        );
         // One of the three leaves: the address may open one again.
         drop(holders.pop());
         tokio::time::sleep(Duration::from_millis(100)).await;
         let mut again = Client::connect(server.address).await;
-        assert_eq!(again.post(Some(CURRENT), &fixture("postback.json")).await.status, 200);
+        assert_eq!(
+            again.post(Some(CURRENT), &fixture("postback.json")).await.status,
+            200
+        );
         server.stop().await.unwrap();
     })
     .await;
@@ -1181,7 +1204,9 @@ async fn a_broken_store_stops_the_receiver_with_an_error_instead_of_answering_50
                 ..limits()
             },
         );
-        let receiver = Receiver::with_store(&options, store.clone(), metrics).await.unwrap();
+        let receiver = Receiver::with_store(&options, store.clone(), metrics)
+            .await
+            .unwrap();
         let mut server = Server::run(receiver, LogApplication);
         let mut client = Client::connect(server.address).await;
         assert_eq!(

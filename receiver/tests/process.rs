@@ -245,7 +245,10 @@ async fn hundreds_of_connections_stuck_in_their_headers_do_not_stop_a_real_reque
             &store.location(),
             &store.dir().join("receiver.log"),
             // All from one address: without the cap per address, only the timeout frees them.
-            &[("SMOOCH_HEADER_TIMEOUT", "1s"), ("SMOOCH_MAX_CONNECTIONS_PER_ADDRESS", "0")],
+            &[
+                ("SMOOCH_HEADER_TIMEOUT", "1s"),
+                ("SMOOCH_MAX_CONNECTIONS_PER_ADDRESS", "0"),
+            ],
         );
         let mut stuck = Vec::new();
         for _ in 0..STUCK {
@@ -384,7 +387,9 @@ async fn slow_header_senders_from_one_address_cannot_delay_a_real_request_at_the
 
 /// The log lines of requests (`webhook status=…`).
 fn request_lines(log: &str) -> Vec<&str> {
-    log.lines().filter(|line| line.contains(" webhook status=")).collect()
+    log.lines()
+        .filter(|line| line.contains(" webhook status="))
+        .collect()
 }
 
 /// The value of `field=` in `line`.
@@ -405,12 +410,17 @@ async fn every_request_leaves_one_log_line_with_a_field_for_each_id_whatever_its
         );
         // Stored, and refused (a dead letter).
         let mut client = Client::connect(process.address).await;
-        assert_eq!(client.post(Some(CURRENT), &fixture("postback.json")).await.status, 200);
+        assert_eq!(
+            client.post(Some(CURRENT), &fixture("postback.json")).await.status,
+            200
+        );
         assert_eq!(client.post(Some(CURRENT), b"[]").await.status, 400);
 
         // A client that goes away while its body is being stored: the store waits for a lock an
         // operator holds; the row is stored after the client left, and the line says so.
-        let TestStore::Sqlite { path, .. } = &store else { unreachable!() };
+        let TestStore::Sqlite { path, .. } = &store else {
+            unreachable!()
+        };
         let lock = open(path);
         lock.execute_batch("BEGIN IMMEDIATE").unwrap();
         let mut gone = Client::connect(process.address).await;
@@ -422,9 +432,11 @@ async fn every_request_leaves_one_log_line_with_a_field_for_each_id_whatever_its
         drop(gone);
         tokio::time::sleep(Duration::from_millis(200)).await;
         lock.execute_batch("COMMIT").unwrap();
-        eventually(Duration::from_secs(10), "the row of the client that left", || async {
-            (store.rows().await.len() == 2).then_some(())
-        })
+        eventually(
+            Duration::from_secs(10),
+            "the row of the client that left",
+            || async { (store.rows().await.len() == 2).then_some(()) },
+        )
         .await;
 
         // Refused by hyper before the handler: a malformed request line, headers too large.
@@ -482,9 +494,15 @@ async fn every_request_leaves_one_log_line_with_a_field_for_each_id_whatever_its
 
 /// Whether this process may mount a file system (root, with mount(8)).
 fn can_mount() -> bool {
-    std::process::Command::new("mount").arg("--version").output().is_ok()
-        && std::fs::read_to_string("/proc/self/status")
-            .is_ok_and(|status| status.lines().any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0")))
+    std::process::Command::new("mount")
+        .arg("--version")
+        .output()
+        .is_ok()
+        && std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+            status
+                .lines()
+                .any(|line| line.starts_with("Uid:") && line.split_whitespace().nth(1) == Some("0"))
+        })
 }
 
 /// A small tmpfs, unmounted when dropped.
@@ -516,11 +534,7 @@ async fn a_full_disk_never_answers_a_false_200_exits_1_and_logs_once_per_change(
         let disk = Tmpfs::mount("4m");
         let db = disk.0.path().join("webhooks.sqlite3");
         let log = std::env::temp_dir().join(format!("full-disk-{}.log", std::process::id()));
-        let mut process = Process::start(
-            db.to_str().unwrap(),
-            &log,
-            &[("SMOOCH_WAL_LIMIT", "512KiB")],
-        );
+        let mut process = Process::start(db.to_str().unwrap(), &log, &[("SMOOCH_WAL_LIMIT", "512KiB")]);
         // Fill the disk but for a little room.
         let filler = disk.0.path().join("filler");
         let free = {
@@ -529,7 +543,14 @@ async fn a_full_disk_never_answers_a_false_200_exits_1_and_logs_once_per_change(
                 .arg(disk.0.path())
                 .output()
                 .unwrap();
-            String::from_utf8(output.stdout).unwrap().lines().nth(1).unwrap().trim().parse::<u64>().unwrap()
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .lines()
+                .nth(1)
+                .unwrap()
+                .trim()
+                .parse::<u64>()
+                .unwrap()
         };
         std::fs::write(&filler, vec![0u8; free.saturating_sub(256 * 1024) as usize]).unwrap_or(());
         // Send until the receiver gives up; remember what was answered 200.
@@ -555,7 +576,12 @@ async fn a_full_disk_never_answers_a_false_200_exits_1_and_logs_once_per_change(
         let status = process
             .wait_within(Duration::from_secs(20))
             .expect("the receiver exits once the disk is full");
-        assert_eq!(status.code(), Some(1), "{}", std::fs::read_to_string(&log).unwrap());
+        assert_eq!(
+            status.code(),
+            Some(1),
+            "{}",
+            std::fs::read_to_string(&log).unwrap()
+        );
         assert!(!answered.is_empty());
         // Room again: every body answered 200 is in the database, which opens whole.
         std::fs::remove_file(&filler).unwrap();
@@ -573,7 +599,10 @@ async fn a_full_disk_never_answers_a_false_200_exits_1_and_logs_once_per_change(
         assert_eq!(check, "ok");
         // A failure retried hundreds of times a second is logged when it starts, not each time.
         let text = std::fs::read_to_string(&log).unwrap();
-        let checkpoint_lines = text.lines().filter(|line| line.contains("checkpoint failed")).count();
+        let checkpoint_lines = text
+            .lines()
+            .filter(|line| line.contains("checkpoint failed"))
+            .count();
         assert!(checkpoint_lines <= 1, "{checkpoint_lines} lines:\n{text}");
         let _ = std::fs::remove_file(&log);
         drop(store);
@@ -585,7 +614,9 @@ async fn a_full_disk_never_answers_a_false_200_exits_1_and_logs_once_per_change(
 async fn the_wal_is_brought_back_to_its_limit_once_a_long_read_ends() {
     bounded(Duration::from_secs(60), async {
         let store = TestStore::sqlite();
-        let TestStore::Sqlite { path, .. } = &store else { unreachable!() };
+        let TestStore::Sqlite { path, .. } = &store else {
+            unreachable!()
+        };
         let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
         let limit: u64 = 1 << 20;
         let process = Process::start(
@@ -597,7 +628,9 @@ async fn the_wal_is_brought_back_to_its_limit_once_a_long_read_ends() {
         // A long read (an operator's query) holds a snapshot while webhooks come.
         let reader = open(path);
         reader.execute_batch("BEGIN").unwrap();
-        let count: i64 = reader.query_row("SELECT count(*) FROM webhooks", [], |row| row.get(0)).unwrap();
+        let count: i64 = reader
+            .query_row("SELECT count(*) FROM webhooks", [], |row| row.get(0))
+            .unwrap();
         assert_eq!(count, 0);
         let statuses = send_all(
             process.address,
@@ -631,7 +664,11 @@ async fn the_wal_is_brought_back_to_its_limit_once_a_long_read_ends() {
                 break;
             }
         }
-        assert!(shrunk.is_some(), "the WAL stayed at {} bytes", std::fs::metadata(&wal).unwrap().len());
+        assert!(
+            shrunk.is_some(),
+            "the WAL stayed at {} bytes",
+            std::fs::metadata(&wal).unwrap().len()
+        );
         process.stop();
     })
     .await;

@@ -40,7 +40,10 @@ pub(crate) async fn serve(listener: TcpListener, admin: Arc<Admin>, mut stop: wa
     let stopped = async move {
         let _ = stop.wait_for(|stop| *stop).await;
     };
-    if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
+    if let Err(error) = axum::serve(listener, router)
+        .with_graceful_shutdown(stopped)
+        .await
+    {
         tracing::error!(error = %error, "the admin listener failed");
     }
 }

@@ -101,7 +101,10 @@ impl Budget {
 
     /// No room yet.
     pub(crate) fn empty(&self) -> Room<'_> {
-        Room { budget: self, held: 0 }
+        Room {
+            budget: self,
+            held: 0,
+        }
     }
 
     fn report(&self) {
@@ -251,7 +254,10 @@ fn finish(shared: &Shared, line: &Line, reply: &Reply, started: Instant) {
     let status = reply.status.as_u16();
     line.log(Some(status), started);
     shared.metrics.request(status, line.outcome);
-    shared.metrics.request_seconds.record(started.elapsed().as_secs_f64());
+    shared
+        .metrics
+        .request_seconds
+        .record(started.elapsed().as_secs_f64());
 }
 
 async fn receive(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -549,7 +555,12 @@ async fn wrong_method(State(shared): State<Arc<Shared>>, request: Request) -> Re
 }
 
 /// Any other path: 404.
-async fn not_found(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, request: Request) -> Response {
+async fn not_found(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    request: Request,
+) -> Response {
     let started = Instant::now();
     let mut line = Line::new(request.extensions().get::<Peer>().copied());
     line.outcome = "not found";

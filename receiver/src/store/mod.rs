@@ -276,7 +276,10 @@ pub async fn open_admin(location: &str, create: bool) -> Result<Box<dyn Admin>, 
     if is_postgres(location) {
         Ok(Box::new(postgres::PostgresAdmin::connect(location).await?))
     } else {
-        Ok(Box::new(sqlite::SqliteAdmin::open(std::path::Path::new(location), create)?))
+        Ok(Box::new(sqlite::SqliteAdmin::open(
+            std::path::Path::new(location),
+            create,
+        )?))
     }
 }
 

@@ -124,9 +124,10 @@ macro_rules! rfc3339 {
 fn pg_error(what: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
     move |error| {
         // The server's message, not only "db error".
-        let detail = error
-            .as_db_error()
-            .map_or_else(|| error.to_string(), |db| format!("{}: {}", db.severity(), db.message()));
+        let detail = error.as_db_error().map_or_else(
+            || error.to_string(),
+            |db| format!("{}: {}", db.severity(), db.message()),
+        );
         StoreError(format!("{what}: {detail}"))
     }
 }
@@ -206,7 +207,10 @@ async fn migrate(client: &mut tokio_postgres::Client) -> Result<i64, StoreError>
         .await
         .map_err(&error)?;
     let version: i32 = transaction
-        .query_one("SELECT coalesce(max(version), 0) FROM smooch_receiver_schema", &[])
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM smooch_receiver_schema",
+            &[],
+        )
         .await
         .map_err(&error)?
         .get(0);
@@ -347,12 +351,7 @@ impl PostgresStore {
             })
             .collect();
         let listener = tokio::spawn(listen(config, Arc::clone(&new_work)));
-        let owner = format!(
-            "{}:{}:{:08x}",
-            hostname(),
-            std::process::id(),
-            rand_u32()
-        );
+        let owner = format!("{}:{}:{:08x}", hostname(), std::process::id(), rand_u32());
         Ok(PostgresStore {
             pool,
             writes: Mutex::new(Some(writes)),
@@ -377,7 +376,11 @@ impl PostgresStore {
         write: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
     ) -> StoreFuture<'_, T> {
         let (reply, answer) = oneshot::channel();
-        let sent = match &*self.writes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) {
+        let sent = match &*self
+            .writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        {
             Some(writes) => writes.send(write(reply)).map_err(|_| closed()),
             None => Err(closed()),
         };
@@ -525,7 +528,10 @@ async fn write_group(
     let mut rows: std::collections::HashMap<Vec<u8>, Accepted> = std::collections::HashMap::new();
     if !unique.is_empty() {
         let keys: Vec<&[u8]> = unique.iter().map(|&i| &accepts[i].0.key[..]).collect();
-        let times: Vec<&str> = unique.iter().map(|&i| accepts[i].0.received_at.as_str()).collect();
+        let times: Vec<&str> = unique
+            .iter()
+            .map(|&i| accepts[i].0.received_at.as_str())
+            .collect();
         let kinds: Vec<&str> = unique.iter().map(|&i| accepts[i].0.kinds.as_str()).collect();
         let apps: Vec<Option<&str>> = unique.iter().map(|&i| accepts[i].0.app_id.as_deref()).collect();
         let bodies: Vec<&[u8]> = unique.iter().map(|&i| accepts[i].0.body.as_slice()).collect();
@@ -536,7 +542,11 @@ async fn write_group(
         {
             rows.insert(row.get(1), Accepted::New(row.get(0)));
         }
-        let missing: Vec<&[u8]> = keys.iter().copied().filter(|key| !rows.contains_key(*key)).collect();
+        let missing: Vec<&[u8]> = keys
+            .iter()
+            .copied()
+            .filter(|key| !rows.contains_key(*key))
+            .collect();
         if !missing.is_empty() {
             for row in transaction.query(&find, &[&missing]).await.map_err(&error)? {
                 rows.insert(row.get(1), Accepted::Duplicate(row.get(0)));
@@ -792,7 +802,12 @@ impl Store for PostgresStore {
 
     fn close(&self) -> StoreFuture<'_, ()> {
         // No more writes; the writers finish what is queued, then end.
-        drop(self.writes.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
+        drop(
+            self.writes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
         let writers = std::mem::take(&mut *self.writers.lock().unwrap_or_else(|p| p.into_inner()));
         Box::pin(async move {
             for writer in writers {
@@ -897,7 +912,10 @@ impl Admin for PostgresAdmin {
             let error = pg_error("replaying");
             let transaction = client.transaction().await.map_err(&error)?;
             let replayed = transaction
-                .query_opt("SELECT webhook_id FROM dead_letters WHERE id = $1 FOR UPDATE", &[&id])
+                .query_opt(
+                    "SELECT webhook_id FROM dead_letters WHERE id = $1 FOR UPDATE",
+                    &[&id],
+                )
                 .await
                 .map_err(&error)?;
             match replayed.map(|row| row.get::<_, Option<i64>>(0)) {

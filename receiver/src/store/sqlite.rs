@@ -7,7 +7,7 @@
 //!   every other one waiting (up to [`MAX_GROUP`]), writes them all in one transaction and
 //!   commits once: the busier the receiver, the larger the groups. It commits without `fsync`
 //!   (`synchronous = NORMAL`), hands the group's answers to a syncer, and keeps the webhooks it
-//!   just stored for the application ([`Fresh`]), which so need not read them back.
+//!   just stored for the application (`Fresh`), which so need not read them back.
 //! - Two **syncers** call `fdatasync` on the WAL file, each once for every group committed since
 //!   it last looked, and only then answer: a 200 goes out once its row is on disk, as with
 //!   `synchronous = FULL`, but the writer commits the next groups meanwhile, and a group
@@ -15,8 +15,8 @@
 //! - The **checkpointer**, on a connection of its own, copies the WAL into the database file
 //!   (`PRAGMA wal_checkpoint(PASSIVE)`, which syncs both files) as the WAL grows. It never stops
 //!   the writer; but the WAL can only start again from its beginning once it is copied whole,
-//!   which under a steady load never happens by itself. So once the WAL holds [`RESTART_PAGES`]
-//!   pages, the writer, between two passes of the checkpointer, copies the few pages written
+//!   which under a steady load never happens by itself. So once the WAL holds
+//!   [`Settings::wal_limit`] bytes, the writer, between two passes of the checkpointer, copies the few pages written
 //!   since the last one (a stop of a few milliseconds, instead of copying everything in line).
 //!
 //! A committed row survives a crash of the process and, once answered, a power cut. Once the WAL
@@ -25,7 +25,7 @@
 //! connection, such as an operator's `sqlite3`, keeps the WAL from starting again while it lasts:
 //! the WAL grows meanwhile, and is brought back to the limit once the checkpointer has caught up.)
 //!
-//! The application's claims are kept in memory ([`Claims`]): one receiver process works on a
+//! The application's claims are kept in memory (`Claims`): one receiver process works on a
 //! file, and a second one is refused (a lock on `<file>.lock`).
 //!
 //! The file holds two tables (and `PRAGMA user_version` = 2; [`MIGRATIONS`] bring an older file
@@ -77,7 +77,7 @@ use super::{
 /// The most requests written in one transaction.
 pub const MAX_GROUP: usize = 1024;
 
-/// Bytes of bodies the writer keeps for the application (see [`Fresh`]).
+/// Bytes of bodies the writer keeps for the application, which so need not read them back.
 pub const FRESH_BYTES: usize = 4 * 1024 * 1024;
 
 /// The page size SQLite uses for a new file.
@@ -326,7 +326,9 @@ impl SqliteStore {
         let checkpointer_connection = connect(path, flags, BUSY_TIMEOUT)?;
         let reader = connect(path, flags, BUSY_TIMEOUT)?;
         let checkpoints = Arc::new(Checkpoints {
-            restart_pages: i64::try_from(settings.wal_limit / PAGE_SIZE).unwrap_or(i64::MAX).max(1),
+            restart_pages: i64::try_from(settings.wal_limit / PAGE_SIZE)
+                .unwrap_or(i64::MAX)
+                .max(1),
             ..Checkpoints::default()
         });
         let claims = Arc::new(Mutex::new(Claims::default()));
@@ -409,13 +411,18 @@ impl SqliteStore {
     }
 
     fn claims(&self) -> std::sync::MutexGuard<'_, Claims> {
-        self.claims.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.claims
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Takes `rows` into the claims, past the cursor or not.
     fn hold(&self, rows: Vec<Webhook>) -> Vec<Webhook> {
         let mut claims = self.claims();
-        let rows: Vec<Webhook> = rows.into_iter().filter(|row| claims.held.insert(row.id)).collect();
+        let rows: Vec<Webhook> = rows
+            .into_iter()
+            .filter(|row| claims.held.insert(row.id))
+            .collect();
         if let Some(last) = rows.iter().map(|row| row.id).max() {
             claims.cursor = claims.cursor.max(last);
         }
@@ -883,12 +890,17 @@ impl Writer {
             None => Ok(()),
         };
         if writes && committed.is_ok() {
-            self.metrics.commit_seconds.record(started.elapsed().as_secs_f64());
+            self.metrics
+                .commit_seconds
+                .record(started.elapsed().as_secs_f64());
             self.metrics.group_size.record(size as f64);
         }
         if committed.is_ok() && marked.is_ok() {
             // Written: these webhooks are no longer held by the application.
-            let mut claims = self.claims.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut claims = self
+                .claims
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             for id in &marks {
                 claims.held.remove(id);
             }
@@ -1153,7 +1165,11 @@ fn read_pending(
 fn stats(connection: &mut Connection, with_done: bool) -> rusqlite::Result<Stats> {
     // One read transaction: the counts agree with each other.
     let transaction = connection.transaction()?;
-    let count = |sql: &str| transaction.query_row(sql, [], |row| row.get::<_, i64>(0)).map(|n| n as u64);
+    let count = |sql: &str| {
+        transaction
+            .query_row(sql, [], |row| row.get::<_, i64>(0))
+            .map(|n| n as u64)
+    };
     let stats = Stats {
         pending: count("SELECT count(*) FROM webhooks WHERE state = 'pending'")?,
         done: if with_done {
@@ -1260,7 +1276,9 @@ impl Admin for SqliteAdmin {
                     .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                     .map_err(sql_error)?;
                 let replayed: Option<Option<i64>> = transaction
-                    .query_row("SELECT webhook_id FROM dead_letters WHERE id = ?1", [id], |row| row.get(0))
+                    .query_row("SELECT webhook_id FROM dead_letters WHERE id = ?1", [id], |row| {
+                        row.get(0)
+                    })
                     .optional()
                     .map_err(sql_error)?;
                 match replayed {

@@ -126,7 +126,9 @@ impl TestStore {
         );
         let client = pg_connect(&base).await;
         client
-            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"))
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
             .await
             .unwrap();
         Some(TestStore::Postgres { base, schema })
