@@ -298,10 +298,7 @@ impl Limits {
 
 /// Refuses any variable of `variables` that starts with `SMOOCH_` and is not one of `known`,
 /// naming the nearest known one.
-pub fn check_variables(
-    variables: impl IntoIterator<Item = String>,
-    known: &[&str],
-) -> Result<(), String> {
+pub fn check_variables(variables: impl IntoIterator<Item = String>, known: &[&str]) -> Result<(), String> {
     for name in variables {
         if !name.starts_with("SMOOCH_") || known.contains(&name.as_str()) {
             continue;

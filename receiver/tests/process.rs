@@ -75,7 +75,10 @@ async fn copies(store: &TestStore) -> BTreeMap<Vec<u8>, usize> {
     copies
 }
 
-on_both_stores!(a_kill_midway_loses_nothing_answered_200_and_a_restart_stores_retries_once);
+on_both_stores!(
+    a_kill_midway_loses_nothing_answered_200_and_a_restart_stores_retries_once,
+    sigterm_with_a_client_stalled_mid_body_exits_within_the_deadline_and_loses_nothing,
+);
 
 async fn a_kill_midway_loses_nothing_answered_200_and_a_restart_stores_retries_once(store: TestStore) {
     const BODIES: usize = 3000;
@@ -156,11 +159,12 @@ async fn a_kill_midway_loses_nothing_answered_200_and_a_restart_stores_retries_o
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigterm_with_a_client_stalled_mid_body_exits_within_the_deadline_and_loses_nothing() {
+async fn sigterm_with_a_client_stalled_mid_body_exits_within_the_deadline_and_loses_nothing(
+    store: TestStore,
+) {
     bounded(Duration::from_secs(60), async {
-        let store = TestStore::sqlite();
-        let dir = store.dir();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path().to_owned();
         let deadline = Duration::from_secs(2);
         let mut process = Process::start(
             &store.location(),
