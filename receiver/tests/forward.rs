@@ -205,29 +205,28 @@ async fn two_receivers_on_one_database_survive_a_kill_of_one_mid_load() {
             .map(|c| {
                 let (bodies, answered) = (Arc::clone(&bodies), Arc::clone(&answered));
                 tokio::spawn(async move {
-                    let mut clients = [
-                        Client::try_connect(addresses[0]).await,
-                        Client::try_connect(addresses[1]).await,
-                    ];
+                    let mut clients: [Option<Client>; 2] = [None, None];
                     let mut ok = BTreeSet::new();
                     for i in (c..BODIES).step_by(CONNECTIONS) {
-                        let mut target = i % 2;
-                        for _ in 0..2 {
+                        // Up to six tries, alternating from receiver i % 2 (as Smooch retries a
+                        // request that got no 200, here sooner); a connection that failed or got
+                        // something else than 200 is opened again for the next try.
+                        for attempt in 0..6 {
+                            let target = (i + attempt) % 2;
+                            if clients[target].is_none() {
+                                clients[target] = Client::try_connect(addresses[target]).await;
+                            }
                             let response = match clients[target].as_mut() {
                                 Some(client) => client.try_post(Some(CURRENT), &bodies[i]).await,
                                 None => None,
                             };
-                            match response {
-                                Some(response) if response.status == 200 => {
-                                    ok.insert(i);
-                                    answered.fetch_add(1, Relaxed);
-                                    break;
-                                }
-                                _ => {
-                                    clients[target] = None;
-                                    target = 1 - target;
-                                }
+                            if response.as_ref().is_some_and(|response| response.status == 200) {
+                                ok.insert(i);
+                                answered.fetch_add(1, Relaxed);
+                                break;
                             }
+                            clients[target] = None;
+                            tokio::time::sleep(Duration::from_millis(50)).await;
                         }
                     }
                     ok
