@@ -95,7 +95,8 @@ enum Stopped {
 /// What the worker holds: webhooks claimed and not handled yet (the first is the one being
 /// handled), those handled and not marked done yet, and when the claim was last renewed.
 struct Claimed {
-    rows: VecDeque<Webhook>,
+    /// Shared with the run handling the first one (no copy of the body).
+    rows: VecDeque<Arc<Webhook>>,
     handled: Vec<i64>,
     renewed: Instant,
 }
@@ -127,7 +128,7 @@ impl Work {
 
     /// The next webhook to handle: the first held, or the first of a new claim; `None` when there
     /// is none now.
-    async fn next(&self) -> Result<Option<Webhook>, StoreError> {
+    async fn next(&self) -> Result<Option<Arc<Webhook>>, StoreError> {
         let (first, renew) = {
             let claimed = self.claimed();
             let renew = claimed.renewed.elapsed() >= self.lease / 2;
@@ -149,7 +150,7 @@ impl Work {
         self.mark().await?;
         let rows = self.store.claim(BATCH_ROWS, BATCH_BYTES).await?;
         let mut claimed = self.claimed();
-        claimed.rows.extend(rows);
+        claimed.rows.extend(rows.into_iter().map(Arc::new));
         claimed.renewed = Instant::now();
         Ok(claimed.rows.front().cloned())
     }
@@ -236,7 +237,7 @@ pub(crate) async fn supervise<A: Application>(
                             "the application failed (see webhooks.last_error); restarting it"
                         );
                         if let Some(row) = work.claimed().rows.front_mut() {
-                            row.attempts = attempts;
+                            Arc::make_mut(row).attempts = attempts;
                         }
                     }
                     Ok(Failed::SetAside { attempts }) => {
