@@ -230,3 +230,101 @@ fn a_second_receiver_on_the_same_sqlite_file_is_refused() {
     );
     first.stop();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_receivers_migrating_at_once_migrate_once() {
+    let Some(store) = TestStore::postgres("migrating_at_once").await else {
+        return;
+    };
+    let location = store.location();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let location = location.clone();
+            std::thread::spawn(move || run(&["migrate"], &[("SMOOCH_STORE", &location)]))
+        })
+        .collect();
+    for output in runs {
+        let output = output.join().unwrap();
+        assert!(output.status.success(), "{:?}", text(&output));
+    }
+    let client = pg_connect(&location).await;
+    let versions: Vec<i32> = client
+        .query("SELECT version FROM smooch_receiver_schema ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, [1], "each migration applied once");
+}
+
+#[test]
+fn the_systemd_unit_verifies_and_outlasts_the_shutdown_deadline() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/smooch-receiver.service"
+    ))
+    .unwrap();
+    let value = |key: &str| {
+        unit.lines()
+            .find_map(|line| line.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
+            .unwrap_or_else(|| panic!("no {key} in the unit"))
+            .to_owned()
+    };
+    // Longer than the receiver's own deadline (the default, and the example environment's).
+    let stop: u64 = value("TimeoutStopSec").trim_end_matches('s').parse().unwrap();
+    let env = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/smooch-receiver.env"
+    ))
+    .unwrap();
+    assert!(
+        !env.lines()
+            .any(|line| line.starts_with("SMOOCH_SHUTDOWN_TIMEOUT=")),
+        "set in the env: check it here"
+    );
+    assert!(
+        stop > smooch_receiver::Limits::default().shutdown_timeout.as_secs() + 5,
+        "{stop}"
+    );
+    let files: usize = value("LimitNOFILE").parse().unwrap();
+    assert!(
+        files >= smooch_receiver::Limits::default().max_connections + 1024,
+        "{files}"
+    );
+    // Every variable of the example environment is one the receiver knows.
+    let output = run(&["--help"], &[]);
+    let help = text(&output).0;
+    for line in env.lines().map(|line| line.trim_start_matches('#')) {
+        if let Some((name, _)) = line
+            .split_once('=')
+            .filter(|(name, _)| name.starts_with("SMOOCH_"))
+        {
+            assert!(
+                help.contains(&format!("[env: {name}=")),
+                "{name} is not a variable of --help"
+            );
+        }
+    }
+    // systemd's own check, with the binary where the unit expects it.
+    let dir = tempfile::tempdir().unwrap();
+    let checked = dir.path().join("smooch-receiver.service");
+    std::fs::write(
+        &checked,
+        unit.replace(
+            "/usr/local/bin/smooch-receiver",
+            receiver_binary().to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&checked)
+        .output()
+        .expect("systemd-analyze (systemd) is installed");
+    let (out, err) = text(&output);
+    assert!(
+        output.status.success() && out.is_empty() && err.is_empty(),
+        "{out}{err}"
+    );
+}
