@@ -841,22 +841,23 @@ async fn readyz_is_503_while_shutting_down() {
     .await;
 }
 
+/// Limits with room in memory for `bodies` bodies of `max_body` bytes, waited for 300 ms.
+fn room_for(bodies: usize, max_body: usize) -> Limits {
+    Limits {
+        max_body,
+        max_dead_letter: max_body,
+        max_buffered_bytes: bodies * max_body,
+        memory_wait: Duration::from_millis(300),
+        ..Limits::default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bytes_held_in_memory_are_bounded_not_only_the_requests() {
     bounded(Duration::from_secs(30), async {
         let store = TestStore::sqlite();
         let max_body = 64 * 1024;
-        let server = Server::start(
-            &store,
-            Limits {
-                max_body,
-                max_dead_letter: max_body,
-                max_buffered_bytes: 2 * max_body,
-                memory_wait: Duration::from_millis(300),
-                ..Limits::default()
-            },
-        )
-        .await;
+        let server = Server::start(&store, room_for(2, max_body)).await;
         let body = {
             let mut body = fixture("postback.json");
             body.resize(max_body, b' ');
@@ -916,17 +917,7 @@ async fn a_chunked_body_reserves_only_what_it_has_sent() {
     bounded(Duration::from_secs(30), async {
         let store = TestStore::sqlite();
         let max_body = 64 * 1024;
-        let server = Server::start(
-            &store,
-            Limits {
-                max_body,
-                max_dead_letter: max_body,
-                max_buffered_bytes: 4 * max_body,
-                memory_wait: Duration::from_millis(300),
-                ..Limits::default()
-            },
-        )
-        .await;
+        let server = Server::start(&store, room_for(4, max_body)).await;
         // Sixteen chunked requests trickle: one small chunk each, then nothing. Before, each took
         // room for a whole body (the limit): four would have taken it all.
         let mut trickling = Vec::new();

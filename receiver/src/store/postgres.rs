@@ -171,6 +171,14 @@ async fn connect(
     Ok((client, driver))
 }
 
+/// Wakes every receiver's application (`NOTIFY`, sent with the transaction's commit).
+async fn wake(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
+        .await
+        .map(drop)
+}
+
 /// Refuses a server that may lose a commit it acknowledged.
 async fn check_durability(client: &impl GenericClient) -> Result<(), StoreError> {
     for setting in ["fsync", "synchronous_commit"] {
@@ -553,10 +561,7 @@ async fn write_group(
             }
         }
         if rows.values().any(|accepted| matches!(accepted, Accepted::New(_))) {
-            transaction
-                .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-                .await
-                .map_err(&error)?;
+            wake(&*transaction).await.map_err(&error)?;
         }
     }
     let mut letter_ids = Vec::with_capacity(letters.len());
@@ -752,10 +757,7 @@ impl Store for PostgresStore {
                 )
                 .await
                 .map_err(pg_error("releasing"))?;
-            client
-                .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-                .await
-                .map_err(pg_error("releasing"))?;
+            wake(&**client).await.map_err(pg_error("releasing"))?;
             Ok(())
         })
     }
@@ -962,10 +964,7 @@ impl Admin for PostgresAdmin {
                 )
                 .await
                 .map_err(&error)?;
-            transaction
-                .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-                .await
-                .map_err(&error)?;
+            wake(&transaction).await.map_err(&error)?;
             transaction.commit().await.map_err(&error)?;
             Ok(accepted)
         })
@@ -984,10 +983,7 @@ impl Admin for PostgresAdmin {
                 )
                 .await
                 .map_err(&error)?;
-            transaction
-                .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-                .await
-                .map_err(&error)?;
+            wake(&transaction).await.map_err(&error)?;
             transaction.commit().await.map_err(&error)?;
             Ok(count)
         })
