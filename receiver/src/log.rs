@@ -1,37 +1,53 @@
-//! Logging: `tracing` to standard error through a non-blocking writer, and [`Shown`], the form in
-//! which any value that comes from a request enters a log line.
+//! Logging: `tracing` to standard error through a non-blocking writer ([`Logging`]), and
+//! [`Shown`], the form in which any value that comes from a request enters a log line.
 
 use std::fmt::{self, Write as _};
 
-use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
+use tracing_appender::non_blocking::{ErrorCounter, NonBlockingBuilder, WorkerGuard};
 
 /// Lines waiting for the writer thread at most; past that, lines are dropped, never waited for.
 const BUFFERED_LINES: usize = 65_536;
 
-/// Sends `tracing` events at `level` and above to standard error, one line each.
-///
-/// A dedicated thread writes the lines. When standard error stalls (a full pipe, a stuck
-/// terminal), lines are dropped after [`BUFFERED_LINES`] instead of blocking the request handlers;
-/// the returned guard flushes what is queued when it is dropped, and [`dropped_lines`] says how
-/// many were lost.
-pub(crate) fn init(level: tracing::Level) -> (WorkerGuard, tracing_appender::non_blocking::ErrorCounter) {
-    let (writer, guard) = NonBlockingBuilder::default()
-        .lossy(true)
-        .buffered_lines_limit(BUFFERED_LINES)
-        .thread_name("log-writer")
-        .finish(std::io::stderr());
-    let counter = writer.error_counter();
-    tracing_subscriber::fmt()
-        .with_writer(writer)
-        .with_max_level(level)
-        .with_target(false)
-        .init();
-    (guard, counter)
+/// The logging of a process: `tracing` events to standard error, one line each. Keep it until
+/// the end of `main`: dropping it writes out the queued lines.
+pub struct Logging {
+    _guard: WorkerGuard,
+    counter: ErrorCounter,
 }
 
-/// How many lines were dropped because standard error did not keep up.
-pub(crate) fn dropped_lines(counter: &tracing_appender::non_blocking::ErrorCounter) -> usize {
-    counter.dropped_lines()
+impl Logging {
+    /// Sends `tracing` events at `level` and above to standard error, one line each.
+    ///
+    /// A dedicated thread writes the lines. When standard error stalls (a full pipe, a stuck
+    /// terminal), lines are dropped after 65,536 waiting instead of blocking the request
+    /// handlers; [`dropped`](Self::dropped) says how many were lost.
+    pub fn init(level: tracing::Level) -> Logging {
+        let (writer, guard) = NonBlockingBuilder::default()
+            .lossy(true)
+            .buffered_lines_limit(BUFFERED_LINES)
+            .thread_name("log-writer")
+            .finish(std::io::stderr());
+        let counter = writer.error_counter();
+        tracing_subscriber::fmt()
+            .with_writer(writer)
+            .with_max_level(level)
+            .with_target(false)
+            .init();
+        Logging {
+            _guard: guard,
+            counter,
+        }
+    }
+
+    /// How many lines were dropped because standard error did not keep up.
+    pub fn dropped(&self) -> usize {
+        self.counter.dropped_lines()
+    }
+
+    /// The counter of dropped lines, for the metrics.
+    pub(crate) fn counter(&self) -> ErrorCounter {
+        self.counter.clone()
+    }
 }
 
 /// The most characters of a request's value that a log line shows.

@@ -1,0 +1,324 @@
+//! `smooch-receiver`: a Smooch / Sunshine Conversations webhook receiver, `POST /webhook`, that
+//! stores every accepted body (in SQLite, or in PostgreSQL shared by several receivers) before
+//! its 200, and hands it to an [`Application`] from there.
+//!
+//! The binary `smooch-receiver` runs it with [`LogApplication`], or [`Forward`] when
+//! `SMOOCH_FORWARD_URL` is set (see the README). A Rust team embeds it with its own application:
+//!
+//! ```no_run
+//! use smooch_receiver::{Application, Options, Receiver, Webhook};
+//!
+//! struct Tickets;
+//!
+//! impl Application for Tickets {
+//!     async fn handle(&self, webhook: &Webhook) -> Result<(), String> {
+//!         // Parse `webhook.body` with smooch_events, act on it (idempotently: by `webhook.id`).
+//!         println!("{} {}", webhook.id, webhook.kinds);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), String> {
+//!     let options = Options {
+//!         webhook_secrets: Some("old-secret,new-secret".to_owned()),
+//!         store: "webhooks.sqlite3".to_owned(),
+//!         ..Options::default()
+//!     };
+//!     let receiver = Receiver::open(&options).await?;
+//!     let stop = async {
+//!         let _ = tokio::signal::ctrl_c().await;
+//!     };
+//!     receiver.serve(Tickets, stop).await.map_err(|broken| broken.0)
+//! }
+//! ```
+//!
+//! A request goes through these steps, the first that fails giving the answer: the key before any
+//! byte of the body (401), the size (413, the body kept as a dead letter), room in memory (503),
+//! the body under its timeout (408), the parse (400, a dead letter), the store (200 once durable,
+//! 503 if it cannot be); the
+//! application gets each stored webhook at least once, under supervision (a failing application
+//! is restarted, a webhook it keeps failing on is set aside). On the shutdown signal the receiver
+//! stops accepting, lets in-flight requests finish within the shutdown deadline, lets the
+//! application finish the webhook it holds, writes what is queued and returns `Ok`. A store that
+//! can no longer write makes it return [`Broken`] after the same shutdown, for the process to
+//! exit 1 and a supervisor (systemd, Kubernetes) to restart it.
+
+pub mod commands;
+pub mod config;
+mod describe;
+mod forward;
+mod http;
+mod log;
+pub mod metrics;
+pub mod store;
+mod worker;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use crate::config::{Limits, Options};
+pub use crate::forward::Forward;
+pub use crate::log::Logging;
+use crate::metrics::Metrics;
+pub use crate::store::Webhook;
+use crate::store::{Settings, Store};
+pub use crate::worker::{Application, LogApplication};
+
+/// Why a receiver stopped other than when asked: the store broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken(pub String);
+
+/// How often the histograms' samples are folded.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Done webhooks deleted in one statement by the retention.
+const PURGE_BATCH: usize = 500;
+
+/// A receiver, its listeners bound and its store open: [`serve`](Self::serve) runs it.
+pub struct Receiver {
+    limits: Limits,
+    secrets: describe::Secrets,
+    store: Arc<dyn Store>,
+    metrics: Arc<Metrics>,
+    listener: TcpListener,
+    admin: Option<TcpListener>,
+    log_dropped: Option<tracing_appender::non_blocking::ErrorCounter>,
+}
+
+impl std::fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Receiver")
+            .field("address", &self.listener.local_addr().ok())
+            .field("admin", &self.admin_address())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Receiver {
+    /// Checks `options`, opens (and migrates) the store they name, and binds the listeners.
+    pub async fn open(options: &Options) -> Result<Receiver, String> {
+        options.check()?;
+        let metrics = Metrics::new();
+        let settings = Settings {
+            lease: options.limits.lease,
+            wal_limit: options.limits.wal_limit,
+            metrics: Arc::clone(&metrics),
+        };
+        let store = store::open(&options.store, &settings)
+            .await
+            .map_err(|error| format!("cannot open the store: {error}"))?;
+        Receiver::with_store(options, store, metrics).await
+    }
+
+    /// The same with a store of your own (`metrics` are those it reports to, if any).
+    pub async fn with_store(
+        options: &Options,
+        store: Arc<dyn Store>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Receiver, String> {
+        options.check()?;
+        let secrets = describe::Secrets::new(options.secrets()?);
+        let listener = http::bind(&options.listen, options.limits.backlog)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error}", options.listen))?;
+        let admin = match &options.admin_listen {
+            Some(address) => Some(
+                http::bind(address, 128)
+                    .await
+                    .map_err(|error| format!("cannot listen on {address} (admin): {error}"))?,
+            ),
+            None => None,
+        };
+        Ok(Receiver {
+            limits: options.limits.clone(),
+            secrets,
+            store,
+            metrics,
+            listener,
+            admin,
+            log_dropped: None,
+        })
+    }
+
+    /// Counts the log lines `logging` dropped in the metrics.
+    pub fn with_logging(mut self, logging: &Logging) -> Receiver {
+        self.log_dropped = Some(logging.counter());
+        self
+    }
+
+    /// The address the webhook listener is bound to.
+    pub fn address(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The address the admin listener is bound to, if there is one.
+    pub fn admin_address(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().and_then(|admin| admin.local_addr().ok())
+    }
+
+    /// Runs the receiver: the HTTP side, `application` under supervision, the admin listener and
+    /// the retention, until `shutdown` resolves (or the store breaks), then the shutdown within
+    /// [`Limits::shutdown_timeout`], and the store closed.
+    pub async fn serve<A: Application>(
+        self,
+        application: A,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), Broken> {
+        let Receiver {
+            limits,
+            secrets,
+            store,
+            metrics,
+            listener,
+            admin,
+            log_dropped,
+        } = self;
+        warn_if_few_descriptors(limits.max_connections);
+        let (stop, stopped) = watch::channel(false);
+        let deadline = limits.shutdown_timeout;
+        let shared =
+            http::webhook::Shared::new(secrets, Arc::clone(&store), limits.clone(), Arc::clone(&metrics));
+        let mut http = tokio::spawn(http::serve(listener, shared, stopped.clone()));
+        // The admin listener stays up through the shutdown (its /readyz says 503 meanwhile).
+        let (admin_stop, admin_stopped) = watch::channel(false);
+        let admin = admin.map(|listener| {
+            let admin = Arc::new(http::admin::Admin {
+                store: Arc::clone(&store),
+                metrics: Arc::clone(&metrics),
+                draining: stopped.clone(),
+                log_dropped,
+            });
+            tokio::spawn(http::admin::serve(listener, admin, admin_stopped))
+        });
+        let mut app = tokio::spawn(worker::supervise(
+            Arc::clone(&store),
+            Arc::new(application),
+            limits.max_attempts,
+            limits.lease,
+            Arc::clone(&metrics),
+            stopped.clone(),
+        ));
+        let retention = tokio::spawn(retain(
+            Arc::clone(&store),
+            limits.retention,
+            Arc::clone(&metrics),
+            stopped.clone(),
+        ));
+        let upkeep = tokio::spawn(upkeep(Arc::clone(&metrics), stopped));
+
+        let outcome = tokio::select! {
+            () = shutdown => {
+                tracing::info!(deadline_ms = deadline.as_millis() as u64, "shutting down");
+                Ok(())
+            }
+            reason = store.broken() => {
+                tracing::error!(reason = %reason, "the store is broken: shutting down, exit 1");
+                Err(Broken(reason))
+            }
+            ended = &mut http => {
+                tracing::error!(ended = ?ended.err(), "the HTTP server ended: shutting down, exit 1");
+                Err(Broken("the HTTP server ended".to_owned()))
+            }
+        };
+        let _ = stop.send(true);
+        let started = tokio::time::Instant::now();
+        // Both finish within the deadline: the server drops its last connections at it, the
+        // application is cut short at it (its webhook stays pending, to be done after the next
+        // start, or after its lease by another receiver).
+        if !http.is_finished() {
+            let _ = (&mut http).await;
+        }
+        match tokio::time::timeout_at(started + deadline, &mut app).await {
+            Ok(restarts) => tracing::info!(restarts = restarts.unwrap_or(0), "the application stopped"),
+            Err(_) => {
+                tracing::warn!("the application did not stop by the deadline; its webhook stays pending");
+                app.abort();
+            }
+        }
+        let _ = retention.await;
+        let _ = upkeep.await;
+        let _ = admin_stop.send(true);
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
+        if let Err(error) = store.close().await {
+            tracing::error!(error = %error, "closing the store");
+        }
+        tracing::info!("stopped");
+        outcome
+    }
+}
+
+/// Deletes the webhooks done more than `retention` ago, [`PURGE_BATCH`] at a time, every
+/// `retention / 2` (at most a minute), until `stop` turns true.
+async fn retain(
+    store: Arc<dyn Store>,
+    retention: Duration,
+    metrics: Arc<Metrics>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let every = (retention / 2).clamp(Duration::from_millis(100), Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(every) => {}
+        }
+        loop {
+            match store.purge(retention, PURGE_BATCH).await {
+                Ok(deleted) => {
+                    metrics.purged.increment(deleted);
+                    if deleted > 0 {
+                        tracing::debug!(deleted, "deleted done webhooks past the retention");
+                    }
+                    if deleted < PURGE_BATCH as u64 || *stop.borrow() {
+                        break;
+                    }
+                    // Small batches, with room for the requests between them.
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                Err(error) => {
+                    tracing::warn!(error = %error, "cannot delete done webhooks past the retention");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Folds the histograms' samples every [`UPKEEP_EVERY`], so that they do not pile up between two
+/// scrapes (or without any), until `stop` turns true.
+async fn upkeep(metrics: Arc<Metrics>, mut stop: watch::Receiver<bool>) {
+    loop {
+        tokio::select! {
+            _ = stop.wait_for(|stop| *stop) => return,
+            () = tokio::time::sleep(UPKEEP_EVERY) => metrics.upkeep(),
+        }
+    }
+}
+
+/// Warns when the process may open fewer files than the connections allowed need (Linux).
+fn warn_if_few_descriptors(max_connections: usize) {
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return;
+    };
+    let soft = limits
+        .lines()
+        .find(|line| line.starts_with("Max open files"))
+        .and_then(|line| line.split_whitespace().nth(3))
+        .and_then(|soft| soft.parse::<usize>().ok());
+    if let Some(soft) = soft.filter(|&soft| soft < max_connections + 64) {
+        tracing::warn!(
+            open_files = soft,
+            max_connections,
+            "the open-file limit is close to SMOOCH_MAX_CONNECTIONS: raise it (LimitNOFILE, ulimit -n) or lower the connections"
+        );
+    }
+}

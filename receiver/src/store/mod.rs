@@ -1,0 +1,322 @@
+//! The store: where an accepted body is kept before its 200, where a refused one is kept for an
+//! operator, and where the application claims its work.
+//!
+//! [`Store`] is the whole contract between the HTTP side, the application and the storage; a
+//! receiver holds an `Arc<dyn Store>` and knows nothing else of it. [`Admin`] is what the
+//! administration commands do to a store, also while a receiver runs. Two implementations, with
+//! the same two tables, the same unique idempotency key and the same guarantees:
+//!
+//! - [`sqlite`]: one file, one receiver process (a second one on the same file is refused);
+//! - [`postgres`]: one database shared by any number of receivers, which claim webhooks with
+//!   `FOR UPDATE SKIP LOCKED` and a lease.
+//!
+//! [`open`] and [`open_admin`] choose between them by the location: `postgres://…` or
+//! `postgresql://…` is PostgreSQL, anything else a SQLite file.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What a store's methods return.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Why a store could not do what it was asked. The message names no body content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoreError(pub String);
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// An accepted body, to be stored before its 200.
+#[derive(Clone, Debug)]
+pub struct Incoming {
+    /// The idempotency key (the SHA-256 of the body): a second body with the same key is not
+    /// stored again.
+    pub key: [u8; 32],
+    /// When the request arrived, RFC 3339 in UTC with milliseconds.
+    pub received_at: String,
+    /// The trigger (v1), or the event types comma-separated (v2).
+    pub kinds: String,
+    /// The app's id, when the body has one.
+    pub app_id: Option<String>,
+    /// The body, exactly as received.
+    pub body: Vec<u8>,
+}
+
+/// What [`Store::accept`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// Stored, with this row id.
+    New(i64),
+    /// A body with the same key was stored before, as this row: nothing was written.
+    Duplicate(i64),
+}
+
+impl Accepted {
+    /// The row id.
+    pub fn id(self) -> i64 {
+        match self {
+            Accepted::New(id) | Accepted::Duplicate(id) => id,
+        }
+    }
+}
+
+/// A refused body, kept for an operator to see and replay.
+#[derive(Clone, Debug)]
+pub struct DeadLetter {
+    /// When the request arrived, RFC 3339 in UTC with milliseconds.
+    pub received_at: String,
+    /// The status answered: 400 (not a webhook body) or 413 (over the limit).
+    pub status: u16,
+    /// Why it was refused (what the client was answered).
+    pub error: String,
+    /// The size of the whole body in bytes (for a body over the limit, its `Content-Length`, or
+    /// the bytes counted before reading stopped).
+    pub size: u64,
+    /// The body; for a body over the dead-letter limit, its first [`DEAD_LETTER_PREFIX`] bytes.
+    pub body: Vec<u8>,
+}
+
+/// How much of a body over the dead-letter limit a dead letter keeps.
+pub const DEAD_LETTER_PREFIX: usize = 64 * 1024;
+
+/// A stored webhook, as the application gets it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Webhook {
+    /// The row id: unique in the store, and the idempotency key the application can use.
+    pub id: i64,
+    /// When it was received, RFC 3339 in UTC with milliseconds.
+    pub received_at: String,
+    /// The trigger or the event types.
+    pub kinds: String,
+    /// The app's id, when the body has one.
+    pub app_id: Option<String>,
+    /// How many times the application failed on it before.
+    pub attempts: u32,
+    /// The body, exactly as received.
+    pub body: Vec<u8>,
+}
+
+/// What [`Store::failed`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failed {
+    /// The webhook stays pending (and claimed): the application will get it again.
+    Retry {
+        /// Failures so far.
+        attempts: u32,
+    },
+    /// The webhook failed `max_attempts` times: it is set aside (state `failed`).
+    SetAside {
+        /// Failures so far.
+        attempts: u32,
+    },
+}
+
+/// What a store holds, for `stats` and the metrics.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Webhooks not handled yet.
+    pub pending: u64,
+    /// Webhooks handled (until the retention deletes them).
+    pub done: u64,
+    /// Webhooks set aside after too many failures of the application.
+    pub failed: u64,
+    /// When the oldest pending webhook was received.
+    pub oldest_pending: Option<String>,
+    /// Dead letters in all.
+    pub dead_letters: u64,
+    /// Dead letters not replayed.
+    pub dead_letters_waiting: u64,
+}
+
+/// A dead letter, as `dead-letters list` and `show` give it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Letter {
+    /// Its id in `dead_letters`.
+    pub id: i64,
+    /// When the request arrived.
+    pub received_at: String,
+    /// The status answered.
+    pub status: u16,
+    /// What the client was answered.
+    pub error: String,
+    /// The size of the whole body.
+    pub size: u64,
+    /// The id of the webhook it was replayed as, once replayed.
+    pub replayed_as: Option<i64>,
+    /// The body as kept (empty in a list).
+    pub body: Vec<u8>,
+}
+
+impl Letter {
+    /// Whether the whole body was kept (a body over the dead-letter limit keeps its start only).
+    pub fn is_whole(&self) -> bool {
+        self.body.len() as u64 == self.size
+    }
+}
+
+/// What the store settings are, besides the location.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// PostgreSQL: how long a claim holds webhooks.
+    pub lease: Duration,
+    /// SQLite: the size the WAL file is brought back to.
+    pub wal_limit: usize,
+    /// Where the store reports its commits (their duration and size).
+    pub metrics: Arc<crate::metrics::Metrics>,
+}
+
+/// Where webhooks are kept. Every method may be called from many tasks at once; the claims
+/// ([`claim`](Self::claim), [`extend`](Self::extend), [`release`](Self::release)) are made by one
+/// worker per store.
+pub trait Store: Send + Sync + 'static {
+    /// Stores an accepted body, or finds the row of the same key. When it returns `Ok`, the body
+    /// survives a crash of the process and of the machine.
+    fn accept(&self, webhook: Incoming) -> StoreFuture<'_, Accepted>;
+
+    /// Stores a refused body; `Ok` holds its id. Durable as [`accept`](Self::accept).
+    fn dead_letter(&self, letter: DeadLetter) -> StoreFuture<'_, i64>;
+
+    /// Claims pending webhooks that nobody holds, in id order: up to `max_rows`, and no more after
+    /// their bodies reach `max_bytes` in all (but one always, if there is one).
+    fn claim(&self, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>>;
+
+    /// Renews the claim on `ids`; returns those still held (a lease that ran out may have gone to
+    /// another receiver).
+    fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>>;
+
+    /// Marks done the claimed webhooks `ids`. A mark that cannot be written now is written later
+    /// (until then the webhook stays claimed); a crash before it gives them to the application
+    /// again (at least once).
+    fn done(&self, ids: Vec<i64>) -> StoreFuture<'_, ()>;
+
+    /// Records that the application failed on a claimed webhook, and sets it aside after
+    /// `max_attempts`.
+    fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed>;
+
+    /// Gives back claimed webhooks not handled (at shutdown), for another receiver to take now.
+    fn release(&self, ids: Vec<i64>) -> StoreFuture<'_, ()>;
+
+    /// Deletes at most `max_rows` webhooks done more than `age` ago; returns how many.
+    fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, u64>;
+
+    /// What the store holds, but for the count of done webhooks (0 here: it would read an index
+    /// as long as the retention at every scrape of the metrics).
+    fn stats(&self) -> StoreFuture<'_, Stats>;
+
+    /// `Ok` when the store can be reached and can write.
+    fn ready(&self) -> StoreFuture<'_, ()>;
+
+    /// Resolves when webhooks may have been stored (or given back) since the last call.
+    fn new_work(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+
+    /// Resolves, with the reason, when the store can no longer store anything.
+    fn broken(&self) -> Pin<Box<dyn Future<Output = String> + Send + '_>>;
+
+    /// Writes what is queued and closes; later calls fail.
+    fn close(&self) -> StoreFuture<'_, ()>;
+}
+
+/// What the administration commands do to a store, while receivers run on it.
+pub trait Admin: Send + Sync {
+    /// What the store holds.
+    fn stats(&self) -> StoreFuture<'_, Stats>;
+
+    /// The dead letters, newest first, at most `limit`, without their bodies.
+    fn dead_letters(&self, limit: usize) -> StoreFuture<'_, Vec<Letter>>;
+
+    /// One dead letter, with its body as kept.
+    fn dead_letter(&self, id: i64) -> StoreFuture<'_, Option<Letter>>;
+
+    /// Stores the dead letter `id` as a webhook (`webhook`, made from its body) and marks it
+    /// replayed, in one transaction; a dead letter replayed before is not stored again (`Err`).
+    fn replay(&self, id: i64, webhook: Incoming) -> StoreFuture<'_, Accepted>;
+
+    /// Gives the webhooks set aside back to the application (`failed` → `pending`, attempts 0);
+    /// returns how many. Running receivers take them without a restart.
+    fn requeue(&self) -> StoreFuture<'_, u64>;
+
+    /// Applies the migrations not applied yet; returns the schema version.
+    fn migrate(&self) -> StoreFuture<'_, i64>;
+}
+
+/// Whether `location` names a PostgreSQL database rather than a SQLite file.
+pub fn is_postgres(location: &str) -> bool {
+    location.starts_with("postgres://") || location.starts_with("postgresql://")
+}
+
+/// Opens the store at `location` for a receiver (migrating it first).
+pub async fn open(location: &str, settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
+    if is_postgres(location) {
+        Ok(Arc::new(postgres::PostgresStore::open(location, settings).await?))
+    } else {
+        let path = std::path::PathBuf::from(location);
+        let settings = settings.clone();
+        let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, &settings))
+            .await
+            .map_err(|error| StoreError(format!("opening the store: {error}")))??;
+        Ok(Arc::new(store))
+    }
+}
+
+/// Opens the store at `location` for the administration commands. Only `migrate` (`create`)
+/// makes a SQLite file that does not exist; the other commands refuse a store without this
+/// receiver's tables.
+pub async fn open_admin(location: &str, create: bool) -> Result<Box<dyn Admin>, StoreError> {
+    if is_postgres(location) {
+        Ok(Box::new(postgres::PostgresAdmin::connect(location).await?))
+    } else {
+        Ok(Box::new(sqlite::SqliteAdmin::open(
+            std::path::Path::new(location),
+            create,
+        )?))
+    }
+}
+
+/// Now, as the stores write times: RFC 3339 in UTC with milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// `ids` sorted, as runs of consecutive ids (first, last): one statement each.
+pub(crate) fn runs(mut ids: Vec<i64>) -> Vec<(i64, i64)> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut runs: Vec<(i64, i64)> = Vec::new();
+    for id in ids {
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => runs.push((id, id)),
+        }
+    }
+    runs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_become_runs_of_consecutive_ids() {
+        assert_eq!(runs(vec![]), []);
+        assert_eq!(runs(vec![5, 3, 4, 9, 10, 12, 4]), [(3, 5), (9, 10), (12, 12)]);
+    }
+
+    #[test]
+    fn a_postgres_url_is_postgres_and_anything_else_a_file() {
+        assert!(is_postgres("postgres://u@h/db"));
+        assert!(is_postgres("postgresql://u@h/db"));
+        assert!(!is_postgres("postgres.sqlite3"));
+        assert!(!is_postgres("/var/lib/smooch/webhooks.sqlite3"));
+    }
+}

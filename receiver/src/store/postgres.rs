@@ -1,0 +1,999 @@
+//! [`PostgresStore`]: the store in a PostgreSQL database that any number of receivers share.
+//!
+//! The same two tables as the SQLite store (with `timestamptz` times and `bytea` bodies), and two
+//! columns more for the claims:
+//!
+//! ```sql
+//! CREATE TABLE webhooks (
+//!     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+//!     idempotency_key bytea NOT NULL UNIQUE,   -- SHA-256 of the body
+//!     received_at timestamptz NOT NULL,
+//!     kinds text NOT NULL,
+//!     app_id text,
+//!     body bytea NOT NULL,                     -- exactly as received
+//!     state text NOT NULL DEFAULT 'pending',   -- pending, done or failed
+//!     attempts integer NOT NULL DEFAULT 0,
+//!     last_error text,
+//!     done_at timestamptz,
+//!     claimed_by text,                         -- the receiver handling it
+//!     claimed_until timestamptz                -- until then; after it, any receiver may take it
+//! );
+//! CREATE TABLE dead_letters (
+//!     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+//!     received_at timestamptz NOT NULL, status integer NOT NULL, error text NOT NULL,
+//!     size bigint NOT NULL, body bytea NOT NULL, replayed_at timestamptz, webhook_id bigint
+//! );
+//! ```
+//!
+//! - **Writes** are grouped as in SQLite: [`WRITERS`] tasks, each with its own connection, take
+//!   every request waiting (up to [`MAX_GROUP`]) and store them with one multi-row
+//!   `INSERT … SELECT … FROM unnest(…) ON CONFLICT (idempotency_key) DO NOTHING` in one
+//!   transaction; the commit returns once PostgreSQL has flushed its WAL
+//!   (`synchronous_commit`, which the store refuses to start without, as it refuses `fsync = off`),
+//!   and only then is the request answered. A key that conflicts is looked up: a retry is
+//!   answered 200 with the row that was stored first, by whichever receiver.
+//! - **Claims**: each receiver's application claims pending webhooks with
+//!   `FOR UPDATE SKIP LOCKED`, setting `claimed_by` and `claimed_until` (now + the lease), and
+//!   renews the lease while it works. Those of a receiver that died come back when their lease
+//!   runs out; those of one that stops are given back at once.
+//! - **Wake-ups**: a group that stored webhooks sends `NOTIFY smooch_receiver` with its commit;
+//!   every receiver `LISTEN`s on a connection of its own, and looks again every second anyway
+//!   (leases that ran out, a lost connection).
+//! - **Migrations** are numbered ([`MIGRATIONS`]); the applied ones are rows of
+//!   `smooch_receiver_schema`. They run in one transaction under an advisory lock, so two
+//!   receivers starting together migrate once; `serve` applies the missing ones at start, and
+//!   `smooch-receiver migrate` alone, for teams that migrate separately.
+//!
+//! TLS to the database is not built in: use a Unix socket (`host=/var/run/postgresql`), loopback,
+//! or a tunnel.
+
+use std::pin::Pin;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+use tokio_postgres::{AsyncMessage, GenericClient, NoTls};
+
+use super::{
+    Accepted, Admin, DeadLetter, Failed, Incoming, Letter, Settings, Stats, Store, StoreError, StoreFuture,
+    Webhook,
+};
+
+/// The most requests written in one transaction.
+pub const MAX_GROUP: usize = 512;
+
+/// Tasks writing groups at once, each on its own connection: while one waits for its commit,
+/// the next group is written.
+pub const WRITERS: usize = 4;
+
+/// The channel of the wake-ups.
+const CHANNEL: &str = "smooch_receiver";
+
+/// The advisory lock taken while migrating.
+const MIGRATION_LOCK: i64 = 0x736d_6f6f_6368_5f72;
+
+/// How long getting a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The migrations, each from the version before it: `(version, SQL)`.
+pub const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    "CREATE TABLE webhooks (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        idempotency_key bytea NOT NULL UNIQUE,
+        received_at timestamptz NOT NULL,
+        kinds text NOT NULL,
+        app_id text,
+        body bytea NOT NULL,
+        state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'failed')),
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text,
+        done_at timestamptz,
+        claimed_by text,
+        claimed_until timestamptz
+    );
+    CREATE INDEX webhooks_pending ON webhooks (id) WHERE state = 'pending';
+    CREATE INDEX webhooks_done ON webhooks (done_at) WHERE state = 'done';
+    CREATE INDEX webhooks_failed ON webhooks (id) WHERE state = 'failed';
+    CREATE TABLE dead_letters (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        received_at timestamptz NOT NULL,
+        status integer NOT NULL,
+        error text NOT NULL,
+        size bigint NOT NULL,
+        body bytea NOT NULL,
+        replayed_at timestamptz,
+        webhook_id bigint
+    );",
+)];
+
+/// A `timestamptz` column as the stores give times: RFC 3339 in UTC with milliseconds.
+macro_rules! rfc3339 {
+    ($column:literal) => {
+        concat!(
+            "to_char(",
+            $column,
+            " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        )
+    };
+}
+
+fn pg_error(what: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
+    move |error| {
+        // The server's message, not only "db error".
+        let detail = error.as_db_error().map_or_else(
+            || error.to_string(),
+            |db| format!("{}: {}", db.severity(), db.message()),
+        );
+        StoreError(format!("{what}: {detail}"))
+    }
+}
+
+/// The connection settings of `url`, with a connect timeout if it has none.
+fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+    let mut config = tokio_postgres::Config::from_str(url)
+        .map_err(|error| StoreError(format!("SMOOCH_STORE is not a PostgreSQL URL: {error}")))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
+    config.application_name("smooch-receiver");
+    Ok(config)
+}
+
+/// One connection, its messages driven by a task (notifications go to `notify`, when given).
+async fn connect(
+    config: &tokio_postgres::Config,
+    notify: Option<Arc<Notify>>,
+) -> Result<(tokio_postgres::Client, JoinHandle<()>), StoreError> {
+    let (client, mut connection) = config
+        .connect(NoTls)
+        .await
+        .map_err(pg_error("cannot connect to PostgreSQL"))?;
+    let driver = tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(AsyncMessage::Notification(_)) => {
+                    if let Some(notify) = &notify {
+                        notify.notify_one();
+                    }
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = %error, "the PostgreSQL connection ended");
+                    break;
+                }
+            }
+        }
+    });
+    Ok((client, driver))
+}
+
+/// Wakes every receiver's application (`NOTIFY`, sent with the transaction's commit).
+async fn wake(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+    client
+        .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
+        .await
+        .map(drop)
+}
+
+/// Refuses a server that may lose a commit it acknowledged.
+async fn check_durability(client: &impl GenericClient) -> Result<(), StoreError> {
+    for setting in ["fsync", "synchronous_commit"] {
+        let value: String = client
+            .query_one(&format!("SHOW {setting}"), &[])
+            .await
+            .map_err(pg_error("reading the settings"))?
+            .get(0);
+        if value == "off" {
+            return Err(StoreError(format!(
+                "PostgreSQL has {setting} = off: a commit it acknowledges can be lost, and a 200 must \
+                 never be; turn it on (for this database or role too) and start again"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Applies the missing migrations under the advisory lock; returns the schema version.
+async fn migrate(client: &mut tokio_postgres::Client) -> Result<i64, StoreError> {
+    let error = pg_error("migrating");
+    let transaction = client.transaction().await.map_err(&error)?;
+    transaction
+        .execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(&error)?;
+    transaction
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS smooch_receiver_schema (
+                version integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )",
+        )
+        .await
+        .map_err(&error)?;
+    let version: i32 = transaction
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM smooch_receiver_schema",
+            &[],
+        )
+        .await
+        .map_err(&error)?
+        .get(0);
+    let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
+    if version > newest {
+        return Err(StoreError(format!(
+            "the database's schema is version {version}, newer than this receiver's ({newest})"
+        )));
+    }
+    for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > version) {
+        transaction.batch_execute(sql).await.map_err(&error)?;
+        transaction
+            .execute("INSERT INTO smooch_receiver_schema (version) VALUES ($1)", &[to])
+            .await
+            .map_err(&error)?;
+        tracing::info!(version = to, "migrated the PostgreSQL store");
+    }
+    transaction.commit().await.map_err(&error)?;
+    Ok(i64::from(newest))
+}
+
+/// Refuses a database whose schema is not this receiver's.
+async fn check_schema(client: &impl GenericClient) -> Result<(), StoreError> {
+    let newest = MIGRATIONS.last().map_or(0, |(version, _)| *version);
+    let exists: bool = client
+        .query_one("SELECT to_regclass('smooch_receiver_schema') IS NOT NULL", &[])
+        .await
+        .map_err(pg_error("reading the schema"))?
+        .get(0);
+    let version: Option<i32> = if exists {
+        client
+            .query_one("SELECT max(version) FROM smooch_receiver_schema", &[])
+            .await
+            .map_err(pg_error("reading the schema"))?
+            .get(0)
+    } else {
+        None
+    };
+    match version {
+        Some(version) if version == newest => Ok(()),
+        Some(version) if version > newest => Err(StoreError(format!(
+            "the database's schema is version {version}, newer than this receiver's ({newest})"
+        ))),
+        _ => Err(StoreError(
+            "the database has no receiver tables or older ones: run `smooch-receiver migrate`".to_owned(),
+        )),
+    }
+}
+
+async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, StoreError> {
+    let done = if with_done {
+        "(SELECT count(*) FROM webhooks WHERE state = 'done')"
+    } else {
+        "0::bigint"
+    };
+    let row = client
+        .query_one(
+            &format!(
+                "SELECT (SELECT count(*) FROM webhooks WHERE state = 'pending'), {done}, \
+                 (SELECT count(*) FROM webhooks WHERE state = 'failed'), \
+                 (SELECT {} FROM webhooks WHERE state = 'pending' ORDER BY id LIMIT 1), \
+                 (SELECT count(*) FROM dead_letters), \
+                 (SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL)",
+                rfc3339!("received_at")
+            ),
+            &[],
+        )
+        .await
+        .map_err(pg_error("counting"))?;
+    let count = |i: usize| row.get::<_, i64>(i) as u64;
+    Ok(Stats {
+        pending: count(0),
+        done: count(1),
+        failed: count(2),
+        oldest_pending: row.get(3),
+        dead_letters: count(4),
+        dead_letters_waiting: count(5),
+    })
+}
+
+/// A request to the writers.
+enum Write {
+    Accept(Incoming, oneshot::Sender<Result<Accepted, StoreError>>),
+    DeadLetter(DeadLetter, oneshot::Sender<Result<i64, StoreError>>),
+}
+
+/// The store in a PostgreSQL database. See the [module](self).
+pub struct PostgresStore {
+    pool: Pool,
+    writes: Mutex<Option<mpsc::UnboundedSender<Write>>>,
+    writers: Mutex<Vec<JoinHandle<()>>>,
+    listener: JoinHandle<()>,
+    new_work: Arc<Notify>,
+    /// This receiver, in `claimed_by`.
+    owner: String,
+    lease: Duration,
+    /// Done marks not written yet (the database could not be reached): written with the next.
+    unmarked: Mutex<Vec<i64>>,
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, refuses it if it may lose a commit, migrates it, and
+    /// starts the writers and the listener.
+    pub async fn open(url: &str, settings: &Settings) -> Result<PostgresStore, StoreError> {
+        let config = config(url)?;
+        let (mut client, driver) = connect(&config, None).await?;
+        check_durability(&client).await?;
+        migrate(&mut client).await?;
+        drop(client);
+        driver.abort();
+
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(WRITERS + 4)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|error| StoreError(format!("the connection pool: {error}")))?;
+        let new_work = Arc::new(Notify::new());
+        let (writes, queue) = mpsc::unbounded_channel();
+        let queue = Arc::new(tokio::sync::Mutex::new(queue));
+        let writers = (0..WRITERS)
+            .map(|_| {
+                tokio::spawn(write_loop(
+                    pool.clone(),
+                    Arc::clone(&queue),
+                    Arc::clone(&new_work),
+                    Arc::clone(&settings.metrics),
+                ))
+            })
+            .collect();
+        let listener = tokio::spawn(listen(config, Arc::clone(&new_work)));
+        let owner = format!("{}:{}:{:08x}", hostname(), std::process::id(), rand_u32());
+        Ok(PostgresStore {
+            pool,
+            writes: Mutex::new(Some(writes)),
+            writers: Mutex::new(writers),
+            listener,
+            new_work,
+            owner,
+            lease: settings.lease,
+            unmarked: Mutex::new(Vec::new()),
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| StoreError(format!("cannot reach PostgreSQL: {error}")))
+    }
+
+    fn send<T: Send + 'static>(
+        &self,
+        write: impl FnOnce(oneshot::Sender<Result<T, StoreError>>) -> Write,
+    ) -> StoreFuture<'_, T> {
+        let (reply, answer) = oneshot::channel();
+        let sent = match &*self
+            .writes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        {
+            Some(writes) => writes.send(write(reply)).map_err(|_| closed()),
+            None => Err(closed()),
+        };
+        Box::pin(async move {
+            sent?;
+            answer.await.map_err(|_| closed())?
+        })
+    }
+
+    fn lease_seconds(&self) -> f64 {
+        self.lease.as_secs_f64()
+    }
+}
+
+fn closed() -> StoreError {
+    StoreError("the store is closed".to_owned())
+}
+
+/// The machine's name, for `claimed_by`.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "receiver".to_owned())
+}
+
+/// A number that differs between two processes started at the same moment.
+fn rand_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish() as u32
+}
+
+/// A writer: takes every request waiting, writes them in one transaction, answers after the
+/// commit; until the queue is closed and empty.
+async fn write_loop(
+    pool: Pool,
+    queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Write>>>,
+    new_work: Arc<Notify>,
+    metrics: Arc<crate::metrics::Metrics>,
+) {
+    loop {
+        let group = {
+            let mut queue = queue.lock().await;
+            let Some(first) = queue.recv().await else { return };
+            let mut group = vec![first];
+            while group.len() < MAX_GROUP {
+                match queue.try_recv() {
+                    Ok(write) => group.push(write),
+                    Err(_) => break,
+                }
+            }
+            group
+        };
+        let started = std::time::Instant::now();
+        let size = group.len();
+        let mut accepts = Vec::new();
+        let mut letters = Vec::new();
+        for write in group {
+            match write {
+                Write::Accept(webhook, reply) => accepts.push((webhook, reply)),
+                Write::DeadLetter(letter, reply) => letters.push((letter, reply)),
+            }
+        }
+        let written = async {
+            let mut client = pool
+                .get()
+                .await
+                .map_err(|error| StoreError(format!("cannot reach PostgreSQL: {error}")))?;
+            write_group(&mut client, &accepts, &letters).await
+        }
+        .await;
+        match written {
+            Ok((ids, letter_ids)) => {
+                metrics.commit_seconds.record(started.elapsed().as_secs_f64());
+                metrics.group_size.record(size as f64);
+                if ids.iter().any(|accepted| matches!(accepted, Accepted::New(_))) {
+                    new_work.notify_one();
+                }
+                for ((_, reply), id) in accepts.into_iter().zip(ids) {
+                    let _ = reply.send(Ok(id));
+                }
+                for ((_, reply), id) in letters.into_iter().zip(letter_ids) {
+                    let _ = reply.send(Ok(id));
+                }
+            }
+            Err(error) => {
+                tracing::error!(error = %error, "a commit failed");
+                for (_, reply) in accepts {
+                    let _ = reply.send(Err(error.clone()));
+                }
+                for (_, reply) in letters {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Writes one group in one transaction: the webhooks with one multi-row insert, the dead letters,
+/// the wake-up; returns each webhook's row and each dead letter's id, in order.
+async fn write_group(
+    client: &mut deadpool_postgres::Object,
+    accepts: &[(Incoming, oneshot::Sender<Result<Accepted, StoreError>>)],
+    letters: &[(DeadLetter, oneshot::Sender<Result<i64, StoreError>>)],
+) -> Result<(Vec<Accepted>, Vec<i64>), StoreError> {
+    let error = pg_error("storing");
+    let insert = client
+        .prepare_cached(
+            "INSERT INTO webhooks (idempotency_key, received_at, kinds, app_id, body) \
+             SELECT k, r::timestamptz, t, a, b \
+             FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS u(k, r, t, a, b) \
+             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
+        )
+        .await
+        .map_err(&error)?;
+    let find = client
+        .prepare_cached("SELECT id, idempotency_key FROM webhooks WHERE idempotency_key = ANY($1)")
+        .await
+        .map_err(&error)?;
+    let letter = client
+        .prepare_cached(
+            "INSERT INTO dead_letters (received_at, status, error, size, body) \
+             VALUES ($1::text::timestamptz, $2, $3, $4, $5) RETURNING id",
+        )
+        .await
+        .map_err(&error)?;
+    let transaction = client.transaction().await.map_err(&error)?;
+
+    // Each key once (a retry can arrive with the first copy in the same group).
+    let mut first: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
+    let mut unique = Vec::new();
+    for (i, (webhook, _)) in accepts.iter().enumerate() {
+        first.entry(&webhook.key[..]).or_insert_with(|| {
+            unique.push(i);
+            i
+        });
+    }
+    let mut rows: std::collections::HashMap<Vec<u8>, Accepted> = std::collections::HashMap::new();
+    if !unique.is_empty() {
+        let keys: Vec<&[u8]> = unique.iter().map(|&i| &accepts[i].0.key[..]).collect();
+        let times: Vec<&str> = unique
+            .iter()
+            .map(|&i| accepts[i].0.received_at.as_str())
+            .collect();
+        let kinds: Vec<&str> = unique.iter().map(|&i| accepts[i].0.kinds.as_str()).collect();
+        let apps: Vec<Option<&str>> = unique.iter().map(|&i| accepts[i].0.app_id.as_deref()).collect();
+        let bodies: Vec<&[u8]> = unique.iter().map(|&i| accepts[i].0.body.as_slice()).collect();
+        for row in transaction
+            .query(&insert, &[&keys, &times, &kinds, &apps, &bodies])
+            .await
+            .map_err(&error)?
+        {
+            rows.insert(row.get(1), Accepted::New(row.get(0)));
+        }
+        let missing: Vec<&[u8]> = keys
+            .iter()
+            .copied()
+            .filter(|key| !rows.contains_key(*key))
+            .collect();
+        if !missing.is_empty() {
+            for row in transaction.query(&find, &[&missing]).await.map_err(&error)? {
+                rows.insert(row.get(1), Accepted::Duplicate(row.get(0)));
+            }
+        }
+        if rows.values().any(|accepted| matches!(accepted, Accepted::New(_))) {
+            wake(&*transaction).await.map_err(&error)?;
+        }
+    }
+    let mut letter_ids = Vec::with_capacity(letters.len());
+    for (dead, _) in letters {
+        let size = i64::try_from(dead.size).unwrap_or(i64::MAX);
+        let status = i32::from(dead.status);
+        let row = transaction
+            .query_one(
+                &letter,
+                &[&dead.received_at, &status, &dead.error, &size, &dead.body],
+            )
+            .await
+            .map_err(&error)?;
+        letter_ids.push(row.get(0));
+    }
+    transaction.commit().await.map_err(&error)?;
+    let mut ids = Vec::with_capacity(accepts.len());
+    for (i, (webhook, _)) in accepts.iter().enumerate() {
+        let stored = rows
+            .get(&webhook.key[..])
+            .copied()
+            .ok_or_else(|| StoreError("a stored key was not found again".to_owned()))?;
+        // A copy of a key first seen in this group is a retry of it.
+        ids.push(match stored {
+            Accepted::New(id) if first.get(&webhook.key[..]) != Some(&i) => Accepted::Duplicate(id),
+            stored => stored,
+        });
+    }
+    Ok((ids, letter_ids))
+}
+
+/// The listener: `LISTEN` on a connection of its own, reconnecting when it is lost; each
+/// notification (and each new connection, which may have missed some) wakes the application.
+async fn listen(config: tokio_postgres::Config, new_work: Arc<Notify>) {
+    let mut health = super::sqlite::Health::default();
+    loop {
+        let listening = async {
+            let (client, driver) = connect(&config, Some(Arc::clone(&new_work))).await?;
+            client
+                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .await
+                .map_err(pg_error("LISTEN"))?;
+            Ok::<_, StoreError>((client, driver))
+        }
+        .await;
+        health.report("listening for PostgreSQL notifications", &listening);
+        if let Ok((client, driver)) = listening {
+            new_work.notify_one();
+            let _ = driver.await;
+            drop(client);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+impl Store for PostgresStore {
+    fn accept(&self, webhook: Incoming) -> StoreFuture<'_, Accepted> {
+        self.send(|reply| Write::Accept(webhook, reply))
+    }
+
+    fn dead_letter(&self, letter: DeadLetter) -> StoreFuture<'_, i64> {
+        self.send(|reply| Write::DeadLetter(letter, reply))
+    }
+
+    fn claim(&self, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let claim = client
+                .prepare_cached(concat!(
+                    "WITH candidates AS ( \
+                       SELECT id, octet_length(body) AS size FROM webhooks \
+                       WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now()) \
+                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), \
+                     chosen AS ( \
+                       SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY id) - size AS before \
+                                       FROM candidates) AS c WHERE before < $2) \
+                     UPDATE webhooks AS w \
+                     SET claimed_until = now() + make_interval(secs => $3), claimed_by = $4 \
+                     FROM chosen WHERE w.id = chosen.id \
+                     RETURNING w.id, ",
+                    rfc3339!("w.received_at"),
+                    ", w.kinds, w.app_id, w.attempts, w.body"
+                ))
+                .await
+                .map_err(pg_error("claiming"))?;
+            let rows = client
+                .query(
+                    &claim,
+                    &[
+                        &i64::try_from(max_rows).unwrap_or(i64::MAX),
+                        &i64::try_from(max_bytes).unwrap_or(i64::MAX),
+                        &self.lease_seconds(),
+                        &self.owner,
+                    ],
+                )
+                .await
+                .map_err(pg_error("claiming"))?;
+            let mut webhooks: Vec<Webhook> = rows
+                .iter()
+                .map(|row| Webhook {
+                    id: row.get(0),
+                    received_at: row.get(1),
+                    kinds: row.get(2),
+                    app_id: row.get(3),
+                    attempts: u32::try_from(row.get::<_, i32>(4)).unwrap_or(0),
+                    body: row.get(5),
+                })
+                .collect();
+            webhooks.sort_by_key(|webhook| webhook.id);
+            Ok(webhooks)
+        })
+    }
+
+    fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let rows = client
+                .query(
+                    "UPDATE webhooks SET claimed_until = now() + make_interval(secs => $2) \
+                     WHERE id = ANY($1) AND claimed_by = $3 AND state = 'pending' RETURNING id",
+                    &[&ids, &self.lease_seconds(), &self.owner],
+                )
+                .await
+                .map_err(pg_error("renewing the lease"))?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
+    fn done(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut marks = std::mem::take(&mut *self.unmarked.lock().unwrap_or_else(|p| p.into_inner()));
+            marks.extend(ids);
+            let written = async {
+                let client = self.client().await?;
+                client
+                    .execute(
+                        "UPDATE webhooks SET state = 'done', done_at = now(), claimed_by = NULL, \
+                         claimed_until = NULL WHERE id = ANY($1) AND state = 'pending'",
+                        &[&marks],
+                    )
+                    .await
+                    .map_err(pg_error("marking done"))
+            }
+            .await;
+            if let Err(error) = written {
+                // Kept for the next mark.
+                self.unmarked
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .extend(marks);
+                return Err(error);
+            }
+            Ok(())
+        })
+    }
+
+    fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let max = i32::try_from(max_attempts).unwrap_or(i32::MAX);
+            let row = client
+                .query_opt(
+                    "UPDATE webhooks SET attempts = attempts + 1, last_error = $2, \
+                     state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END, \
+                     claimed_until = CASE WHEN attempts + 1 >= $3 THEN NULL ELSE claimed_until END \
+                     WHERE id = $1 AND state = 'pending' RETURNING state, attempts",
+                    &[&id, &error, &max],
+                )
+                .await
+                .map_err(pg_error("recording a failure"))?;
+            Ok(match row {
+                Some(row) => {
+                    let attempts = u32::try_from(row.get::<_, i32>(1)).unwrap_or(0);
+                    if row.get::<_, &str>(0) == "failed" {
+                        Failed::SetAside { attempts }
+                    } else {
+                        Failed::Retry { attempts }
+                    }
+                }
+                None => Failed::Retry { attempts: 0 },
+            })
+        })
+    }
+
+    fn release(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            client
+                .execute(
+                    "UPDATE webhooks SET claimed_by = NULL, claimed_until = NULL \
+                     WHERE id = ANY($1) AND claimed_by = $2 AND state = 'pending'",
+                    &[&ids, &self.owner],
+                )
+                .await
+                .map_err(pg_error("releasing"))?;
+            wake(&**client).await.map_err(pg_error("releasing"))?;
+            Ok(())
+        })
+    }
+
+    fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            client
+                .execute(
+                    "DELETE FROM webhooks WHERE id IN (SELECT id FROM webhooks \
+                     WHERE state = 'done' AND done_at < now() - make_interval(secs => $1) \
+                     ORDER BY done_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                    &[&age.as_secs_f64(), &i64::try_from(max_rows).unwrap_or(i64::MAX)],
+                )
+                .await
+                .map_err(pg_error("deleting old webhooks"))
+        })
+    }
+
+    fn stats(&self) -> StoreFuture<'_, Stats> {
+        Box::pin(async move { stats(&**self.client().await?, false).await })
+    }
+
+    fn ready(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            client
+                .query_one("SELECT 1", &[])
+                .await
+                .map_err(pg_error("PostgreSQL does not answer"))?;
+            Ok(())
+        })
+    }
+
+    fn new_work(&self) -> Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(self.new_work.notified())
+    }
+
+    fn broken(&self) -> Pin<Box<dyn std::future::Future<Output = String> + Send + '_>> {
+        // A database that cannot be reached is answered 503 (Smooch retries) and reported by
+        // /readyz until it comes back; nothing local breaks.
+        Box::pin(std::future::pending())
+    }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        // No more writes; the writers finish what is queued, then end.
+        drop(
+            self.writes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take(),
+        );
+        let writers = std::mem::take(&mut *self.writers.lock().unwrap_or_else(|p| p.into_inner()));
+        Box::pin(async move {
+            for writer in writers {
+                let _ = writer.await;
+            }
+            let unmarked = std::mem::take(&mut *self.unmarked.lock().unwrap_or_else(|p| p.into_inner()));
+            if !unmarked.is_empty() {
+                self.done(unmarked).await?;
+            }
+            self.listener.abort();
+            self.pool.close();
+            Ok(())
+        })
+    }
+}
+
+/// The administration commands on a PostgreSQL database, on a connection of their own.
+pub struct PostgresAdmin {
+    client: tokio::sync::Mutex<tokio_postgres::Client>,
+    _driver: JoinHandle<()>,
+    migrated: bool,
+}
+
+impl PostgresAdmin {
+    /// Connects to the database at `url`.
+    pub async fn connect(url: &str) -> Result<PostgresAdmin, StoreError> {
+        let (client, driver) = connect(&config(url)?, None).await?;
+        let migrated = check_schema(&client).await.is_ok();
+        Ok(PostgresAdmin {
+            client: tokio::sync::Mutex::new(client),
+            _driver: driver,
+            migrated,
+        })
+    }
+
+    async fn schema(&self) -> Result<tokio::sync::MutexGuard<'_, tokio_postgres::Client>, StoreError> {
+        let client = self.client.lock().await;
+        if !self.migrated {
+            check_schema(&*client).await?;
+        }
+        Ok(client)
+    }
+}
+
+fn letter(row: &tokio_postgres::Row) -> Letter {
+    Letter {
+        id: row.get(0),
+        received_at: row.get(1),
+        status: u16::try_from(row.get::<_, i32>(2)).unwrap_or(0),
+        error: row.get(3),
+        size: u64::try_from(row.get::<_, i64>(4)).unwrap_or(0),
+        replayed_as: row.get(5),
+        body: row.get(6),
+    }
+}
+
+impl Admin for PostgresAdmin {
+    fn stats(&self) -> StoreFuture<'_, Stats> {
+        Box::pin(async move { stats(&*self.schema().await?, true).await })
+    }
+
+    fn dead_letters(&self, limit: usize) -> StoreFuture<'_, Vec<Letter>> {
+        Box::pin(async move {
+            let client = self.schema().await?;
+            let rows = client
+                .query(
+                    concat!(
+                        "SELECT id, ",
+                        rfc3339!("received_at"),
+                        ", status, error, size, webhook_id, ''::bytea FROM dead_letters \
+                         ORDER BY id DESC LIMIT $1"
+                    ),
+                    &[&i64::try_from(limit).unwrap_or(i64::MAX)],
+                )
+                .await
+                .map_err(pg_error("listing dead letters"))?;
+            Ok(rows.iter().map(letter).collect())
+        })
+    }
+
+    fn dead_letter(&self, id: i64) -> StoreFuture<'_, Option<Letter>> {
+        Box::pin(async move {
+            let client = self.schema().await?;
+            let row = client
+                .query_opt(
+                    concat!(
+                        "SELECT id, ",
+                        rfc3339!("received_at"),
+                        ", status, error, size, webhook_id, body FROM dead_letters WHERE id = $1"
+                    ),
+                    &[&id],
+                )
+                .await
+                .map_err(pg_error("reading a dead letter"))?;
+            Ok(row.as_ref().map(letter))
+        })
+    }
+
+    fn replay(&self, id: i64, webhook: Incoming) -> StoreFuture<'_, Accepted> {
+        Box::pin(async move {
+            let mut client = self.schema().await?;
+            let error = pg_error("replaying");
+            let transaction = client.transaction().await.map_err(&error)?;
+            let replayed = transaction
+                .query_opt(
+                    "SELECT webhook_id FROM dead_letters WHERE id = $1 FOR UPDATE",
+                    &[&id],
+                )
+                .await
+                .map_err(&error)?;
+            match replayed.map(|row| row.get::<_, Option<i64>>(0)) {
+                None => return Err(StoreError(format!("no dead letter {id}"))),
+                Some(Some(webhook)) => {
+                    return Err(StoreError(format!(
+                        "dead letter {id} was replayed before, as webhook {webhook}"
+                    )))
+                }
+                Some(None) => {}
+            }
+            let inserted = transaction
+                .query_opt(
+                    "INSERT INTO webhooks (idempotency_key, received_at, kinds, app_id, body) \
+                     VALUES ($1, $2::text::timestamptz, $3, $4, $5) \
+                     ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    &[
+                        &&webhook.key[..],
+                        &webhook.received_at,
+                        &webhook.kinds,
+                        &webhook.app_id,
+                        &webhook.body,
+                    ],
+                )
+                .await
+                .map_err(&error)?;
+            let accepted = match inserted {
+                Some(row) => Accepted::New(row.get(0)),
+                None => Accepted::Duplicate(
+                    transaction
+                        .query_one(
+                            "SELECT id FROM webhooks WHERE idempotency_key = $1",
+                            &[&&webhook.key[..]],
+                        )
+                        .await
+                        .map_err(&error)?
+                        .get(0),
+                ),
+            };
+            transaction
+                .execute(
+                    "UPDATE dead_letters SET replayed_at = now(), webhook_id = $2 WHERE id = $1",
+                    &[&id, &accepted.id()],
+                )
+                .await
+                .map_err(&error)?;
+            wake(&transaction).await.map_err(&error)?;
+            transaction.commit().await.map_err(&error)?;
+            Ok(accepted)
+        })
+    }
+
+    fn requeue(&self) -> StoreFuture<'_, u64> {
+        Box::pin(async move {
+            let mut client = self.schema().await?;
+            let error = pg_error("requeueing");
+            let transaction = client.transaction().await.map_err(&error)?;
+            let count = transaction
+                .execute(
+                    "UPDATE webhooks SET state = 'pending', attempts = 0, claimed_by = NULL, \
+                     claimed_until = NULL WHERE state = 'failed'",
+                    &[],
+                )
+                .await
+                .map_err(&error)?;
+            wake(&transaction).await.map_err(&error)?;
+            transaction.commit().await.map_err(&error)?;
+            Ok(count)
+        })
+    }
+
+    fn migrate(&self) -> StoreFuture<'_, i64> {
+        Box::pin(async move {
+            let mut client = self.client.lock().await;
+            check_durability(&*client).await?;
+            migrate(&mut client).await
+        })
+    }
+}

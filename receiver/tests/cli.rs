@@ -1,0 +1,330 @@
+//! The command line of the binary: `--version`, `--help`, options and variables refused at start,
+//! and the administration commands (`stats`, `dead-letters …`, `requeue`, `migrate`) on both
+//! stores, while a receiver runs.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+fn text(output: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn version_and_help_answer_without_starting_a_receiver() {
+    let output = run(&["--version"], &[]);
+    assert!(output.status.success());
+    assert_eq!(
+        text(&output).0,
+        format!("smooch-receiver {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let output = run(&["--help"], &[]);
+    assert!(output.status.success());
+    let (help, _) = text(&output);
+    for word in [
+        "serve",
+        "stats",
+        "dead-letters",
+        "requeue",
+        "migrate",
+        "SMOOCH_WEBHOOK_SECRETS_FILE",
+        "SMOOCH_STORE",
+        "SMOOCH_ADMIN_LISTEN",
+        "SMOOCH_FORWARD_URL",
+        "SMOOCH_LEASE",
+        "SMOOCH_RETENTION",
+        "SMOOCH_MAX_DEAD_LETTER",
+        "SMOOCH_MAX_CONNECTIONS_PER_ADDRESS",
+        "SMOOCH_WAL_LIMIT",
+    ] {
+        assert!(help.contains(word), "{word} not in --help:\n{help}");
+    }
+    assert!(!help.contains("secret-value"), "a secret's value in --help");
+}
+
+#[test]
+fn an_unknown_option_or_variable_is_refused_naming_the_nearest_known_one() {
+    let output = run(&["--header-timout", "1s"], &[("SMOOCH_WEBHOOK_SECRETS", "s")]);
+    assert_eq!(output.status.code(), Some(2));
+    let (_, error) = text(&output);
+    assert!(
+        error.contains("--header-timout") && error.contains("--header-timeout"),
+        "{error}"
+    );
+
+    let output = run(
+        &[],
+        &[("SMOOCH_WEBHOOK_SECRETS", "s"), ("SMOOCH_HEADER_TIMOUT", "1s")],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(
+        text(&output).1,
+        "smooch-receiver: unknown variable SMOOCH_HEADER_TIMOUT: did you mean SMOOCH_HEADER_TIMEOUT? \
+         (`--help` lists every variable)\n"
+    );
+    // Without secrets, serve refuses to start, and says where to put them.
+    let output = run(&["serve"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        text(&output).1.contains("SMOOCH_WEBHOOK_SECRETS_FILE"),
+        "{:?}",
+        text(&output)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_can_come_from_a_file() {
+    bounded(Duration::from_secs(30), async {
+        let store = TestStore::sqlite();
+        let file = store.dir().join("secrets");
+        std::fs::write(&file, format!("{CURRENT}\n{NEXT}\n")).unwrap();
+        let log = store.dir().join("receiver.log");
+        let log_file = std::fs::File::create(&log).unwrap();
+        let mut child = std::process::Command::new(receiver_binary())
+            .env_clear()
+            .env("SMOOCH_WEBHOOK_SECRETS_FILE", &file)
+            .env("SMOOCH_LISTEN", "127.0.0.1:0")
+            .env("SMOOCH_STORE", store.location())
+            .stderr(log_file)
+            .spawn()
+            .unwrap();
+        let address: std::net::SocketAddr = eventually(Duration::from_secs(20), "listening", || {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            let address = text
+                .lines()
+                .find(|line| line.contains("listening"))
+                .and_then(|line| line.split_whitespace().find_map(|f| f.strip_prefix("address=")))
+                .and_then(|a| a.parse().ok());
+            async move { address }
+        })
+        .await;
+        let mut client = Client::connect(address).await;
+        assert_eq!(
+            client.post(Some(NEXT), &fixture("postback.json")).await.status,
+            200
+        );
+        assert_eq!(
+            client.post(Some("wrong"), &fixture("postback.json")).await.status,
+            401
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    })
+    .await;
+}
+
+on_both_stores!(the_administration_commands_work_while_a_receiver_runs);
+
+async fn the_administration_commands_work_while_a_receiver_runs(store: TestStore) {
+    bounded(Duration::from_secs(60), async {
+        let location = store.location();
+        let env = [("SMOOCH_STORE", location.as_str())];
+        // Before any receiver: nothing to administer, but `migrate` makes the store.
+        let output = run(&["stats"], &env);
+        assert_eq!(output.status.code(), Some(1), "{:?}", text(&output));
+        let output = run(&["migrate"], &env);
+        assert!(output.status.success(), "{:?}", text(&output));
+        assert_eq!(text(&output).0, if store.is_postgres() {
+            "the store is at schema version 1\n"
+        } else {
+            "the store is at schema version 2\n"
+        });
+
+        let process = Process::start(&location, &store.dir().join(format!("admin-{}.log", std::process::id())), &[]);
+        let mut client = Client::connect(process.address).await;
+        assert_eq!(client.post(Some(CURRENT), &fixture("postback.json")).await.status, 200);
+        assert_eq!(client.post(Some(CURRENT), b"{\"trigger\": 3}").await.status, 400);
+        eventually(Duration::from_secs(10), "the webhook done", || async {
+            store.rows().await.iter().all(|row| row.state == "done").then_some(())
+        })
+        .await;
+        // One set aside, by hand.
+        assert_eq!(client.post(Some(CURRENT), &fixture("conversation_read.json")).await.status, 200);
+        eventually(Duration::from_secs(10), "the second done", || async {
+            let rows = store.rows().await;
+            (rows.len() == 2 && rows.iter().all(|row| row.state == "done")).then_some(())
+        })
+        .await;
+        store
+            .execute("UPDATE webhooks SET state = 'failed', attempts = 5 WHERE id = (SELECT max(id) FROM webhooks)")
+            .await;
+
+        let output = run(&["stats"], &env);
+        assert!(output.status.success(), "{:?}", text(&output));
+        let (stats, _) = text(&output);
+        assert!(stats.contains("pending        0\n"), "{stats}");
+        assert!(stats.contains("done           1\n"), "{stats}");
+        assert!(stats.contains("failed         1\n"), "{stats}");
+        assert!(stats.contains("dead letters   1 (1 not replayed)\n"), "{stats}");
+
+        let letter = store.dead_letters().await[0].clone();
+        let output = run(&["dead-letters", "list"], &env);
+        let (list, _) = text(&output);
+        assert!(list.starts_with("id\treceived_at\tstatus\tsize\treplayed_as\terror\n"), "{list}");
+        assert!(list.contains(&format!("{}\t{}\t400\t14\t-\t", letter.id, letter.received_at)), "{list}");
+
+        let output = run(&["dead-letters", "show", &letter.id.to_string()], &env);
+        assert!(output.status.success());
+        assert_eq!(output.stdout, b"{\"trigger\": 3}", "the body exactly as received");
+        assert!(text(&output).1.contains("answered 400"), "{:?}", text(&output));
+        let output = run(&["dead-letters", "show", "999"], &env);
+        assert_eq!((output.status.code(), text(&output).1), (Some(1), "smooch-receiver: no dead letter 999\n".to_owned()));
+        let output = run(&["dead-letters", "replay", &letter.id.to_string()], &env);
+        assert_eq!(output.status.code(), Some(1));
+        assert!(text(&output).1.contains("still does not parse"), "{:?}", text(&output));
+
+        // requeue: the one set aside is handled again by the running receiver, without a restart.
+        let output = run(&["requeue"], &env);
+        assert!(output.status.success());
+        assert!(text(&output).0.starts_with("1 webhook(s)"), "{:?}", text(&output));
+        eventually(Duration::from_secs(10), "the requeued webhook done", || async {
+            store.rows().await.iter().all(|row| row.state == "done").then_some(())
+        })
+        .await;
+        process.stop();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_database_that_can_lose_a_commit_is_refused() {
+    let Some(store) = TestStore::postgres("refused_without_synchronous_commit").await else {
+        return;
+    };
+    let url = format!("{}%20-csynchronous_commit%3Doff", store.location());
+    let output = run(
+        &["serve"],
+        &[
+            ("SMOOCH_STORE", &url),
+            ("SMOOCH_WEBHOOK_SECRETS", "s"),
+            ("SMOOCH_LISTEN", "127.0.0.1:0"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let (_, log) = text(&output);
+    assert!(log.contains("synchronous_commit = off"), "{log}");
+}
+
+#[test]
+fn a_second_receiver_on_the_same_sqlite_file_is_refused() {
+    let store = TestStore::sqlite();
+    let first = Process::start(&store.location(), &store.dir().join("first.log"), &[]);
+    let output = run(
+        &[],
+        &[
+            ("SMOOCH_STORE", &store.location()),
+            ("SMOOCH_WEBHOOK_SECRETS", "s"),
+            ("SMOOCH_LISTEN", "127.0.0.1:0"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output).1.contains("another receiver serves this file"),
+        "{:?}",
+        text(&output)
+    );
+    first.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_receivers_migrating_at_once_migrate_once() {
+    let Some(store) = TestStore::postgres("migrating_at_once").await else {
+        return;
+    };
+    let location = store.location();
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let location = location.clone();
+            std::thread::spawn(move || run(&["migrate"], &[("SMOOCH_STORE", &location)]))
+        })
+        .collect();
+    for output in runs {
+        let output = output.join().unwrap();
+        assert!(output.status.success(), "{:?}", text(&output));
+    }
+    let client = pg_connect(&location).await;
+    let versions: Vec<i32> = client
+        .query("SELECT version FROM smooch_receiver_schema ORDER BY version", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, [1], "each migration applied once");
+}
+
+#[test]
+fn the_systemd_unit_verifies_and_outlasts_the_shutdown_deadline() {
+    let unit = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/smooch-receiver.service"
+    ))
+    .unwrap();
+    let value = |key: &str| {
+        unit.lines()
+            .find_map(|line| line.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')))
+            .unwrap_or_else(|| panic!("no {key} in the unit"))
+            .to_owned()
+    };
+    // Longer than the receiver's own deadline (the default, and the example environment's).
+    let stop: u64 = value("TimeoutStopSec").trim_end_matches('s').parse().unwrap();
+    let env = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/packaging/smooch-receiver.env"
+    ))
+    .unwrap();
+    assert!(
+        !env.lines()
+            .any(|line| line.starts_with("SMOOCH_SHUTDOWN_TIMEOUT=")),
+        "set in the env: check it here"
+    );
+    assert!(
+        stop > smooch_receiver::Limits::default().shutdown_timeout.as_secs() + 5,
+        "{stop}"
+    );
+    let files: usize = value("LimitNOFILE").parse().unwrap();
+    assert!(
+        files >= smooch_receiver::Limits::default().max_connections + 1024,
+        "{files}"
+    );
+    // Every variable of the example environment is one the receiver knows.
+    let output = run(&["--help"], &[]);
+    let help = text(&output).0;
+    for line in env.lines().map(|line| line.trim_start_matches('#')) {
+        if let Some((name, _)) = line
+            .split_once('=')
+            .filter(|(name, _)| name.starts_with("SMOOCH_"))
+        {
+            assert!(
+                help.contains(&format!("[env: {name}=")),
+                "{name} is not a variable of --help"
+            );
+        }
+    }
+    // systemd's own check, with the binary where the unit expects it.
+    let dir = tempfile::tempdir().unwrap();
+    let checked = dir.path().join("smooch-receiver.service");
+    std::fs::write(
+        &checked,
+        unit.replace(
+            "/usr/local/bin/smooch-receiver",
+            receiver_binary().to_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&checked)
+        .output()
+        .expect("systemd-analyze (systemd) is installed");
+    let (out, err) = text(&output);
+    assert!(
+        output.status.success() && out.is_empty() && err.is_empty(),
+        "{out}{err}"
+    );
+}
