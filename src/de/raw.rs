@@ -62,15 +62,11 @@ pub(crate) fn look_ahead<'de>(
         if bytes.get(at) != Some(&b'"') {
             return None;
         }
-        let (close, escaped) = string_end(bytes, at + 1)?;
-        let key = text(input, at, close, escaped)?;
+        let (key, close) = short_string(input, at)?;
         at = colon(bytes, close + 1)?;
         if let Some(found) = deciding(&key) {
             let tag = match bytes.get(at) {
-                Some(b'"') => {
-                    let (close, escaped) = string_end(bytes, at + 1)?;
-                    Some(text(input, at, close, escaped)?)
-                }
+                Some(b'"') => Some(short_string(input, at)?.0),
                 _ => None,
             };
             return Some(Ahead::Found { key: found, tag });
@@ -79,16 +75,28 @@ pub(crate) fn look_ahead<'de>(
     }
 }
 
-/// The string whose quotes are at `open` and `close`: borrowed when it holds no escape, else
-/// decoded.
-fn text(input: &str, open: usize, close: usize, escaped: bool) -> Option<Cow<'_, str>> {
-    if escaped {
-        serde_json::from_str::<String>(input.get(open..=close)?)
-            .ok()
-            .map(Cow::Owned)
-    } else {
-        input.get(open + 1..close).map(Cow::Borrowed)
+/// A short string (a key, a tag) whose opening quote is at `open`: borrowed when it holds no
+/// escape, else decoded; and the position of its closing quote. Byte by byte, which beats eight
+/// at a time on a few bytes.
+fn short_string(input: &str, open: usize) -> Option<(Cow<'_, str>, usize)> {
+    let bytes = input.as_bytes();
+    let (mut at, mut escaped) = (open + 1, false);
+    loop {
+        match *bytes.get(at)? {
+            b'"' => break,
+            b'\\' => {
+                escaped = true;
+                at += 2;
+            }
+            _ => at += 1,
+        }
     }
+    let text = if escaped {
+        Cow::Owned(serde_json::from_str::<String>(input.get(open..=at)?).ok()?)
+    } else {
+        Cow::Borrowed(input.get(open + 1..at)?)
+    };
+    Some((text, at))
 }
 
 /// The first position at or after `at` that is not white space.
@@ -105,36 +113,67 @@ fn colon(bytes: &[u8], at: usize) -> Option<usize> {
     (bytes.get(at) == Some(&b':')).then(|| space(bytes, at + 1))
 }
 
-/// The closing quote of the string whose text starts at `from` (after its opening quote), and
-/// whether the string holds an escape.
-fn string_end(bytes: &[u8], from: usize) -> Option<(usize, bool)> {
-    let mut at = quote_or_backslash(bytes, from)?;
-    let mut escaped = false;
-    while bytes[at] == b'\\' {
-        escaped = true;
-        at = quote_or_backslash(bytes, at + 2)?;
+/// The closing quote of the string whose text starts at `from` (after its opening quote).
+#[inline]
+fn string_end(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    loop {
+        let quote = next_quote(bytes, at)?;
+        // A quote after an odd number of backslashes is part of the text.
+        let mut backslashes = 0;
+        while quote - backslashes > from && bytes[quote - backslashes - 1] == b'\\' {
+            backslashes += 1;
+        }
+        if backslashes % 2 == 0 {
+            return Some(quote);
+        }
+        at = quote + 1;
     }
-    Some((at, escaped))
+}
+
+/// The index of the first `"` at or after `from`, eight bytes at a time.
+#[inline]
+fn next_quote(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    const QUOTES: u64 = 0x2222_2222_2222_2222;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let x = u64::from_le_bytes(chunk.try_into().ok()?);
+        let v = x ^ QUOTES;
+        // The high bit of each byte that is a quote, and maybe of later bytes, never earlier.
+        let found = v.wrapping_sub(ONES) & !v & HIGHS;
+        if found != 0 {
+            return Some(at + (found.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = bytes.get(at..)?;
+    rest.iter().position(|&b| b == b'"').map(|p| at + p)
 }
 
 /// The position after the value at `at`: a string, an object or list with everything inside, or
 /// a number or literal.
 fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
     match *bytes.get(at)? {
-        b'"' => Some(string_end(bytes, at + 1)?.0 + 1),
+        b'"' => Some(string_end(bytes, at + 1)? + 1),
         b'{' | b'[' => {
             let (mut at, mut depth) = (at + 1, 1usize);
-            while depth > 0 {
+            loop {
                 let byte = *bytes.get(at)?;
                 at += 1;
                 match byte {
-                    b'"' => at = string_end(bytes, at)?.0 + 1,
+                    b'"' => at = string_end(bytes, at)? + 1,
                     b'{' | b'[' => depth += 1,
-                    b'}' | b']' => depth -= 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(at);
+                        }
+                    }
                     _ => {}
                 }
             }
-            Some(at)
         }
         _ => {
             let rest = bytes.get(at..)?;
