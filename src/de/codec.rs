@@ -382,84 +382,75 @@ pub(crate) trait Scalar {
     fn walk(_target: &Self::Target, _c: &mut Checker) {}
 }
 
-/// One JSON value as the scalar reader gives it to every [`Scalar`] codec: a string (borrowed
-/// from the input when it has no escape), a number, a boolean, `null`, or, for a list or an
-/// object, the value itself.
-enum Token<'de> {
-    Str(Cow<'de, str>),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Bool(bool),
-    Null,
-    Other(Value),
-}
-
-/// Reads a [`Token`].
-struct TokenVisitor;
-
-impl<'de> Visitor<'de> for TokenVisitor {
-    type Value = Token<'de>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Token<'de>, E> {
-        Ok(Token::Str(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E>(self, v: &str) -> Result<Token<'de>, E> {
-        Ok(Token::Str(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Token<'de>, E> {
-        Ok(Token::Str(Cow::Owned(v)))
-    }
-
-    fn visit_u64<E>(self, v: u64) -> Result<Token<'de>, E> {
-        Ok(Token::U64(v))
-    }
-
-    fn visit_i64<E>(self, v: i64) -> Result<Token<'de>, E> {
-        Ok(Token::I64(v))
-    }
-
-    fn visit_f64<E>(self, v: f64) -> Result<Token<'de>, E> {
-        Ok(Token::F64(v))
-    }
-
-    fn visit_bool<E>(self, v: bool) -> Result<Token<'de>, E> {
-        Ok(Token::Bool(v))
-    }
-
-    fn visit_unit<E>(self) -> Result<Token<'de>, E> {
-        Ok(Token::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Token<'de>, E> {
-        Ok(Token::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Token<'de>, D::Error> {
-        d.deserialize_any(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Token<'de>, A::Error> {
-        StrictValueVisitor::default().visit_seq(seq).map(Token::Other)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Token<'de>, A::Error> {
-        StrictValueVisitor::default().visit_map(map).map(Token::Other)
+/// Stores the value when it fits, otherwise reports the misfit.
+fn fits<E: de::Error, T>(
+    slot: &mut Option<T>,
+    value: Option<T>,
+    or: impl FnOnce() -> Result<Kept, E>,
+) -> Result<Kept, E> {
+    match value {
+        Some(value) => {
+            *slot = Some(value);
+            Ok(None)
+        }
+        None => or(),
     }
 }
 
-/// Reads one value as a [`Token`]: the one place every scalar field goes through serde_json's
-/// dispatch on the kind of value (so its code is in the instruction cache once, not once per
-/// kind of field).
-#[inline(never)]
-fn read_token<'de, D: Deserializer<'de>>(d: D) -> Result<Token<'de>, D::Error> {
-    d.deserialize_any(TokenVisitor)
+/// The [`Shape`] of a [`Scalar`] field: each kind of JSON value goes straight to the codec's
+/// `from_…` for that kind (monomorphized per codec, so a string field never passes through a
+/// general token), and what does not fit is a misfit.
+struct ScalarShape<'t, C: Scalar> {
+    slot: &'t mut Option<C::Target>,
+    strict: bool,
+}
+
+impl<'de, C: Scalar> Shape<'de> for ScalarShape<'_, C> {
+    const EXPECTING: &'static str = C::EXPECTING;
+
+    fn strict(&self) -> bool {
+        self.strict
+    }
+
+    fn bool<E: de::Error>(self, v: bool) -> Result<Kept, E> {
+        fits(self.slot, C::from_bool(v), || {
+            misfit(C::EXPECTING, Value::Bool(v), self.strict)
+        })
+    }
+
+    fn u64<E: de::Error>(self, v: u64) -> Result<Kept, E> {
+        fits(self.slot, C::from_u64(v), || {
+            misfit(C::EXPECTING, Value::from(v), self.strict)
+        })
+    }
+
+    fn i64<E: de::Error>(self, v: i64) -> Result<Kept, E> {
+        fits(self.slot, C::from_i64(v), || {
+            misfit(C::EXPECTING, Value::from(v), self.strict)
+        })
+    }
+
+    fn f64<E: de::Error>(self, v: f64) -> Result<Kept, E> {
+        fits(self.slot, C::from_f64(v), || {
+            misfit(C::EXPECTING, Value::from(v), self.strict)
+        })
+    }
+
+    fn str<E: de::Error>(self, v: &str) -> Result<Kept, E> {
+        fits(self.slot, C::from_str(v), || {
+            misfit(C::EXPECTING, Value::String(v.to_owned()), self.strict)
+        })
+    }
+
+    fn string<E: de::Error>(self, v: String) -> Result<Kept, E> {
+        match C::from_string(v) {
+            Ok(value) => {
+                *self.slot = Some(value);
+                Ok(None)
+            }
+            Err(v) => misfit(C::EXPECTING, Value::String(v), self.strict),
+        }
+    }
 }
 
 /// Implements [`Codec`] for a [`Scalar`].
@@ -492,45 +483,12 @@ pub(crate) use scalar_codec;
 
 /// The `read` of every [`Scalar`] codec: the value is stored when it fits, otherwise kept as a
 /// misfit (or refused, when `strict`).
-#[inline(never)]
 pub(crate) fn read_scalar<'de, C: Scalar, D: Deserializer<'de>>(
     d: D,
     slot: &mut Option<C::Target>,
     strict: bool,
 ) -> Result<Kept, D::Error> {
-    let (fit, value) = match read_token(d)? {
-        Token::Str(Cow::Borrowed(v)) => (C::from_str(v), Token::Str(Cow::Borrowed(v))),
-        Token::Str(Cow::Owned(v)) => match C::from_string(v) {
-            Ok(fit) => (Some(fit), Token::Null),
-            Err(v) => (None, Token::Str(Cow::Owned(v))),
-        },
-        Token::U64(v) => (C::from_u64(v), Token::U64(v)),
-        Token::I64(v) => (C::from_i64(v), Token::I64(v)),
-        Token::F64(v) => (C::from_f64(v), Token::F64(v)),
-        Token::Bool(v) => (C::from_bool(v), Token::Bool(v)),
-        other => (None, other),
-    };
-    match fit {
-        Some(fit) => {
-            *slot = Some(fit);
-            Ok(None)
-        }
-        None => misfit(C::EXPECTING, token_value(value), strict),
-    }
-}
-
-/// The JSON value of a token that did not fit.
-#[cold]
-fn token_value(token: Token<'_>) -> Value {
-    match token {
-        Token::Str(v) => Value::String(v.into_owned()),
-        Token::U64(v) => Value::from(v),
-        Token::I64(v) => Value::from(v),
-        Token::F64(v) => Value::from(v),
-        Token::Bool(v) => Value::Bool(v),
-        Token::Null => Value::Null,
-        Token::Other(value) => value,
-    }
+    d.deserialize_any(Reader(ScalarShape::<C> { slot, strict }))
 }
 
 scalar_codec!(String, CompactString, bool, u64, i64, f64);

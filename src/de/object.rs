@@ -222,7 +222,6 @@ fn keep_whole<'de, T: Fields, A: MapAccess<'de>>(
 
 /// Reads an object in place (the [`Codec::read_into`](crate::de::codec::Codec) of every
 /// [`object!`] struct).
-#[inline(never)]
 pub(crate) fn read_object<'de, T: Fields, D: Deserializer<'de>>(
     d: D,
     target: &mut T,
