@@ -192,7 +192,7 @@ impl Tagged for Webhook {
             return v1::Event::read_decided(key, found, before, map, ctx).map(Webhook::V1);
         }
         match v2::Body::read_after_events(found, before.map_head(SwitchHead::into_v2), map, ctx)? {
-            BodyRead::Body(body) => Ok(Webhook::V2(Box::new(body))),
+            BodyRead::Body(body) => Ok(Webhook::V2(body)),
             BodyRead::Trigger { read, map } => {
                 let read = Before::from_map(read);
                 v1::Event::read_decided("trigger", Found::Here, read, map, ctx).map(Webhook::V1)

@@ -25,13 +25,10 @@ use crate::de::raw::check_raw;
 /// that appears twice, an invalid string or number, or nesting too deep refuse the body) and
 /// parsed into a `serde_json::Map` the first time it is read. Most receivers never read most of
 /// these maps, and building them was most of the cost of parsing a body that has many. An empty
-/// map (every struct's `extra`, usually) is one null pointer: nothing to build or free.
+/// map (every struct's `extra`, usually) holds no allocation: nothing to build or free; one read
+/// from text holds one, its text.
 #[derive(Clone, Default)]
-pub struct JsonMap(Option<Box<Entries>>);
-
-/// What a non-empty [`JsonMap`] holds.
-#[derive(Clone)]
-struct Entries {
+pub struct JsonMap {
     /// The object as it was sent, when it was read from JSON text and has not been changed.
     raw: Option<Box<str>>,
     /// The entries: parsed from `raw` on first use, or given.
@@ -44,50 +41,48 @@ fn empty() -> &'static Map<String, Value> {
     EMPTY.get_or_init(Map::new)
 }
 
+/// The entries of JSON text checked when it was read (so parsing it cannot fail).
+fn parse(raw: &str) -> Map<String, Value> {
+    serde_json::from_str(raw).unwrap_or_default()
+}
+
 impl JsonMap {
     /// An empty map.
     pub fn new() -> Self {
-        JsonMap(None)
+        JsonMap::default()
     }
 
     /// A map of JSON text already checked by [`check_raw`].
     fn from_checked_text(text: &str) -> Self {
-        JsonMap(Some(Box::new(Entries {
+        JsonMap {
             raw: Some(text.into()),
             map: OnceLock::new(),
-        })))
+        }
     }
 
     /// The entries.
     fn entries(&self) -> &Map<String, Value> {
-        match &self.0 {
-            None => empty(),
-            Some(entries) => entries.map.get_or_init(|| match &entries.raw {
-                // Cannot fail: the text was checked when it was read.
-                Some(raw) => serde_json::from_str(raw).unwrap_or_default(),
-                None => Map::new(),
-            }),
+        match (self.map.get(), &self.raw) {
+            (Some(map), _) => map,
+            (None, Some(raw)) => self.map.get_or_init(|| parse(raw)),
+            (None, None) => empty(),
         }
     }
 
     /// The entries, to change: the map is no longer the text it was sent as.
     fn entries_mut(&mut self) -> &mut Map<String, Value> {
-        self.entries();
-        let entries = self.0.get_or_insert_with(|| {
-            Box::new(Entries {
-                raw: None,
-                map: OnceLock::from(Map::new()),
-            })
-        });
-        entries.raw = None;
-        entries.map.get_mut().expect("the entries were parsed just above")
+        let raw = self.raw.take();
+        self.map
+            .get_or_init(|| raw.as_deref().map(parse).unwrap_or_default());
+        self.map.get_mut().expect("the entries were set just above")
     }
 
     /// The entries, as a `serde_json::Map`.
-    pub fn into_map(mut self) -> Map<String, Value> {
-        match self.0 {
-            None => Map::new(),
-            Some(_) => std::mem::take(self.entries_mut()),
+    pub fn into_map(self) -> Map<String, Value> {
+        match (self.map.into_inner(), self.raw) {
+            (Some(map), _) => map,
+            (None, Some(raw)) => parse(&raw),
+            (None, None) => Map::new(),
         }
     }
 }
@@ -95,12 +90,12 @@ impl JsonMap {
 impl From<Map<String, Value>> for JsonMap {
     fn from(map: Map<String, Value>) -> Self {
         if map.is_empty() {
-            return JsonMap(None);
+            return JsonMap::new();
         }
-        JsonMap(Some(Box::new(Entries {
+        JsonMap {
             raw: None,
             map: OnceLock::from(map),
-        })))
+        }
     }
 }
 
@@ -261,8 +256,8 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_map_is_one_pointer_and_fills_when_written() {
-        assert_eq!(std::mem::size_of::<JsonMap>(), std::mem::size_of::<usize>());
+    fn an_empty_map_is_six_words_and_fills_when_written() {
+        assert_eq!(std::mem::size_of::<JsonMap>(), 6 * std::mem::size_of::<usize>());
         let mut map = JsonMap::new();
         assert!(map.is_empty());
         assert_eq!(map, JsonMap::from(Map::new()));

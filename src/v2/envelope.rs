@@ -122,8 +122,8 @@ impl TakeHead<BodyHead> for Body {
 
 /// What reading a body whose `events` made it v2 gives.
 pub(crate) enum BodyRead<A> {
-    /// A v2 body.
-    Body(Body),
+    /// A v2 body (boxed where it is filled: `Webhook::V2` keeps it there).
+    Body(Box<Body>),
     /// A `trigger` came after `events` (no real body has both): a v1 body after all. What was
     /// read, back as JSON as it was sent, and the rest of the map, whose next value is the
     /// trigger's.
@@ -147,8 +147,8 @@ impl Body {
         mut map: A,
         ctx: Ctx<'de>,
     ) -> Result<BodyRead<A>, A::Error> {
-        let mut body = Body::default();
-        let mut seen = before.read_into(&mut body, ctx)?;
+        let mut body = Box::<Body>::default();
+        let mut seen = before.read_into(&mut *body, ctx)?;
         let mut next = Some(match found {
             Found::Here => Cow::Borrowed("events"),
             Found::Ahead { next, .. } => next,
@@ -181,7 +181,7 @@ impl Body {
             }
             let ctx = if key == "events" { ctx.tolerant() } else { ctx };
             let misfit = map.next_value_seed(FieldSeed {
-                target: &mut body,
+                target: &mut *body,
                 seen: &mut seen,
                 key,
                 ctx,
