@@ -66,7 +66,7 @@
 //!
 //! Measured levers, each a few dozen lines: structs filled in place (`read_into`, `read_push`)
 //! rather than built and moved; lists that start with room for one item; free-form maps kept as
-//! text behind one checked scan (`raw.rs`, about 300 lines); empty maps that are a null pointer;
+//! text behind one checked scan (`raw.rs`, about 300 lines); empty maps that allocate nothing;
 //! keys and tags borrowed from the input; the look-ahead for a tag (about 150 lines), which
 //! replaced reading the keys before a tag twice; ISO times in Smooch's own spelling read without
 //! chrono's general parser.
