@@ -256,8 +256,9 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_map_is_six_words_and_fills_when_written() {
-        assert_eq!(std::mem::size_of::<JsonMap>(), 6 * std::mem::size_of::<usize>());
+    fn an_empty_map_is_small_and_fills_when_written() {
+        // Its text and its map side by side, so that a map read from text is one allocation.
+        assert!(std::mem::size_of::<JsonMap>() <= 6 * std::mem::size_of::<usize>());
         let mut map = JsonMap::new();
         assert!(map.is_empty());
         assert_eq!(map, JsonMap::from(Map::new()));
