@@ -1241,8 +1241,8 @@ fn main() {
     let last = position(Group::TriggerLast);
     let trigger_last_over_first =
         PerStrategy::from_fn(|s| reports[last].median_ns.get(s) / reports[first].median_ns.get(s));
-    // Not a target: the keys before `trigger` are checked and then read from their text once
-    // the trigger is known, so they are read twice.
+    // Not a target: the reader looks ahead past the keys before `trigger` (scanning their text,
+    // reading no value), then reads each of them once.
     println!(
         "trigger-last/trigger-first: crate {:.2}, floor {:.2}, value {:.2}, naive {:.2}",
         trigger_last_over_first.krate,
