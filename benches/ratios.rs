@@ -33,87 +33,8 @@ use serde::Serialize;
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;
 
-/// A global allocator that forwards to `System` and, while switched on, counts what is asked of it.
-#[allow(unsafe_code)] // implementing `GlobalAlloc` takes `unsafe`; this module is all of it
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-
-    pub(crate) struct Counting;
-
-    static ON: AtomicBool = AtomicBool::new(false);
-    static COUNT: AtomicU64 = AtomicU64::new(0);
-    static BYTES: AtomicU64 = AtomicU64::new(0);
-    // Bytes held now, and the most held since the last `measure_peak`; always tracked.
-    static LIVE: AtomicU64 = AtomicU64::new(0);
-    static PEAK: AtomicU64 = AtomicU64::new(0);
-
-    fn note(size: usize) {
-        if ON.load(Relaxed) {
-            COUNT.fetch_add(1, Relaxed);
-            BYTES.fetch_add(size as u64, Relaxed);
-        }
-    }
-
-    fn grow(size: usize) {
-        let live = LIVE.fetch_add(size as u64, Relaxed) + size as u64;
-        PEAK.fetch_max(live, Relaxed);
-    }
-
-    fn shrink(size: usize) {
-        LIVE.fetch_sub(size as u64, Relaxed);
-    }
-
-    // SAFETY: every call goes to `System` unchanged, with the caller's arguments.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note(layout.size());
-            grow(layout.size());
-            // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which is `System`'s.
-            unsafe { System.alloc(layout) }
-        }
-
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            note(layout.size());
-            grow(layout.size());
-            // SAFETY: as for `alloc`.
-            unsafe { System.alloc_zeroed(layout) }
-        }
-
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            shrink(layout.size());
-            // SAFETY: `ptr` came from `System` through this allocator, with this layout.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            note(new_size);
-            shrink(layout.size());
-            grow(new_size);
-            // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
-
-    /// Runs `f` and returns its result (dropped by the caller, outside the count) with the number
-    /// of allocations (a `realloc` counts as one) and the bytes they asked for.
-    pub(crate) fn measure<R>(f: impl FnOnce() -> R) -> (R, u64, u64) {
-        let (count, bytes) = (COUNT.load(Relaxed), BYTES.load(Relaxed));
-        ON.store(true, Relaxed);
-        let result = f();
-        ON.store(false, Relaxed);
-        (result, COUNT.load(Relaxed) - count, BYTES.load(Relaxed) - bytes)
-    }
-
-    /// Runs `f` and returns its result with the most bytes held at once while it ran, beyond what
-    /// was held before.
-    pub(crate) fn measure_peak<R>(f: impl FnOnce() -> R) -> (R, u64) {
-        let before = LIVE.load(Relaxed);
-        PEAK.store(before, Relaxed);
-        let result = f();
-        (result, PEAK.load(Relaxed) - before)
-    }
-}
+#[path = "../tests/common/counting.rs"]
+mod counting;
 
 /// The baseline an average crate would ship: a plain `#[derive(Deserialize)]`, internally tagged
 /// model of the fields `smooch_events` models for the documented triggers, with chrono's default

@@ -8,73 +8,23 @@
 //! them.
 #![cfg(target_pointer_width = "64")]
 
-use std::cell::Cell;
-
-/// The allocations (a `realloc` counts as one) made by the current thread while `f` runs; what
-/// `f` returns is dropped after the count.
-fn allocations<R>(f: impl FnOnce() -> R) -> usize {
-    COUNT.with(|count| count.set(Some(0)));
-    let result = f();
-    let counted = COUNT.with(|count| count.replace(None)).expect("counting was on");
-    drop(result);
-    counted
-}
-
-thread_local! {
-    /// The count of this thread's allocations, while one is being taken. Each test runs on a
-    /// thread of its own, so tests running side by side do not count each other's.
-    static COUNT: Cell<Option<usize>> = const { Cell::new(None) };
-}
+#[path = "common/counting.rs"]
+mod counting;
 
 #[global_allocator]
 static ALLOCATOR: counting::Counting = counting::Counting;
 
-#[allow(unsafe_code)] // implementing `GlobalAlloc` takes `unsafe`; this module is all of it
-mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
-
-    /// Forwards to `System`, and counts on the threads that take a count.
-    pub(crate) struct Counting;
-
-    fn note() {
-        // `try_with`: an allocation while the thread's locals are torn down is not counted.
-        let _ = super::COUNT.try_with(|count| {
-            if let Some(n) = count.get() {
-                count.set(Some(n + 1));
-            }
-        });
-    }
-
-    // SAFETY: every call goes to `System` unchanged, with the caller's arguments.
-    unsafe impl GlobalAlloc for Counting {
-        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-            note();
-            // SAFETY: the caller upholds `GlobalAlloc::alloc`'s contract, which is `System`'s.
-            unsafe { System.alloc(layout) }
-        }
-
-        unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-            note();
-            // SAFETY: as for `alloc`.
-            unsafe { System.alloc_zeroed(layout) }
-        }
-
-        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-            // SAFETY: `ptr` came from `System` through this allocator, with this layout.
-            unsafe { System.dealloc(ptr, layout) }
-        }
-
-        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-            note();
-            // SAFETY: as for `dealloc`; the caller upholds `realloc`'s contract.
-            unsafe { System.realloc(ptr, layout, new_size) }
-        }
-    }
+/// The allocations (a `realloc` counts as one) made by the current thread while `f` runs; what
+/// `f` returns is dropped after the count.
+fn allocations<R>(f: impl FnOnce() -> R) -> u64 {
+    let (result, count, _bytes) = counting::measure(f);
+    drop(result);
+    count
 }
 
 /// Each documented example (its file under `fixtures/`) and the most allocations a parse of it
 /// may make.
-const V1: &[(&str, usize)] = &[
+const V1: &[(&str, u64)] = &[
     ("conversation_read", 1),
     ("conversation_referral", 1),
     ("conversation_start", 3),
@@ -96,7 +46,7 @@ const V1: &[(&str, usize)] = &[
 ];
 
 /// The same for the v2 examples, under `fixtures/v2/`.
-const V2: &[(&str, usize)] = &[
+const V2: &[(&str, u64)] = &[
     ("client_add", 3),
     ("client_remove", 5),
     ("client_update", 5),
@@ -131,7 +81,7 @@ fn fixture(path: &str) -> Vec<u8> {
 
 /// The bodies, among `cases`, that `parse` reads with more allocations than allowed, as
 /// `name: counted > allowed`.
-fn over<R>(cases: &[(&str, usize)], dir: &str, parse: impl Fn(&[u8]) -> R) -> Vec<String> {
+fn over<R>(cases: &[(&str, u64)], dir: &str, parse: impl Fn(&[u8]) -> R) -> Vec<String> {
     cases
         .iter()
         .filter_map(|&(name, allowed)| {
