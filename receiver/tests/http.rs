@@ -752,16 +752,6 @@ async fn done_webhooks_are_deleted_after_the_retention_in_small_batches(store: T
 }
 
 /// `GET path` on `address`: the status and the body.
-async fn get(address: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let mut client = Client::connect(address).await;
-    client
-        .send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let response = client.response().await;
-    (response.status, response.body)
-}
-
 async fn the_admin_listener_says_live_ready_and_counts(store: TestStore) {
     bounded(Duration::from_secs(30), async {
         let options = Options {

@@ -4,6 +4,9 @@
 //! binary run as a real process.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod proxy;
+pub mod sink;
+
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -166,6 +169,23 @@ impl TestStore {
         }
     }
 
+    /// Holds the write lock of the store as an operator can (SQLite: `BEGIN IMMEDIATE` on a
+    /// connection of its own; PostgreSQL: `LOCK TABLE webhooks`), until the guard is dropped.
+    pub async fn lock_writes(&self) -> WriteLock {
+        match self {
+            TestStore::Sqlite { path, .. } => {
+                let connection = open(path);
+                connection.execute_batch("BEGIN IMMEDIATE").unwrap();
+                WriteLock::Sqlite(connection)
+            }
+            TestStore::Postgres { .. } => {
+                let client = pg_connect(&self.location()).await;
+                client.batch_execute("BEGIN; LOCK TABLE webhooks").await.unwrap();
+                WriteLock::Postgres(client)
+            }
+        }
+    }
+
     /// Every row of `webhooks`, by id.
     pub async fn rows(&self) -> Vec<Row> {
         match self {
@@ -247,6 +267,44 @@ impl TestStore {
             }
         }
     }
+}
+
+/// The write lock of [`TestStore::lock_writes`]; released (the transaction ended) when dropped.
+pub enum WriteLock {
+    Sqlite(Connection),
+    Postgres(tokio_postgres::Client),
+}
+
+impl WriteLock {
+    /// Ends the transaction, and with it the lock.
+    pub async fn release(self) {
+        match self {
+            WriteLock::Sqlite(connection) => connection.execute_batch("COMMIT").unwrap(),
+            WriteLock::Postgres(client) => client.batch_execute("COMMIT").await.unwrap(),
+        }
+    }
+}
+
+/// `url` (a PostgreSQL URL with a host and a port) with another port.
+pub fn with_port(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (format!("{userinfo}@"), host),
+        None => (String::new(), authority),
+    };
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+    format!("{scheme}://{userinfo}{host}:{port}/{path}")
+}
+
+/// The resident memory of process `pid`, in KiB (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS line")
 }
 
 fn rand_suffix() -> u128 {
@@ -429,6 +487,17 @@ impl Client {
     }
 }
 
+/// `GET path` on a connection of its own: the status and the body.
+pub async fn get(address: SocketAddr, path: &str) -> (u16, String) {
+    let mut client = Client::connect(address).await;
+    client
+        .send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let response = client.response().await;
+    (response.status, response.body)
+}
+
 /// The fixtures folder of the library, beside this crate.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -489,6 +558,30 @@ pub fn distinct_bodies(count: usize) -> Vec<Vec<u8>> {
     (0..count)
         .map(|seq| with_seq(&fixtures[seq % fixtures.len()].1, seq))
         .collect()
+}
+
+/// The app id of the v2 bodies the tests write.
+pub const APP: &str = "5ebee0975ac5304b664a12fa";
+
+/// One v2 `conversation:message` event (a user's text in `conversation`), as JSON text.
+pub fn v2_message_event(conversation: &str, event: &str, text: &str) -> String {
+    format!(
+        r#"{{"id":"{event}","createdAt":"2020-09-30T15:14:29.834Z","type":"conversation:message","payload":{{"conversation":{{"id":"{conversation}","type":"personal"}},"message":{{"id":"m-{event}","received":"2020-09-30T18:00:56.820Z","author":{{"userId":"u-{conversation}","displayName":"Steve","type":"user"}},"content":{{"type":"text","text":"{text}"}},"source":{{"type":"telegram"}}}}}}}}"#
+    )
+}
+
+/// A v2 body of `events` (JSON texts), as Smooch sends it.
+pub fn v2_body(events: &[String]) -> Vec<u8> {
+    format!(
+        r#"{{"app":{{"id":"{APP}"}},"webhook":{{"id":"5f4eaef81e3dcc117c7ba48a","version":"v2"}},"events":[{}]}}"#,
+        events.join(",")
+    )
+    .into_bytes()
+}
+
+/// A v2 body of one `conversation:message` event.
+pub fn v2_message(conversation: &str, event: &str, text: &str) -> Vec<u8> {
+    v2_body(&[v2_message_event(conversation, event, text)])
 }
 
 /// A row of `webhooks`.
