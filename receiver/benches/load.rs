@@ -89,6 +89,7 @@ fn serve(mode: &str) {
             let settings = Settings {
                 lease: options.limits.lease,
                 wal_limit: options.limits.wal_limit,
+                timeout: options.limits.store_timeout,
                 metrics: Arc::clone(&metrics),
             };
             smooch_receiver::store::open(&options.store, &settings)

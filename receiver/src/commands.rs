@@ -106,6 +106,7 @@ pub async fn replay(admin: &dyn Admin, id: i64) -> Result<String, String> {
         kinds: description.kinds,
         app_id: description.app_id,
         body: letter.body,
+        reservation: crate::store::Reservation::none(),
     };
     match admin
         .replay(id, webhook)

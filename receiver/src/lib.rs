@@ -108,6 +108,7 @@ impl Receiver {
         let settings = Settings {
             lease: options.limits.lease,
             wal_limit: options.limits.wal_limit,
+            timeout: options.limits.store_timeout,
             metrics: Arc::clone(&metrics),
         };
         let store = store::open(&options.store, &settings)
@@ -194,6 +195,7 @@ impl Receiver {
                 store: Arc::clone(&store),
                 metrics: Arc::clone(&metrics),
                 draining: stopped.clone(),
+                store_timeout: limits.store_timeout,
                 log_dropped,
             });
             tokio::spawn(http::admin::serve(listener, admin, admin_stopped))
@@ -229,28 +231,42 @@ impl Receiver {
             }
         };
         let _ = stop.send(true);
-        let started = tokio::time::Instant::now();
-        // Both finish within the deadline: the server drops its last connections at it, the
-        // application is cut short at it (its webhook stays pending, to be done after the next
-        // start, or after its lease by another receiver).
-        if !http.is_finished() {
-            let _ = (&mut http).await;
+        let deadline = tokio::time::Instant::now() + deadline;
+        // Everything finishes within the deadline, whatever the database does: the server drops
+        // its last connections at it, the application is cut short at it (its webhook stays
+        // pending, to be done after the next start, or after its lease by another receiver), and
+        // so is the store's close (a write still queued then was never answered 200).
+        // (The server has the same deadline of its own, and logs what it dropped at it.)
+        if tokio::time::timeout_at(deadline + Duration::from_secs(1), &mut http)
+            .await
+            .is_err()
+        {
+            http.abort();
         }
-        match tokio::time::timeout_at(started + deadline, &mut app).await {
+        match tokio::time::timeout_at(deadline, &mut app).await {
             Ok(restarts) => tracing::info!(restarts = restarts.unwrap_or(0), "the application stopped"),
             Err(_) => {
                 tracing::warn!("the application did not stop by the deadline; its webhook stays pending");
                 app.abort();
             }
         }
-        let _ = retention.await;
+        let mut retention = retention;
+        if tokio::time::timeout_at(deadline, &mut retention).await.is_err() {
+            retention.abort();
+        }
         let _ = upkeep.await;
         let _ = admin_stop.send(true);
-        if let Some(admin) = admin {
-            let _ = admin.await;
+        if let Some(mut admin) = admin {
+            if tokio::time::timeout_at(deadline, &mut admin).await.is_err() {
+                admin.abort();
+            }
         }
-        if let Err(error) = store.close().await {
-            tracing::error!(error = %error, "closing the store");
+        match tokio::time::timeout_at(deadline, store.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = %error, "closing the store"),
+            Err(_) => tracing::warn!(
+                "the store did not close by the deadline; what it still held was never answered 200"
+            ),
         }
         tracing::info!("stopped");
         outcome

@@ -715,6 +715,7 @@ async fn done_webhooks_are_deleted_after_the_retention_in_small_batches(store: T
         let settings = smooch_receiver::store::Settings {
             lease: Duration::from_secs(60),
             wal_limit: 64 << 20,
+            timeout: Duration::from_secs(4),
             metrics,
         };
         let opened = smooch_receiver::store::open(&store.location(), &settings)
@@ -1170,6 +1171,7 @@ async fn a_broken_store_stops_the_receiver_with_an_error_instead_of_answering_50
         let settings = smooch_receiver::store::Settings {
             lease: Duration::from_secs(60),
             wal_limit: 64 << 20,
+            timeout: Duration::from_secs(4),
             metrics: Arc::clone(&metrics),
         };
         let store = Arc::new(Breakable {

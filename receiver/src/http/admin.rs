@@ -1,8 +1,9 @@
 //! The admin listener (`SMOOCH_ADMIN_LISTEN`, never the webhook port):
 //!
 //! - `GET /livez`: 200 while the process runs (for a supervisor's liveness check);
-//! - `GET /readyz`: 200 when it takes webhooks; 503 while it shuts down, or when the store is
-//!   broken or does not answer (for a load balancer);
+//! - `GET /readyz`: 200 when it takes webhooks; 503 while it shuts down, or when a write to the
+//!   store would not complete within the store timeout (a real write, behind the requests' ones:
+//!   an operator's lock, a stuck database, a broken store), with the reason (for a load balancer);
 //! - `GET /metrics`: every metric, in the Prometheus text format.
 
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use tokio::sync::watch;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
-/// How long `/readyz` and `/metrics` wait for the store.
+/// How long `/metrics` waits for the store's counts.
 const STORE_WAIT: Duration = Duration::from_secs(2);
 
 /// What the admin endpoints read.
@@ -27,6 +28,8 @@ pub(crate) struct Admin {
     pub(crate) store: Arc<dyn Store>,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) draining: watch::Receiver<bool>,
+    /// How long a write may take before the receiver is not ready (`SMOOCH_STORE_TIMEOUT`).
+    pub(crate) store_timeout: Duration,
     pub(crate) log_dropped: Option<tracing_appender::non_blocking::ErrorCounter>,
 }
 
@@ -52,10 +55,17 @@ async fn ready(State(admin): State<Arc<Admin>>) -> Response {
     if *admin.draining.borrow() {
         return (StatusCode::SERVICE_UNAVAILABLE, "shutting down").into_response();
     }
-    match tokio::time::timeout(STORE_WAIT, admin.store.ready()).await {
+    match tokio::time::timeout(admin.store_timeout, admin.store.ready()).await {
         Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
         Ok(Err(error)) => (StatusCode::SERVICE_UNAVAILABLE, format!("store: {error}")).into_response(),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "store: no answer").into_response(),
+        Err(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "store: a write did not complete within {} ms",
+                admin.store_timeout.as_millis()
+            ),
+        )
+            .into_response(),
     }
 }
 

@@ -37,8 +37,45 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
+/// What a caller holds for a body while it is in the store's hands (its room in the receiver's
+/// memory budget): kept with the write until the store is done with it, written or not, so that
+/// a body answered 503 while it waits for a stuck store still counts against the budget.
+pub struct Reservation {
+    _held: Box<dyn Send + Sync>,
+}
+
+impl Reservation {
+    /// Holds `held` until the store is done with the write it goes with.
+    pub fn new(held: impl Send + Sync + 'static) -> Reservation {
+        Reservation {
+            _held: Box::new(held),
+        }
+    }
+
+    /// Nothing held.
+    pub fn none() -> Reservation {
+        Reservation::new(())
+    }
+}
+
+impl fmt::Debug for Reservation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reservation")
+    }
+}
+
+/// `text` as a text column holds it: a NUL character (which PostgreSQL's text cannot hold, and
+/// which cuts SQLite's text short in most tools) written `\u0000`; any other text as it is.
+pub fn text_column(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\\u0000"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// An accepted body, to be stored before its 200.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Incoming {
     /// The idempotency key (the SHA-256 of the body): a second body with the same key is not
     /// stored again.
@@ -51,6 +88,8 @@ pub struct Incoming {
     pub app_id: Option<String>,
     /// The body, exactly as received.
     pub body: Vec<u8>,
+    /// Released when the store is done with this write.
+    pub reservation: Reservation,
 }
 
 /// What [`Store::accept`] did.
@@ -72,7 +111,7 @@ impl Accepted {
 }
 
 /// A refused body, kept for an operator to see and replay.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct DeadLetter {
     /// When the request arrived, RFC 3339 in UTC with milliseconds.
     pub received_at: String,
@@ -85,6 +124,8 @@ pub struct DeadLetter {
     pub size: u64,
     /// The body; for a body over the dead-letter limit, its first [`DEAD_LETTER_PREFIX`] bytes.
     pub body: Vec<u8>,
+    /// Released when the store is done with this write.
+    pub reservation: Reservation,
 }
 
 /// How much of a body over the dead-letter limit a dead letter keeps.
@@ -172,6 +213,9 @@ pub struct Settings {
     pub lease: Duration,
     /// SQLite: the size the WAL file is brought back to.
     pub wal_limit: usize,
+    /// PostgreSQL: how long one database call may take (and its `statement_timeout`): a
+    /// connection that does not answer within it is dropped, and a new one opened.
+    pub timeout: Duration,
     /// Where the store reports its commits (their duration and size).
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -214,7 +258,8 @@ pub trait Store: Send + Sync + 'static {
     /// as long as the retention at every scrape of the metrics).
     fn stats(&self) -> StoreFuture<'_, Stats>;
 
-    /// `Ok` when the store can be reached and can write.
+    /// `Ok` when a write would complete now: a real write, through the path the requests'
+    /// writes take (behind them), that takes the write locks a request's write takes.
     fn ready(&self) -> StoreFuture<'_, ()>;
 
     /// Resolves when webhooks may have been stored (or given back) since the last call.
@@ -283,6 +328,31 @@ pub async fn open_admin(location: &str, create: bool) -> Result<Box<dyn Admin>, 
     }
 }
 
+/// Whether something that is retried (a checkpoint) works: a failure is logged when it starts
+/// failing and when it works again, not at every attempt (a full disk fails hundreds a second).
+#[derive(Default)]
+pub(crate) struct Health {
+    failures: u64,
+}
+
+impl Health {
+    /// Records the outcome of one attempt at `what`.
+    pub(crate) fn report<T, E: std::fmt::Display>(&mut self, what: &str, outcome: &Result<T, E>) {
+        match outcome {
+            Err(error) if self.failures == 0 => {
+                self.failures = 1;
+                tracing::warn!(error = %error, "{what} failed; retrying (logged again once it works)");
+            }
+            Err(_) => self.failures += 1,
+            Ok(_) if self.failures > 0 => {
+                tracing::info!(failures = self.failures, "{what} works again");
+                self.failures = 0;
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
 /// Now, as the stores write times: RFC 3339 in UTC with milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -310,6 +380,25 @@ mod tests {
     fn ids_become_runs_of_consecutive_ids() {
         assert_eq!(runs(vec![]), []);
         assert_eq!(runs(vec![5, 3, 4, 9, 10, 12, 4]), [(3, 5), (9, 10), (12, 12)]);
+    }
+
+    #[test]
+    fn a_failure_is_logged_when_it_starts_and_when_it_ends_only() {
+        let mut health = Health::default();
+        let failed: Result<(), &str> = Err("disk full");
+        for _ in 0..100 {
+            health.report("checkpoint", &failed);
+        }
+        assert_eq!(health.failures, 100);
+        health.report("checkpoint", &Ok::<(), &str>(()));
+        assert_eq!(health.failures, 0);
+    }
+
+    #[test]
+    fn a_nul_character_is_written_as_its_escape_in_a_text_column() {
+        assert_eq!(text_column("message:appUser"), "message:appUser");
+        assert!(matches!(text_column("plain"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(text_column("a\0b\0"), "a\\u0000b\\u0000");
     }
 
     #[test]

@@ -75,8 +75,16 @@ const CHANNEL: &str = "smooch_receiver";
 /// The advisory lock taken while migrating.
 const MIGRATION_LOCK: i64 = 0x736d_6f6f_6368_5f72;
 
-/// How long getting a connection may take.
+/// How long opening a connection may take (unless the URL says `connect_timeout`).
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// TCP keepalives on every connection: an idle connection that the network dropped is found out
+/// in about `KEEPALIVE_IDLE + KEEPALIVE_INTERVAL × KEEPALIVE_RETRIES` (25 s), and one whose
+/// writes go unacknowledged in [`USER_TIMEOUT`].
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(10);
+const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
+const KEEPALIVE_RETRIES: u32 = 3;
+const USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The migrations, each from the version before it: `(version, SQL)`.
 pub const MIGRATIONS: &[(i32, &str)] = &[(
@@ -132,14 +140,30 @@ fn pg_error(what: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
     }
 }
 
-/// The connection settings of `url`, with a connect timeout if it has none.
-fn config(url: &str) -> Result<tokio_postgres::Config, StoreError> {
+/// The connection settings of `url`, with a connect timeout if it has none, TCP keepalives, and,
+/// when given, a `statement_timeout` (PostgreSQL cancels a statement that waits or runs longer:
+/// a lock held by an operator makes a write fail in time, not hang).
+fn config(url: &str, statement_timeout: Option<Duration>) -> Result<tokio_postgres::Config, StoreError> {
     let mut config = tokio_postgres::Config::from_str(url)
         .map_err(|error| StoreError(format!("SMOOCH_STORE is not a PostgreSQL URL: {error}")))?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
-    config.application_name("smooch-receiver");
+    config
+        .application_name("smooch-receiver")
+        .keepalives(true)
+        .keepalives_idle(KEEPALIVE_IDLE)
+        .keepalives_interval(KEEPALIVE_INTERVAL)
+        .keepalives_retries(KEEPALIVE_RETRIES)
+        .tcp_user_timeout(USER_TIMEOUT);
+    if let Some(timeout) = statement_timeout {
+        let options = format!(
+            "{} -c statement_timeout={}",
+            config.get_options().unwrap_or(""),
+            timeout.as_millis().max(1)
+        );
+        config.options(options.trim_start());
+    }
     Ok(config)
 }
 
@@ -268,7 +292,7 @@ async fn check_schema(client: &impl GenericClient) -> Result<(), StoreError> {
     }
 }
 
-async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, StoreError> {
+async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, tokio_postgres::Error> {
     let done = if with_done {
         "(SELECT count(*) FROM webhooks WHERE state = 'done')"
     } else {
@@ -286,8 +310,7 @@ async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, St
             ),
             &[],
         )
-        .await
-        .map_err(pg_error("counting"))?;
+        .await?;
     let count = |i: usize| row.get::<_, i64>(i) as u64;
     Ok(Stats {
         pending: count(0),
@@ -303,11 +326,106 @@ async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, St
 enum Write {
     Accept(Incoming, oneshot::Sender<Result<Accepted, StoreError>>),
     DeadLetter(DeadLetter, oneshot::Sender<Result<i64, StoreError>>),
+    /// A write probe (`/readyz`): answered once a write transaction took the tables' write
+    /// locks and committed.
+    Probe(oneshot::Sender<Result<(), StoreError>>),
+}
+
+impl Write {
+    /// A write whose requester no longer waits (it was answered 503): not written, and its body
+    /// (with its room in the memory budget) let go.
+    fn abandoned(&self) -> bool {
+        match self {
+            Write::Accept(_, reply) => reply.is_closed(),
+            Write::DeadLetter(_, reply) => reply.is_closed(),
+            Write::Probe(reply) => reply.is_closed(),
+        }
+    }
+
+    /// Answers the write with `written` (its own outcome) or `error`.
+    fn answer(self, outcome: Result<Written, StoreError>) {
+        // A requester that gave up no longer listens: nothing to do.
+        match (self, outcome) {
+            (Write::Accept(_, reply), Ok(Written::Webhook(accepted))) => drop(reply.send(Ok(accepted))),
+            (Write::DeadLetter(_, reply), Ok(Written::Letter(id))) => drop(reply.send(Ok(id))),
+            (Write::Probe(reply), Ok(Written::Probe)) => drop(reply.send(Ok(()))),
+            (Write::Accept(_, reply), Err(error)) => drop(reply.send(Err(error))),
+            (Write::DeadLetter(_, reply), Err(error)) => drop(reply.send(Err(error))),
+            (Write::Probe(reply), Err(error)) => drop(reply.send(Err(error))),
+            (write, Ok(_)) => write.answer(Err(StoreError("a write got another's answer".to_owned()))),
+        }
+    }
+}
+
+/// What one write of a group did.
+#[derive(Clone, Copy, Debug)]
+enum Written {
+    Webhook(Accepted),
+    Letter(i64),
+    Probe,
+}
+
+/// A database call's outcome: its own result, or no answer within the timeout.
+type Outcome<T> = Result<Result<T, tokio_postgres::Error>, tokio::time::error::Elapsed>;
+
+/// The pool, and the bound on every call made with its connections.
+#[derive(Clone)]
+struct Database {
+    pool: Pool,
+    timeout: Duration,
+}
+
+impl Database {
+    /// A connection of the pool (waiting for one, or opening one, within the timeout).
+    async fn get(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|error| StoreError(format!("cannot reach PostgreSQL: {error}")))
+    }
+
+    /// `call` within the timeout.
+    fn bounded<F: std::future::Future>(&self, call: F) -> tokio::time::Timeout<F> {
+        tokio::time::timeout(self.timeout, call)
+    }
+
+    /// The result of a call made on `client`. A connection that did not answer in time, or that
+    /// broke, is dropped instead of going back to the pool; so are the idle ones (whatever cut
+    /// one, a network that forgot its connections, may have cut them all): the next calls open
+    /// new connections.
+    fn settle<T>(
+        &self,
+        client: deadpool_postgres::Object,
+        outcome: Outcome<T>,
+        what: &str,
+    ) -> Result<T, StoreError> {
+        match outcome {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => {
+                if error.is_closed() || error.as_db_error().is_none() {
+                    self.discard(client);
+                }
+                Err(pg_error(what)(error))
+            }
+            Err(_) => {
+                self.discard(client);
+                Err(StoreError(format!(
+                    "{what}: PostgreSQL did not answer within {} ms",
+                    self.timeout.as_millis()
+                )))
+            }
+        }
+    }
+
+    fn discard(&self, client: deadpool_postgres::Object) {
+        drop(deadpool_postgres::Object::take(client));
+        self.pool.retain(|_, _| false);
+    }
 }
 
 /// The store in a PostgreSQL database. See the [module](self).
 pub struct PostgresStore {
-    pool: Pool,
+    db: Database,
     writes: Mutex<Option<mpsc::UnboundedSender<Write>>>,
     writers: Mutex<Vec<JoinHandle<()>>>,
     listener: JoinHandle<()>,
@@ -323,7 +441,7 @@ impl PostgresStore {
     /// Connects to the database at `url`, refuses it if it may lose a commit, migrates it, and
     /// starts the writers and the listener.
     pub async fn open(url: &str, settings: &Settings) -> Result<PostgresStore, StoreError> {
-        let config = config(url)?;
+        let config = config(url, Some(settings.timeout))?;
         let (mut client, driver) = connect(&config, None).await?;
         check_durability(&client).await?;
         migrate(&mut client).await?;
@@ -340,28 +458,32 @@ impl PostgresStore {
         let pool = Pool::builder(manager)
             .max_size(WRITERS + 4)
             .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(CONNECT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(settings.timeout))
+            .create_timeout(Some(settings.timeout))
+            .recycle_timeout(Some(settings.timeout))
             .build()
             .map_err(|error| StoreError(format!("the connection pool: {error}")))?;
+        let db = Database {
+            pool,
+            timeout: settings.timeout,
+        };
         let new_work = Arc::new(Notify::new());
         let (writes, queue) = mpsc::unbounded_channel();
         let queue = Arc::new(tokio::sync::Mutex::new(queue));
         let writers = (0..WRITERS)
             .map(|_| {
                 tokio::spawn(write_loop(
-                    pool.clone(),
+                    db.clone(),
                     Arc::clone(&queue),
                     Arc::clone(&new_work),
                     Arc::clone(&settings.metrics),
                 ))
             })
             .collect();
-        let listener = tokio::spawn(listen(config, Arc::clone(&new_work)));
+        let listener = tokio::spawn(listen(config, settings.timeout, Arc::clone(&new_work)));
         let owner = format!("{}:{}:{:08x}", hostname(), std::process::id(), rand_u32());
         Ok(PostgresStore {
-            pool,
+            db,
             writes: Mutex::new(Some(writes)),
             writers: Mutex::new(writers),
             listener,
@@ -370,13 +492,6 @@ impl PostgresStore {
             lease: settings.lease,
             unmarked: Mutex::new(Vec::new()),
         })
-    }
-
-    async fn client(&self) -> Result<deadpool_postgres::Object, StoreError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|error| StoreError(format!("cannot reach PostgreSQL: {error}")))
     }
 
     fn send<T: Send + 'static>(
@@ -429,9 +544,11 @@ fn rand_u32() -> u32 {
 }
 
 /// A writer: takes every request waiting, writes them in one transaction, answers after the
-/// commit; until the queue is closed and empty.
+/// commit; until the queue is closed and empty. When a group fails on something else than the
+/// connection (a row the database refuses), each of its writes is tried again alone, so that one
+/// write that cannot be stored never fails the others.
 async fn write_loop(
-    pool: Pool,
+    db: Database,
     queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Write>>>,
     new_work: Arc<Notify>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -449,85 +566,90 @@ async fn write_loop(
             }
             group
         };
+        let group: Vec<Write> = group.into_iter().filter(|write| !write.abandoned()).collect();
+        if group.is_empty() {
+            continue;
+        }
         let started = std::time::Instant::now();
-        let size = group.len();
-        let mut accepts = Vec::new();
-        let mut letters = Vec::new();
-        for write in group {
-            match write {
-                Write::Accept(webhook, reply) => accepts.push((webhook, reply)),
-                Write::DeadLetter(letter, reply) => letters.push((letter, reply)),
-            }
-        }
-        let written = async {
-            let mut client = pool
-                .get()
-                .await
-                .map_err(|error| StoreError(format!("cannot reach PostgreSQL: {error}")))?;
-            write_group(&mut client, &accepts, &letters).await
-        }
-        .await;
-        match written {
-            Ok((ids, letter_ids)) => {
+        match write(&db, &group).await {
+            Ok(written) => {
                 metrics.commit_seconds.record(started.elapsed().as_secs_f64());
-                metrics.group_size.record(size as f64);
-                if ids.iter().any(|accepted| matches!(accepted, Accepted::New(_))) {
+                metrics.group_size.record(group.len() as f64);
+                if written
+                    .iter()
+                    .any(|written| matches!(written, Ok(Written::Webhook(Accepted::New(_)))))
+                {
                     new_work.notify_one();
                 }
-                for ((_, reply), id) in accepts.into_iter().zip(ids) {
-                    let _ = reply.send(Ok(id));
-                }
-                for ((_, reply), id) in letters.into_iter().zip(letter_ids) {
-                    let _ = reply.send(Ok(id));
+                for (write, written) in group.into_iter().zip(written) {
+                    write.answer(written);
                 }
             }
-            Err(error) => {
-                tracing::error!(error = %error, "a commit failed");
-                for (_, reply) in accepts {
-                    let _ = reply.send(Err(error.clone()));
+            Err((error, refused)) if refused && group.len() > 1 => {
+                tracing::warn!(error = %error, writes = group.len(), "a group was refused; writing each of its writes alone");
+                for write in group {
+                    let outcome = write_alone(&db, &write).await;
+                    match &outcome {
+                        Ok(Written::Webhook(Accepted::New(_))) => new_work.notify_one(),
+                        Ok(_) => {}
+                        Err(error) => tracing::error!(error = %error, "a write was refused"),
+                    }
+                    write.answer(outcome);
                 }
-                for (_, reply) in letters {
-                    let _ = reply.send(Err(error.clone()));
+            }
+            Err((error, _)) => {
+                tracing::error!(error = %error, "a commit failed");
+                for write in group {
+                    write.answer(Err(error.clone()));
                 }
             }
         }
     }
 }
 
+/// One write in a transaction of its own.
+async fn write_alone(db: &Database, one: &Write) -> Result<Written, StoreError> {
+    let written = write(db, std::slice::from_ref(one))
+        .await
+        .map_err(|(error, _)| error)?;
+    written
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Err(StoreError("a write left no answer".to_owned())))
+}
+
+/// Writes `group` in one transaction, within the timeout; each write's answer, in order, or why
+/// not and whether the database refused the group (rather than the connection failing).
+async fn write(
+    db: &Database,
+    group: &[Write],
+) -> Result<Vec<Result<Written, StoreError>>, (StoreError, bool)> {
+    let mut client = db.get().await.map_err(|error| (error, false))?;
+    let outcome = db.bounded(write_group(&mut client, group)).await;
+    let refused = matches!(&outcome, Ok(Err(error)) if error.as_db_error().is_some());
+    db.settle(client, outcome, "storing")
+        .map_err(|error| (error, refused))
+}
+
 /// Writes one group in one transaction: the webhooks with one multi-row insert, the dead letters,
-/// the wake-up; returns each webhook's row and each dead letter's id, in order.
+/// the probes' locks, the wake-up; returns each write's answer, in order.
 async fn write_group(
     client: &mut deadpool_postgres::Object,
-    accepts: &[(Incoming, oneshot::Sender<Result<Accepted, StoreError>>)],
-    letters: &[(DeadLetter, oneshot::Sender<Result<i64, StoreError>>)],
-) -> Result<(Vec<Accepted>, Vec<i64>), StoreError> {
-    let error = pg_error("storing");
-    let insert = client
-        .prepare_cached(
-            "INSERT INTO webhooks (idempotency_key, received_at, kinds, app_id, body) \
-             SELECT k, r::timestamptz, t, a, b \
-             FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS u(k, r, t, a, b) \
-             ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
-        )
-        .await
-        .map_err(&error)?;
-    let find = client
-        .prepare_cached("SELECT id, idempotency_key FROM webhooks WHERE idempotency_key = ANY($1)")
-        .await
-        .map_err(&error)?;
-    let letter = client
-        .prepare_cached(
-            "INSERT INTO dead_letters (received_at, status, error, size, body) \
-             VALUES ($1::text::timestamptz, $2, $3, $4, $5) RETURNING id",
-        )
-        .await
-        .map_err(&error)?;
-    let transaction = client.transaction().await.map_err(&error)?;
+    group: &[Write],
+) -> Result<Vec<Result<Written, StoreError>>, tokio_postgres::Error> {
+    let accepts: Vec<&Incoming> = group
+        .iter()
+        .filter_map(|write| match write {
+            Write::Accept(webhook, _) => Some(webhook),
+            _ => None,
+        })
+        .collect();
+    let transaction = client.transaction().await?;
 
     // Each key once (a retry can arrive with the first copy in the same group).
     let mut first: std::collections::HashMap<&[u8], usize> = std::collections::HashMap::new();
     let mut unique = Vec::new();
-    for (i, (webhook, _)) in accepts.iter().enumerate() {
+    for (i, webhook) in accepts.iter().enumerate() {
         first.entry(&webhook.key[..]).or_insert_with(|| {
             unique.push(i);
             i
@@ -535,18 +657,28 @@ async fn write_group(
     }
     let mut rows: std::collections::HashMap<Vec<u8>, Accepted> = std::collections::HashMap::new();
     if !unique.is_empty() {
-        let keys: Vec<&[u8]> = unique.iter().map(|&i| &accepts[i].0.key[..]).collect();
-        let times: Vec<&str> = unique
+        let insert = transaction
+            .prepare_cached(
+                "INSERT INTO webhooks (idempotency_key, received_at, kinds, app_id, body) \
+                 SELECT k, r::timestamptz, t, a, b \
+                 FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::bytea[]) AS u(k, r, t, a, b) \
+                 ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, idempotency_key",
+            )
+            .await?;
+        let keys: Vec<&[u8]> = unique.iter().map(|&i| &accepts[i].key[..]).collect();
+        let times: Vec<&str> = unique.iter().map(|&i| accepts[i].received_at.as_str()).collect();
+        let kinds: Vec<_> = unique
             .iter()
-            .map(|&i| accepts[i].0.received_at.as_str())
+            .map(|&i| super::text_column(&accepts[i].kinds))
             .collect();
-        let kinds: Vec<&str> = unique.iter().map(|&i| accepts[i].0.kinds.as_str()).collect();
-        let apps: Vec<Option<&str>> = unique.iter().map(|&i| accepts[i].0.app_id.as_deref()).collect();
-        let bodies: Vec<&[u8]> = unique.iter().map(|&i| accepts[i].0.body.as_slice()).collect();
+        let apps: Vec<_> = unique
+            .iter()
+            .map(|&i| accepts[i].app_id.as_deref().map(super::text_column))
+            .collect();
+        let bodies: Vec<&[u8]> = unique.iter().map(|&i| accepts[i].body.as_slice()).collect();
         for row in transaction
             .query(&insert, &[&keys, &times, &kinds, &apps, &bodies])
-            .await
-            .map_err(&error)?
+            .await?
         {
             rows.insert(row.get(1), Accepted::New(row.get(0)));
         }
@@ -556,61 +688,108 @@ async fn write_group(
             .filter(|key| !rows.contains_key(*key))
             .collect();
         if !missing.is_empty() {
-            for row in transaction.query(&find, &[&missing]).await.map_err(&error)? {
+            let find = transaction
+                .prepare_cached("SELECT id, idempotency_key FROM webhooks WHERE idempotency_key = ANY($1)")
+                .await?;
+            for row in transaction.query(&find, &[&missing]).await? {
                 rows.insert(row.get(1), Accepted::Duplicate(row.get(0)));
             }
         }
         if rows.values().any(|accepted| matches!(accepted, Accepted::New(_))) {
-            wake(&*transaction).await.map_err(&error)?;
+            wake(&*transaction).await?;
         }
     }
-    let mut letter_ids = Vec::with_capacity(letters.len());
-    for (dead, _) in letters {
-        let size = i64::try_from(dead.size).unwrap_or(i64::MAX);
-        let status = i32::from(dead.status);
-        let row = transaction
-            .query_one(
-                &letter,
-                &[&dead.received_at, &status, &dead.error, &size, &dead.body],
-            )
-            .await
-            .map_err(&error)?;
-        letter_ids.push(row.get(0));
-    }
-    transaction.commit().await.map_err(&error)?;
-    let mut ids = Vec::with_capacity(accepts.len());
-    for (i, (webhook, _)) in accepts.iter().enumerate() {
-        let stored = rows
-            .get(&webhook.key[..])
-            .copied()
-            .ok_or_else(|| StoreError("a stored key was not found again".to_owned()))?;
-        // A copy of a key first seen in this group is a retry of it.
-        ids.push(match stored {
-            Accepted::New(id) if first.get(&webhook.key[..]) != Some(&i) => Accepted::Duplicate(id),
-            stored => stored,
+    let mut written = Vec::with_capacity(group.len());
+    let mut accepted = 0;
+    for write in group {
+        written.push(match write {
+            Write::Accept(webhook, _) => {
+                let i = accepted;
+                accepted += 1;
+                match rows.get(&webhook.key[..]) {
+                    // A copy of a key first seen in this group is a retry of it.
+                    Some(&Accepted::New(id)) if first.get(&webhook.key[..]) != Some(&i) => {
+                        Ok(Written::Webhook(Accepted::Duplicate(id)))
+                    }
+                    Some(&stored) => Ok(Written::Webhook(stored)),
+                    // It conflicted, then was gone when looked up (the retention deleted the
+                    // first copy meanwhile): not stored; the request gets an error, and comes
+                    // again.
+                    None => Err(StoreError(
+                        "stored before and deleted meanwhile; retry".to_owned(),
+                    )),
+                }
+            }
+            Write::DeadLetter(dead, _) => {
+                let letter = transaction
+                    .prepare_cached(
+                        "INSERT INTO dead_letters (received_at, status, error, size, body) \
+                         VALUES ($1::text::timestamptz, $2, $3, $4, $5) RETURNING id",
+                    )
+                    .await?;
+                let size = i64::try_from(dead.size).unwrap_or(i64::MAX);
+                let status = i32::from(dead.status);
+                let row = transaction
+                    .query_one(
+                        &letter,
+                        &[
+                            &dead.received_at,
+                            &status,
+                            &super::text_column(&dead.error),
+                            &size,
+                            &dead.body,
+                        ],
+                    )
+                    .await?;
+                Ok(Written::Letter(row.get(0)))
+            }
+            Write::Probe(_) => {
+                // The locks an insert takes: refused while an operator holds the tables.
+                transaction
+                    .batch_execute("LOCK TABLE webhooks, dead_letters IN ROW EXCLUSIVE MODE")
+                    .await?;
+                Ok(Written::Probe)
+            }
         });
     }
-    Ok((ids, letter_ids))
+    transaction.commit().await?;
+    Ok(written)
 }
 
-/// The listener: `LISTEN` on a connection of its own, reconnecting when it is lost; each
-/// notification (and each new connection, which may have missed some) wakes the application.
-async fn listen(config: tokio_postgres::Config, new_work: Arc<Notify>) {
-    let mut health = super::sqlite::Health::default();
+/// How often the listener checks that its connection still answers.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+
+/// The listener: `LISTEN` on a connection of its own, reconnecting when it is lost or stops
+/// answering (checked every [`HEARTBEAT`], within `timeout`); each notification (and each new
+/// connection, which may have missed some) wakes the application.
+async fn listen(config: tokio_postgres::Config, timeout: Duration, new_work: Arc<Notify>) {
+    let mut health = super::Health::default();
     loop {
         let listening = async {
             let (client, driver) = connect(&config, Some(Arc::clone(&new_work))).await?;
-            client
-                .batch_execute(&format!("LISTEN {CHANNEL}"))
+            tokio::time::timeout(timeout, client.batch_execute(&format!("LISTEN {CHANNEL}")))
                 .await
+                .map_err(|_| StoreError("LISTEN: no answer".to_owned()))?
                 .map_err(pg_error("LISTEN"))?;
             Ok::<_, StoreError>((client, driver))
         }
         .await;
         health.report("listening for PostgreSQL notifications", &listening);
-        if let Ok((client, driver)) = listening {
+        if let Ok((client, mut driver)) = listening {
             new_work.notify_one();
-            let _ = driver.await;
+            loop {
+                tokio::select! {
+                    _ = &mut driver => break,
+                    () = tokio::time::sleep(HEARTBEAT) => {
+                        let alive = tokio::time::timeout(timeout, client.simple_query("SELECT 1")).await;
+                        if !matches!(alive, Ok(Ok(_))) {
+                            tracing::warn!("the PostgreSQL connection for notifications does not answer; opening another");
+                            driver.abort();
+                            break;
+                        }
+                    }
+                }
+            }
             drop(client);
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -628,10 +807,13 @@ impl Store for PostgresStore {
 
     fn claim(&self, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>> {
         Box::pin(async move {
-            let client = self.client().await?;
-            let claim = client
-                .prepare_cached(concat!(
-                    "WITH candidates AS ( \
+            let client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(async {
+                    let claim = client
+                        .prepare_cached(concat!(
+                            "WITH candidates AS ( \
                        SELECT id, octet_length(body) AS size FROM webhooks \
                        WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now()) \
                        ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), \
@@ -642,23 +824,24 @@ impl Store for PostgresStore {
                      SET claimed_until = now() + make_interval(secs => $3), claimed_by = $4 \
                      FROM chosen WHERE w.id = chosen.id \
                      RETURNING w.id, ",
-                    rfc3339!("w.received_at"),
-                    ", w.kinds, w.app_id, w.attempts, w.body"
-                ))
-                .await
-                .map_err(pg_error("claiming"))?;
-            let rows = client
-                .query(
-                    &claim,
-                    &[
-                        &i64::try_from(max_rows).unwrap_or(i64::MAX),
-                        &i64::try_from(max_bytes).unwrap_or(i64::MAX),
-                        &self.lease_seconds(),
-                        &self.owner,
-                    ],
-                )
-                .await
-                .map_err(pg_error("claiming"))?;
+                            rfc3339!("w.received_at"),
+                            ", w.kinds, w.app_id, w.attempts, w.body"
+                        ))
+                        .await?;
+                    client
+                        .query(
+                            &claim,
+                            &[
+                                &i64::try_from(max_rows).unwrap_or(i64::MAX),
+                                &i64::try_from(max_bytes).unwrap_or(i64::MAX),
+                                &self.lease_seconds(),
+                                &self.owner,
+                            ],
+                        )
+                        .await
+                })
+                .await;
+            let rows = self.db.settle(client, outcome, "claiming")?;
             let mut webhooks: Vec<Webhook> = rows
                 .iter()
                 .map(|row| Webhook {
@@ -677,15 +860,16 @@ impl Store for PostgresStore {
 
     fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>> {
         Box::pin(async move {
-            let client = self.client().await?;
-            let rows = client
-                .query(
+            let client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(client.query(
                     "UPDATE webhooks SET claimed_until = now() + make_interval(secs => $2) \
                      WHERE id = ANY($1) AND claimed_by = $3 AND state = 'pending' RETURNING id",
                     &[&ids, &self.lease_seconds(), &self.owner],
-                )
-                .await
-                .map_err(pg_error("renewing the lease"))?;
+                ))
+                .await;
+            let rows = self.db.settle(client, outcome, "renewing the lease")?;
             Ok(rows.iter().map(|row| row.get(0)).collect())
         })
     }
@@ -695,15 +879,16 @@ impl Store for PostgresStore {
             let mut marks = std::mem::take(&mut *self.unmarked.lock().unwrap_or_else(|p| p.into_inner()));
             marks.extend(ids);
             let written = async {
-                let client = self.client().await?;
-                client
-                    .execute(
+                let client = self.db.get().await?;
+                let outcome = self
+                    .db
+                    .bounded(client.execute(
                         "UPDATE webhooks SET state = 'done', done_at = now(), claimed_by = NULL, \
                          claimed_until = NULL WHERE id = ANY($1) AND state = 'pending'",
                         &[&marks],
-                    )
-                    .await
-                    .map_err(pg_error("marking done"))
+                    ))
+                    .await;
+                self.db.settle(client, outcome, "marking done")
             }
             .await;
             if let Err(error) = written {
@@ -720,18 +905,20 @@ impl Store for PostgresStore {
 
     fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
         Box::pin(async move {
-            let client = self.client().await?;
+            let client = self.db.get().await?;
             let max = i32::try_from(max_attempts).unwrap_or(i32::MAX);
-            let row = client
-                .query_opt(
+            let error = super::text_column(&error);
+            let outcome = self
+                .db
+                .bounded(client.query_opt(
                     "UPDATE webhooks SET attempts = attempts + 1, last_error = $2, \
                      state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END, \
                      claimed_until = CASE WHEN attempts + 1 >= $3 THEN NULL ELSE claimed_until END \
                      WHERE id = $1 AND state = 'pending' RETURNING state, attempts",
                     &[&id, &error, &max],
-                )
-                .await
-                .map_err(pg_error("recording a failure"))?;
+                ))
+                .await;
+            let row = self.db.settle(client, outcome, "recording a failure")?;
             Ok(match row {
                 Some(row) => {
                     let attempts = u32::try_from(row.get::<_, i32>(1)).unwrap_or(0);
@@ -748,48 +935,52 @@ impl Store for PostgresStore {
 
     fn release(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            let client = self.client().await?;
-            client
-                .execute(
-                    "UPDATE webhooks SET claimed_by = NULL, claimed_until = NULL \
-                     WHERE id = ANY($1) AND claimed_by = $2 AND state = 'pending'",
-                    &[&ids, &self.owner],
-                )
-                .await
-                .map_err(pg_error("releasing"))?;
-            wake(&**client).await.map_err(pg_error("releasing"))?;
-            Ok(())
+            let client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(async {
+                    client
+                        .execute(
+                            "UPDATE webhooks SET claimed_by = NULL, claimed_until = NULL \
+                             WHERE id = ANY($1) AND claimed_by = $2 AND state = 'pending'",
+                            &[&ids, &self.owner],
+                        )
+                        .await?;
+                    wake(&**client).await
+                })
+                .await;
+            self.db.settle(client, outcome, "releasing")
         })
     }
 
     fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, u64> {
         Box::pin(async move {
-            let client = self.client().await?;
-            client
-                .execute(
+            let client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(client.execute(
                     "DELETE FROM webhooks WHERE id IN (SELECT id FROM webhooks \
                      WHERE state = 'done' AND done_at < now() - make_interval(secs => $1) \
                      ORDER BY done_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
                     &[&age.as_secs_f64(), &i64::try_from(max_rows).unwrap_or(i64::MAX)],
-                )
-                .await
-                .map_err(pg_error("deleting old webhooks"))
+                ))
+                .await;
+            self.db.settle(client, outcome, "deleting old webhooks")
         })
     }
 
     fn stats(&self) -> StoreFuture<'_, Stats> {
-        Box::pin(async move { stats(&**self.client().await?, false).await })
+        Box::pin(async move {
+            let client = self.db.get().await?;
+            let outcome = self.db.bounded(stats(&**client, false)).await;
+            self.db.settle(client, outcome, "counting")
+        })
     }
 
     fn ready(&self) -> StoreFuture<'_, ()> {
-        Box::pin(async move {
-            let client = self.client().await?;
-            client
-                .query_one("SELECT 1", &[])
-                .await
-                .map_err(pg_error("PostgreSQL does not answer"))?;
-            Ok(())
-        })
+        // A real write: a transaction that takes the locks an insert takes, through the writers
+        // (behind the writes of the same moment, as a request would be).
+        self.send(Write::Probe)
     }
 
     fn new_work(&self) -> Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
@@ -820,7 +1011,7 @@ impl Store for PostgresStore {
                 self.done(unmarked).await?;
             }
             self.listener.abort();
-            self.pool.close();
+            self.db.pool.close();
             Ok(())
         })
     }
@@ -836,7 +1027,7 @@ pub struct PostgresAdmin {
 impl PostgresAdmin {
     /// Connects to the database at `url`.
     pub async fn connect(url: &str) -> Result<PostgresAdmin, StoreError> {
-        let (client, driver) = connect(&config(url)?, None).await?;
+        let (client, driver) = connect(&config(url, None)?, None).await?;
         let migrated = check_schema(&client).await.is_ok();
         Ok(PostgresAdmin {
             client: tokio::sync::Mutex::new(client),
@@ -868,7 +1059,11 @@ fn letter(row: &tokio_postgres::Row) -> Letter {
 
 impl Admin for PostgresAdmin {
     fn stats(&self) -> StoreFuture<'_, Stats> {
-        Box::pin(async move { stats(&*self.schema().await?, true).await })
+        Box::pin(async move {
+            stats(&*self.schema().await?, true)
+                .await
+                .map_err(pg_error("counting"))
+        })
     }
 
     fn dead_letters(&self, limit: usize) -> StoreFuture<'_, Vec<Letter>> {
@@ -937,8 +1132,8 @@ impl Admin for PostgresAdmin {
                     &[
                         &&webhook.key[..],
                         &webhook.received_at,
-                        &webhook.kinds,
-                        &webhook.app_id,
+                        &super::text_column(&webhook.kinds),
+                        &webhook.app_id.as_deref().map(super::text_column),
                         &webhook.body,
                     ],
                 )

@@ -173,7 +173,21 @@ enum Op {
     Failed(i64, String, u32, Reply<Failed>),
     Purge(String, usize, Reply<u64>),
     Read(Read, usize, usize, Reply<Vec<Webhook>>),
+    /// A write probe: answered once a write transaction could begin and commit.
+    Probe(Reply<()>),
     Close(oneshot::Sender<()>),
+}
+
+impl Op {
+    /// A write whose requester no longer waits (it was answered 503): not written, and its
+    /// body (with its room in the memory budget) let go.
+    fn abandoned(&self) -> bool {
+        match self {
+            Op::Accept(_, reply) => reply.is_closed(),
+            Op::DeadLetter(_, reply) => reply.is_closed(),
+            _ => false,
+        }
+    }
 }
 
 /// The store in one SQLite file. See the [module](self).
@@ -222,31 +236,6 @@ impl Drop for PanicGuard {
     fn drop(&mut self) {
         if std::thread::panicking() {
             self.0.mark(format!("the store's {} thread panicked", self.1));
-        }
-    }
-}
-
-/// Whether something that is retried (a checkpoint) works: a failure is logged when it starts
-/// failing and when it works again, not at every attempt (a full disk fails hundreds a second).
-#[derive(Default)]
-pub(crate) struct Health {
-    failures: u64,
-}
-
-impl Health {
-    /// Records the outcome of one attempt at `what`.
-    pub(crate) fn report<T, E: std::fmt::Display>(&mut self, what: &str, outcome: &Result<T, E>) {
-        match outcome {
-            Err(error) if self.failures == 0 => {
-                self.failures = 1;
-                tracing::warn!(error = %error, "{what} failed; retrying (logged again once it works)");
-            }
-            Err(_) => self.failures += 1,
-            Ok(_) if self.failures > 0 => {
-                tracing::info!(failures = self.failures, "{what} works again");
-                self.failures = 0;
-            }
-            Ok(_) => {}
         }
     }
 }
@@ -563,13 +552,12 @@ impl Store for SqliteStore {
     }
 
     fn ready(&self) -> StoreFuture<'_, ()> {
-        let broken = self.broken.borrow().clone();
-        Box::pin(async move {
-            match broken {
-                Some(reason) => Err(StoreError(reason)),
-                None => Ok(()),
-            }
-        })
+        if let Some(reason) = self.broken.borrow().clone() {
+            return Box::pin(async move { Err(StoreError(reason)) });
+        }
+        // A real write: the writer begins a write transaction and commits it, with the writes
+        // of the same moment (it waits behind them, as a request would).
+        self.send(Op::Probe)
     }
 
     fn new_work(&self) -> Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
@@ -678,7 +666,7 @@ struct Checkpoints {
     turn: Mutex<()>,
     wal_pages: AtomicI64,
     restart_pages: i64,
-    health: Mutex<Health>,
+    health: Mutex<super::Health>,
 }
 
 impl Checkpoints {
@@ -804,6 +792,7 @@ impl Writer {
         let mut fresh = Vec::new();
         let mut close = None;
         let mut marks = std::mem::take(&mut self.unmarked);
+        group.retain(|op| !op.abandoned());
         for op in group.iter() {
             if let Op::Done(ids) = op {
                 marks.extend_from_slice(ids);
@@ -838,6 +827,7 @@ impl Writer {
                     Op::DeadLetter(_, reply) => answers.push(Answer::DeadLetter(reply, Err(closed()))),
                     Op::Failed(_, _, _, reply) => answers.push(Answer::Failed(reply, Err(closed()))),
                     Op::Purge(_, _, reply) => answers.push(Answer::Purge(reply, Err(closed()))),
+                    Op::Probe(reply) => answers.push(Answer::Probe(reply, Err(closed()))),
                     Op::Read(read, rows, bytes, reply) => reads.push((read, rows, bytes, reply)),
                     Op::Done(_) => {}
                     Op::Close(reply) => close = Some(reply),
@@ -871,6 +861,7 @@ impl Writer {
                     let result = purge(transaction, &cutoff, rows).map_err(sql_error);
                     answers.push(Answer::Purge(reply, result));
                 }
+                Op::Probe(reply) => answers.push(Answer::Probe(reply, Ok(()))),
                 Op::Read(read, rows, bytes, reply) => reads.push((read, rows, bytes, reply)),
                 Op::Done(_) => {}
                 Op::Close(reply) => close = Some(reply),
@@ -1012,6 +1003,7 @@ enum Answer {
     DeadLetter(Reply<i64>, Result<i64, StoreError>),
     Failed(Reply<Failed>, Result<Failed, StoreError>),
     Purge(Reply<u64>, Result<u64, StoreError>),
+    Probe(Reply<()>, Result<(), StoreError>),
 }
 
 impl Answer {
@@ -1029,6 +1021,7 @@ impl Answer {
             Answer::DeadLetter(reply, result) => drop(reply.send(or(result, error))),
             Answer::Failed(reply, result) => drop(reply.send(or(result, error))),
             Answer::Purge(reply, result) => drop(reply.send(or(result, error))),
+            Answer::Probe(reply, result) => drop(reply.send(or(result, error))),
         }
     }
 }
@@ -1049,8 +1042,8 @@ fn insert(connection: &Connection, webhook: &Incoming) -> rusqlite::Result<Accep
         .execute(params![
             &webhook.key[..],
             webhook.received_at,
-            webhook.kinds,
-            webhook.app_id,
+            super::text_column(&webhook.kinds),
+            webhook.app_id.as_deref().map(super::text_column),
             webhook.body
         ])?;
     if inserted == 1 {
@@ -1072,7 +1065,7 @@ fn dead_letter(connection: &Connection, letter: &DeadLetter) -> rusqlite::Result
             params![
                 letter.received_at,
                 letter.status,
-                letter.error,
+                super::text_column(&letter.error),
                 i64::try_from(letter.size).unwrap_or(i64::MAX),
                 letter.body
             ],
@@ -1098,7 +1091,7 @@ fn failed(connection: &Connection, id: i64, error: &str, max_attempts: u32) -> r
              state = CASE WHEN attempts + 1 >= ?3 THEN 'failed' ELSE state END \
              WHERE id = ?1 AND state = 'pending' RETURNING state, attempts",
         )?
-        .query_row(params![id, error, max_attempts], |row| {
+        .query_row(params![id, super::text_column(error), max_attempts], |row| {
             Ok((row.get::<_, String>(0)?, row.get::<_, u32>(1)?))
         })
         .optional()?;
@@ -1380,18 +1373,6 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_is_logged_when_it_starts_and_when_it_ends_only() {
-        let mut health = Health::default();
-        let failed: Result<(), &str> = Err("disk full");
-        for _ in 0..100 {
-            health.report("checkpoint", &failed);
-        }
-        assert_eq!(health.failures, 100);
-        health.report("checkpoint", &Ok::<(), &str>(()));
-        assert_eq!(health.failures, 0);
-    }
-
-    #[test]
     fn an_old_file_is_migrated_and_a_newer_one_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.sqlite3");
@@ -1416,6 +1397,7 @@ mod tests {
         let settings = Settings {
             lease: Duration::from_secs(60),
             wal_limit: 1 << 20,
+            timeout: Duration::from_secs(4),
             metrics: crate::metrics::Metrics::new(),
         };
         let error = SqliteStore::open(&path, &settings).err().unwrap();
