@@ -231,6 +231,99 @@ fn a_second_receiver_on_the_same_sqlite_file_is_refused() {
     first.stop();
 }
 
+/// Starts a second receiver on `store` and waits at most 15 s for it to exit: its exit code and
+/// log, or `None` when it still runs (it was killed: it served the file too).
+fn another_receiver(store: &std::path::Path) -> Option<(Option<i32>, String)> {
+    let mut child = std::process::Command::new(receiver_binary())
+        .env_clear()
+        .env("SMOOCH_WEBHOOK_SECRETS", CURRENT)
+        .env("SMOOCH_LISTEN", "127.0.0.1:0")
+        .env("SMOOCH_STORE", store)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(15) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    Some((output.status.code(), text(&output).1))
+}
+
+#[test]
+fn a_second_receiver_through_a_hard_link_or_a_symlink_to_the_sqlite_file_is_refused() {
+    let store = TestStore::sqlite();
+    let (dir, path) = (store.dir(), std::path::PathBuf::from(store.location()));
+    let first = Process::start(&store.location(), &dir.join("first.log"), &[]);
+    let linked = dir.join("linked.sqlite3");
+    std::fs::hard_link(&path, &linked).unwrap();
+    let symlinked = dir.join("symlinked.sqlite3");
+    std::os::unix::fs::symlink(&path, &symlinked).unwrap();
+    for other in [&linked, &symlinked] {
+        let (code, log) = another_receiver(other)
+            .unwrap_or_else(|| panic!("a second receiver served the file as {}", other.display()));
+        assert_eq!(code, Some(1), "{log}");
+        assert!(log.contains("another receiver serves this file"), "{log}");
+    }
+    // The second name never got a write-ahead log of its own.
+    assert!(!dir.join("linked.sqlite3-wal").exists());
+    first.stop();
+}
+
+#[test]
+fn an_administration_command_through_a_hard_link_beside_a_running_receiver_is_refused() {
+    let store = TestStore::sqlite();
+    let (dir, path) = (store.dir(), std::path::PathBuf::from(store.location()));
+    let first = Process::start(&store.location(), &dir.join("first.log"), &[]);
+    let linked = dir.join("linked.sqlite3");
+    std::fs::hard_link(&path, &linked).unwrap();
+    let output = run(&["requeue"], &[("SMOOCH_STORE", linked.to_str().unwrap())]);
+    assert_eq!(output.status.code(), Some(1), "{:?}", text(&output));
+    assert!(text(&output).1.contains("hard link"), "{:?}", text(&output));
+    assert!(!dir.join("linked.sqlite3-wal").exists());
+    first.stop();
+    // Once no receiver runs, the command works through any name.
+    let output = run(&["requeue"], &[("SMOOCH_STORE", linked.to_str().unwrap())]);
+    assert!(output.status.success(), "{:?}", text(&output));
+}
+
+#[test]
+fn no_file_is_left_beside_a_sqlite_store_that_cannot_be_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let directory = dir.path().join("a-directory");
+    std::fs::create_dir(&directory).unwrap();
+    let not_a_database = dir.path().join("notes.txt");
+    std::fs::write(
+        &not_a_database,
+        "not a database, but an operator's notes\n".repeat(20),
+    )
+    .unwrap();
+    let in_a_missing_directory = dir.path().join("missing").join("webhooks.sqlite3");
+    let listing = || {
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    for store in [&directory, &not_a_database, &in_a_missing_directory] {
+        let (code, log) = another_receiver(store).expect("refused at start");
+        assert_eq!(code, Some(1), "{}: {log}", store.display());
+        assert!(log.contains("cannot open the store"), "{log}");
+        assert_eq!(listing(), before, "{}", store.display());
+    }
+    assert_eq!(std::fs::read_dir(&directory).unwrap().count(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_receivers_migrating_at_once_migrate_once() {
     let Some(store) = TestStore::postgres("migrating_at_once").await else {
