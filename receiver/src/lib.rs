@@ -21,7 +21,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), String> {
 //!     let options = Options {
-//!         webhook_secrets: Some("old-secret,new-secret".to_owned()),
+//!         webhook_secrets: Some("old-secret-0123456789,new-secret-9876543210".to_owned()),
 //!         store: "webhooks.sqlite3".to_owned(),
 //!         ..Options::default()
 //!     };
