@@ -196,7 +196,7 @@ impl Receiver {
                 draining: stopped.clone(),
                 log_dropped,
             });
-            tokio::spawn(http::admin::serve(listener, admin, admin_stopped))
+            tokio::spawn(http::admin::serve(listener, admin, limits.clone(), admin_stopped))
         });
         let mut app = tokio::spawn(worker::supervise(
             Arc::clone(&store),
