@@ -437,9 +437,8 @@ fn secret_bearing_value(name: &str) -> String {
     format!("http://operator:hunter2-{name}@127.0.0.1:9/in?password=hunter2-{name}&token=hunter2-{name}")
 }
 
-/// The environment with every secret-bearing variable set by [`secret_bearing_value`], but for
-/// `overrides`.
-fn with_secrets<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
+/// Every secret-bearing variable, set by `secret_bearing_value`, and `SMOOCH_LISTEN`.
+fn with_secrets() -> Vec<(String, String)> {
     // Every one, and at least these three.
     let names = smooch_receiver::config::SECRET_VARIABLES;
     for name in ["SMOOCH_WEBHOOK_SECRETS", "SMOOCH_STORE", "SMOOCH_FORWARD_URL"] {
@@ -452,16 +451,13 @@ fn with_secrets<'a>(overrides: &[(&'a str, &'a str)]) -> Vec<(String, String)> {
         .iter()
         .map(|name| (name.to_string(), secret_bearing_value(name)))
         .collect();
-    for (name, value) in overrides {
-        env.retain(|(known, _)| known != name);
-        env.push((name.to_string(), value.to_string()));
-    }
+    env.push(("SMOOCH_LISTEN".to_owned(), "127.0.0.1:0".to_owned()));
     env
 }
 
 #[test]
 fn help_and_usage_errors_never_show_a_value_of_a_secret_bearing_variable() {
-    let env = with_secrets(&[("SMOOCH_LISTEN", "127.0.0.1:0")]);
+    let env = with_secrets();
     let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     let help: &[&[&str]] = &[
         &["--help"],
