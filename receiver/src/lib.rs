@@ -21,7 +21,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), String> {
 //!     let options = Options {
-//!         webhook_secrets: Some("old-secret,new-secret".to_owned()),
+//!         webhook_secrets: Some("old-secret-0123456789,new-secret-9876543210".to_owned()),
 //!         store: "webhooks.sqlite3".to_owned(),
 //!         ..Options::default()
 //!     };
@@ -198,7 +198,7 @@ impl Receiver {
                 store_timeout: limits.store_timeout,
                 log_dropped,
             });
-            tokio::spawn(http::admin::serve(listener, admin, admin_stopped))
+            tokio::spawn(http::admin::serve(listener, admin, limits.clone(), admin_stopped))
         });
         let mut app = tokio::spawn(worker::supervise(
             Arc::clone(&store),

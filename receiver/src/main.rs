@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use smooch_receiver::config::check_variables;
+use smooch_receiver::config::{check_variables, redact_url};
 use smooch_receiver::store::open_admin;
 use smooch_receiver::{commands, Forward, LogApplication, Logging, Options, Receiver};
 
@@ -110,8 +110,8 @@ fn serve(options: &Options) -> ExitCode {
         tracing::info!(
             address = %receiver.address(),
             admin = %receiver.admin_address().map_or("-".to_owned(), |a| a.to_string()),
-            store = %store_name(&options.store),
-            forward = %options.forward_url.as_deref().unwrap_or("-"),
+            store = %redact_url(&options.store),
+            forward = %options.forward_url.as_deref().map_or("-".to_owned(), redact_url),
             "listening: POST /webhook"
         );
         let stopped = match &options.forward_url {
@@ -138,24 +138,6 @@ fn serve(options: &Options) -> ExitCode {
         tracing::warn!(dropped, "log lines were dropped: standard error did not keep up");
     }
     code
-}
-
-/// The store's location as the log shows it: a PostgreSQL URL without its password.
-fn store_name(location: &str) -> String {
-    match location.split_once("://") {
-        Some((scheme, rest)) if smooch_receiver::store::is_postgres(location) => {
-            let rest = match rest.split_once('@') {
-                Some((user, host)) => {
-                    let user = user.split(':').next().unwrap_or("");
-                    format!("{user}@{host}")
-                }
-                None => rest.to_owned(),
-            };
-            let rest = rest.split('?').next().unwrap_or("");
-            format!("{scheme}://{rest}")
-        }
-        _ => location.to_owned(),
-    }
 }
 
 /// Resolves on the first SIGTERM or Ctrl-C; a second one exits at once.

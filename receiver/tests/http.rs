@@ -805,6 +805,48 @@ async fn the_admin_listener_says_live_ready_and_counts(store: TestStore) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_connections_over_its_cap_of_64_wait_for_a_free_slot() {
+    bounded(Duration::from_secs(30), async {
+        let store = TestStore::sqlite();
+        let slow = Limits {
+            header_timeout: Duration::from_secs(60),
+            ..limits()
+        };
+        let options = Options {
+            admin_listen: Some("127.0.0.1:0".to_owned()),
+            ..options(&store, slow)
+        };
+        let server = Server::run(Receiver::open(&options).await.unwrap(), LogApplication);
+        let admin = server.admin.unwrap();
+        // 64 connections that send nothing, 16 from each of four addresses (16: the cap of one).
+        let mut holders = Vec::new();
+        for host in 10..14 {
+            let address = std::net::IpAddr::from([127, 0, 0, host]);
+            for _ in 0..16 {
+                holders.push(Client::connect_from(address, admin).await);
+            }
+        }
+        // The 65th connects (the backlog holds it) but is not served while they are open.
+        let mut probe = Client::connect_from([127, 0, 0, 20].into(), admin).await;
+        probe
+            .send(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(500), probe.response()).await;
+        assert!(waiting.is_err(), "served over the cap: {waiting:?}");
+        // The webhook port is served meanwhile.
+        let mut client = Client::connect(server.address).await;
+        assert_eq!(client.post(Some(CURRENT), &text("admin", 0)).await.status, 200);
+        // One leaves: the 65th is served.
+        drop(holders.pop());
+        let response = probe.response().await;
+        assert_eq!((response.status, response.body.as_str()), (200, "ok"));
+        server.stop().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn readyz_is_503_while_shutting_down() {
     bounded(Duration::from_secs(30), async {
         let store = TestStore::sqlite();

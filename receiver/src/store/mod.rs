@@ -11,16 +11,20 @@
 //!   `FOR UPDATE SKIP LOCKED` and a lease.
 //!
 //! [`open`] and [`open_admin`] choose between them by the location: `postgres://…` or
-//! `postgresql://…` is PostgreSQL, anything else a SQLite file.
+//! `postgresql://…` (the scheme in any case) is PostgreSQL, another `scheme://…` is refused, and
+//! anything else is a SQLite file.
 
 pub mod postgres;
 pub mod sqlite;
 
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
+
+use crate::config::{is_scheme, redact_url};
 
 /// What a store's methods return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
@@ -295,22 +299,52 @@ pub trait Admin: Send + Sync {
     fn migrate(&self) -> StoreFuture<'_, i64>;
 }
 
+/// Where a store is, as [`locate`] reads `SMOOCH_STORE`.
+enum Location {
+    /// A PostgreSQL URL, its scheme in lower case (as tokio-postgres takes it).
+    Postgres(String),
+    /// A SQLite file.
+    Sqlite(PathBuf),
+}
+
+/// Reads a store's location: `postgres://…` or `postgresql://…`, the scheme in any case, is
+/// PostgreSQL; another `scheme://…` is refused (a typo, or a database this receiver does not
+/// speak: taken for a file path, it would be created as one and shown whole in the errors);
+/// anything else is a SQLite file.
+fn locate(location: &str) -> Result<Location, StoreError> {
+    match location.split_once("://") {
+        Some((scheme, rest))
+            if scheme.eq_ignore_ascii_case("postgres") || scheme.eq_ignore_ascii_case("postgresql") =>
+        {
+            Ok(Location::Postgres(format!(
+                "{}://{rest}",
+                scheme.to_ascii_lowercase()
+            )))
+        }
+        Some((scheme, _)) if is_scheme(scheme) => Err(StoreError(format!(
+            "SMOOCH_STORE: {}: neither a SQLite file nor a postgres:// URL",
+            redact_url(location)
+        ))),
+        _ => Ok(Location::Sqlite(PathBuf::from(location))),
+    }
+}
+
 /// Whether `location` names a PostgreSQL database rather than a SQLite file.
 pub fn is_postgres(location: &str) -> bool {
-    location.starts_with("postgres://") || location.starts_with("postgresql://")
+    matches!(locate(location), Ok(Location::Postgres(_)))
 }
 
 /// Opens the store at `location` for a receiver (migrating it first).
 pub async fn open(location: &str, settings: &Settings) -> Result<Arc<dyn Store>, StoreError> {
-    if is_postgres(location) {
-        Ok(Arc::new(postgres::PostgresStore::open(location, settings).await?))
-    } else {
-        let path = std::path::PathBuf::from(location);
-        let settings = settings.clone();
-        let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, &settings))
-            .await
-            .map_err(|error| StoreError(format!("opening the store: {error}")))??;
-        Ok(Arc::new(store))
+    match locate(location)? {
+        Location::Postgres(url) => Ok(Arc::new(postgres::PostgresStore::open(&url, settings).await?)),
+        Location::Sqlite(path) => {
+            let settings = settings.clone();
+            let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, &settings))
+                .await
+                .map_err(|error| StoreError(format!("opening the store: {error}")))??;
+            Ok(Arc::new(store))
+        }
     }
 }
 
@@ -318,13 +352,9 @@ pub async fn open(location: &str, settings: &Settings) -> Result<Arc<dyn Store>,
 /// makes a SQLite file that does not exist; the other commands refuse a store without this
 /// receiver's tables.
 pub async fn open_admin(location: &str, create: bool) -> Result<Box<dyn Admin>, StoreError> {
-    if is_postgres(location) {
-        Ok(Box::new(postgres::PostgresAdmin::connect(location).await?))
-    } else {
-        Ok(Box::new(sqlite::SqliteAdmin::open(
-            std::path::Path::new(location),
-            create,
-        )?))
+    match locate(location)? {
+        Location::Postgres(url) => Ok(Box::new(postgres::PostgresAdmin::connect(&url).await?)),
+        Location::Sqlite(path) => Ok(Box::new(sqlite::SqliteAdmin::open(&path, create)?)),
     }
 }
 
@@ -402,10 +432,35 @@ mod tests {
     }
 
     #[test]
-    fn a_postgres_url_is_postgres_and_anything_else_a_file() {
-        assert!(is_postgres("postgres://u@h/db"));
-        assert!(is_postgres("postgresql://u@h/db"));
-        assert!(!is_postgres("postgres.sqlite3"));
-        assert!(!is_postgres("/var/lib/smooch/webhooks.sqlite3"));
+    fn a_postgres_url_in_any_case_is_postgres_another_url_refused_and_anything_else_a_file() {
+        for url in [
+            "postgres://u@h/db",
+            "postgresql://u@h/db",
+            "Postgres://u@h/db",
+            "POSTGRESQL://u@h/db",
+        ] {
+            assert!(is_postgres(url), "{url}");
+        }
+        assert!(matches!(
+            locate("PostgreSQL://u:pw@h/db"),
+            Ok(Location::Postgres(url)) if url == "postgresql://u:pw@h/db"
+        ));
+        for path in [
+            "postgres.sqlite3",
+            "/var/lib/smooch/webhooks.sqlite3",
+            "./odd://name",
+        ] {
+            assert!(
+                matches!(locate(path), Ok(Location::Sqlite(p)) if p.to_str() == Some(path)),
+                "{path}"
+            );
+        }
+        let Err(error) = locate("mysql://u:hunter2@h/db?password=hunter2") else {
+            panic!("a MySQL URL taken");
+        };
+        assert_eq!(
+            error.0,
+            "SMOOCH_STORE: mysql://u:***@h/db?password=***: neither a SQLite file nor a postgres:// URL"
+        );
     }
 }

@@ -26,7 +26,8 @@
 //! the WAL grows meanwhile, and is brought back to the limit once the checkpointer has caught up.)
 //!
 //! The application's claims are kept in memory (`Claims`): one receiver process works on a
-//! file, and a second one is refused (a lock on `<file>.lock`).
+//! file, and a second one is refused, whatever name it reaches the file by: the database file
+//! itself is locked (`flock`, which SQLite's own locks ignore), not a file named after it.
 //!
 //! The file holds two tables (and `PRAGMA user_version` = 2; [`MIGRATIONS`] bring an older file
 //! there):
@@ -199,8 +200,9 @@ pub struct SqliteStore {
     broken: watch::Receiver<Option<String>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     reader: Arc<Mutex<Connection>>,
-    /// Held while the store is open: one receiver per file.
-    _lock: File,
+    /// The database file, locked while the store is open: one receiver per file. Also held by the
+    /// writer thread, which closes the last connections.
+    _lock: Arc<File>,
 }
 
 /// The application's claims: every pending webhook up to `cursor` was given to it since the
@@ -268,26 +270,81 @@ fn check_version(connection: &Connection, path: &Path) -> Result<i64, StoreError
     Ok(version)
 }
 
-/// `<path>.lock`, locked: one receiver per file.
-fn lock(path: &Path) -> Result<File, StoreError> {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".lock");
-    let lock_path = PathBuf::from(name);
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| fail(&lock_path, "cannot open the lock file", &e))?;
+/// Opens the database file itself (creating it, as SQLite would) and locks it: one receiver per
+/// file, by its identity rather than its name. A second receiver is so refused through a hard link
+/// or a symbolic link as through the same path: SQLite keeps a write-ahead log per name, and two
+/// names written at once corrupt the file. Nothing is created when the file cannot be opened.
+///
+/// The lock is `flock(2)`, which on a local file system does not conflict with SQLite's own locks
+/// (POSIX record locks): an operator's `sqlite3` and the administration commands work beside the
+/// receiver. It ends with the process. The descriptor must stay open until every connection to
+/// the file is closed: closing a descriptor of a file drops the POSIX locks the process holds on
+/// it, SQLite's included.
+fn lock(path: &Path) -> Result<Arc<File>, StoreError> {
+    let mut options = File::options();
+    options.read(true).write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644); // as SQLite creates it
+    let file = options.open(path).map_err(|e| fail(path, "cannot open", &e))?;
     match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(fail(
-            path,
-            "in use",
-            &"another receiver serves this file (one process per SQLite file; use PostgreSQL for more)",
-        )),
-        Err(std::fs::TryLockError::Error(e)) => Err(fail(&lock_path, "cannot lock", &e)),
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            return Err(fail(
+                path,
+                "in use",
+                &"another receiver serves this file, by this name or another (a hard or symbolic link); \
+                  one process per SQLite file (use PostgreSQL for more)",
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(fail(path, "cannot lock", &e)),
     }
+    let names = links(&file);
+    if names > 1 {
+        tracing::warn!(
+            store = %path.display(),
+            names,
+            "the database file has other names (hard links): SQLite keeps a write-ahead log per name; \
+             use this one only (administration commands through another are refused while this receiver runs)"
+        );
+    }
+    Ok(Arc::new(file))
+}
+
+/// How many names (hard links) the file has.
+fn links(file: &File) -> u64 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        file.metadata().map_or(1, |metadata| metadata.nlink())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        1
+    }
+}
+
+/// Refuses, for an administration command, a file that a receiver serves (it holds [`lock`]) and
+/// that has other names (hard links): the command may be going through a name the receiver does
+/// not use, with a write-ahead log of its own, and would read stale rows and corrupt the file by
+/// writing. Called before any connection to the file is opened (see [`lock`] on closing
+/// descriptors).
+fn refuse_other_names_beside_a_receiver(path: &Path) -> Result<(), StoreError> {
+    let Ok(file) = File::open(path) else {
+        return Ok(()); // opening the database says why
+    };
+    let names = links(&file);
+    if names > 1 && matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)) {
+        return Err(fail(
+            path,
+            "served under other names",
+            &format!(
+                "a receiver serves this file, and the file has {names} names (hard links): SQLite \
+                 keeps a write-ahead log per name; remove the other names, or stop the receiver first"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl SqliteStore {
@@ -352,7 +409,10 @@ impl SqliteStore {
         let (writer_fresh, writer_notify, writer_claims) =
             (Arc::clone(&fresh), Arc::clone(&new_work), Arc::clone(&claims));
         let writer_metrics = Arc::clone(&settings.metrics);
+        let writer_lock = Arc::clone(&lock);
         let thread = spawn("store-writer", move || {
+            // Released once the connections below are closed, not before.
+            let _lock = writer_lock;
             let _guard = PanicGuard(guard.clone(), "writer");
             let writer = Writer {
                 connection,
@@ -1193,6 +1253,7 @@ pub struct SqliteAdmin {
 impl SqliteAdmin {
     /// Opens the file at `path`; `create` makes it if it does not exist (for `migrate`).
     pub fn open(path: &Path, create: bool) -> Result<SqliteAdmin, StoreError> {
+        refuse_other_names_beside_a_receiver(path)?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;

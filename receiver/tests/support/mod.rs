@@ -394,10 +394,13 @@ impl Client {
 
     /// Connects, or `None` if the connection is refused or takes longer than [`IO_TIMEOUT`].
     pub async fn try_connect(address: SocketAddr) -> Option<Client> {
-        let stream = timeout(IO_TIMEOUT, TcpStream::connect(address))
-            .await
-            .ok()?
-            .ok()?;
+        Client::connect_within(address, IO_TIMEOUT).await
+    }
+
+    /// Connects, or `None` if the connection is refused or takes longer than `limit` (a full
+    /// listen backlog makes the kernel drop the handshake, and the connect wait).
+    pub async fn connect_within(address: SocketAddr, limit: Duration) -> Option<Client> {
+        let stream = timeout(limit, TcpStream::connect(address)).await.ok()?.ok()?;
         Some(Client::from_stream(stream))
     }
 
@@ -696,8 +699,22 @@ impl Process {
     /// Starts the binary with `SMOOCH_STORE=store`, the two secrets, `127.0.0.1:0`, and `env`;
     /// waits for its "listening" line (at most 20 s) and reads the addresses from it.
     pub fn start(store: &str, log: &Path, env: &[(&str, &str)]) -> Process {
+        Process::start_command(Command::new(receiver_binary()), store, log, env)
+    }
+
+    /// The same, the process allowed at most `files` open file descriptors (`ulimit -n`).
+    pub fn start_with_open_files(store: &str, log: &Path, env: &[(&str, &str)], files: u32) -> Process {
+        let mut command = Command::new("sh");
+        // `exec`: the process is the receiver itself, for the signals.
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\""))
+            .arg(receiver_binary());
+        Process::start_command(command, store, log, env)
+    }
+
+    fn start_command(mut command: Command, store: &str, log: &Path, env: &[(&str, &str)]) -> Process {
         let log_file = std::fs::File::create(log).unwrap();
-        let mut command = Command::new(receiver_binary());
         command
             .env_clear()
             .env("SMOOCH_WEBHOOK_SECRETS", format!("{NEXT},{CURRENT}"))
