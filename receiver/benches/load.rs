@@ -35,7 +35,8 @@ use std::time::{Duration, Instant};
 
 use smooch_receiver::metrics::Metrics;
 use smooch_receiver::store::{
-    Accepted, DeadLetter, Failed, Incoming, Settings, Stats, Store, StoreError, StoreFuture, Webhook,
+    Accepted, DeadLetter, Failed, Incoming, Purged, Settings, Stats, Store, StoreError, StoreFuture, Stored,
+    Taken,
 };
 use smooch_receiver::{LogApplication, Logging, Options, Receiver};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
@@ -90,7 +91,7 @@ fn serve(mode: &str) {
                 lease: options.limits.lease,
                 wal_limit: options.limits.wal_limit,
                 timeout: options.limits.store_timeout,
-                metrics: Arc::clone(&metrics),
+                observer: Arc::clone(&metrics) as Arc<dyn smooch_receiver::store::Observer>,
             };
             smooch_receiver::store::open(&options.store, &settings)
                 .await
@@ -109,9 +110,10 @@ fn serve(mode: &str) {
 
 /// The hand-off of the receiver before issue 11, behind the same trait: a queue of at most
 /// `capacity` webhooks in memory, a 503 when it stays full for a second, nothing kept on disk
-/// (so nothing survives a crash), no idempotency.
+/// (so nothing survives a crash), no idempotency; one lane, each event handed out once.
 struct MemoryHandoff {
-    queue: Mutex<VecDeque<Webhook>>,
+    queue: Mutex<VecDeque<Stored>>,
+    held: std::sync::atomic::AtomicBool,
     capacity: usize,
     room: Notify,
     work: Notify,
@@ -122,6 +124,7 @@ impl MemoryHandoff {
     fn new(capacity: usize) -> MemoryHandoff {
         MemoryHandoff {
             queue: Mutex::new(VecDeque::with_capacity(capacity)),
+            held: std::sync::atomic::AtomicBool::new(false),
             capacity,
             room: Notify::new(),
             work: Notify::new(),
@@ -140,13 +143,18 @@ impl Store for MemoryHandoff {
                     let mut queue = self.queue.lock().unwrap();
                     if queue.len() < self.capacity {
                         let id = self.next_id.fetch_add(1, Relaxed);
-                        queue.push_back(Webhook {
+                        queue.push_back(Stored {
                             id,
+                            key: webhook.key,
+                            lane: "memory".to_owned(),
+                            kind: webhook.kinds,
+                            webhook_id: id,
                             received_at: webhook.received_at,
-                            kinds: webhook.kinds,
                             app_id: webhook.app_id,
                             attempts: 0,
-                            body: webhook.body,
+                            index: 0,
+                            events: 1,
+                            body: Arc::new(webhook.body),
                         });
                         self.work.notify_one();
                         return Ok(Accepted::New(id));
@@ -163,10 +171,25 @@ impl Store for MemoryHandoff {
         Box::pin(async { Ok(0) })
     }
 
-    fn claim(&self, max_rows: usize, _max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>> {
+    fn take(&self, _max: usize) -> StoreFuture<'_, Vec<Taken>> {
+        let waiting = !self.queue.lock().unwrap().is_empty();
+        let taken = waiting && !self.held.swap(true, Relaxed);
+        Box::pin(async move {
+            Ok(if taken {
+                vec![Taken {
+                    lane: "memory".to_owned(),
+                    after: 0,
+                }]
+            } else {
+                Vec::new()
+            })
+        })
+    }
+
+    fn next(&self, _lane: &str, _after: i64, max: usize, _max_bytes: usize) -> StoreFuture<'_, Vec<Stored>> {
         let mut queue = self.queue.lock().unwrap();
-        let count = queue.len().min(max_rows);
-        let batch: Vec<Webhook> = queue.drain(..count).collect();
+        let count = queue.len().min(max);
+        let batch: Vec<Stored> = queue.drain(..count).collect();
         drop(queue);
         if !batch.is_empty() {
             self.room.notify_waiters();
@@ -174,24 +197,26 @@ impl Store for MemoryHandoff {
         Box::pin(async move { Ok(batch) })
     }
 
-    fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>> {
-        Box::pin(async move { Ok(ids) })
-    }
-
-    fn done(&self, _ids: Vec<i64>) -> StoreFuture<'_, ()> {
+    fn done(&self, _marks: Vec<(String, i64)>) -> StoreFuture<'_, ()> {
         Box::pin(async { Ok(()) })
     }
 
-    fn failed(&self, _id: i64, _error: String, _max_attempts: u32) -> StoreFuture<'_, Failed> {
+    fn failed(&self, _delivery: &Stored, _error: String, _max_attempts: u32) -> StoreFuture<'_, Failed> {
         Box::pin(async { Ok(Failed::Retry { attempts: 1 }) })
     }
 
-    fn release(&self, _ids: Vec<i64>) -> StoreFuture<'_, ()> {
+    fn extend(&self, lanes: Vec<String>) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(async move { Ok(lanes) })
+    }
+
+    fn release(&self, _lanes: Vec<String>) -> StoreFuture<'_, ()> {
+        self.held.store(false, Relaxed);
+        self.work.notify_one();
         Box::pin(async { Ok(()) })
     }
 
-    fn purge(&self, _age: Duration, _max_rows: usize) -> StoreFuture<'_, u64> {
-        Box::pin(async { Ok(0) })
+    fn purge(&self, _age: Duration, _max_rows: usize) -> StoreFuture<'_, Purged> {
+        Box::pin(async { Ok(Purged::default()) })
     }
 
     fn stats(&self) -> StoreFuture<'_, Stats> {

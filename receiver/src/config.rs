@@ -186,6 +186,11 @@ pub struct Limits {
     )]
     pub max_attempts: u32,
 
+    /// Deliveries at once (1 to 1024), across conversations: within one conversation (a lane),
+    /// one at a time, in order.
+    #[arg(long, env = "SMOOCH_CONCURRENCY", default_value = "16", value_parser = parse_concurrency, value_name = "COUNT", global = true)]
+    pub concurrency: usize,
+
     /// PostgreSQL: how long a receiver holds the webhooks it claimed; those of a receiver that
     /// died come back after it.
     #[arg(long, env = "SMOOCH_LEASE", default_value = "60s", value_parser = parse_duration_arg, value_name = "DURATION", global = true)]
@@ -218,6 +223,7 @@ impl Default for Limits {
             store_timeout: Duration::from_secs(4),
             shutdown_timeout: Duration::from_secs(10),
             max_attempts: 5,
+            concurrency: 16,
             lease: Duration::from_secs(60),
             retention: Duration::from_secs(7 * 24 * 3600),
             wal_limit: 64 << 20,
@@ -473,6 +479,15 @@ fn parse_duration_arg(value: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("{value:?} is not a duration such as 500ms, 10s, 2m, 1h or 7d"))
 }
 
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|count| (1..=1024).contains(count))
+        .ok_or_else(|| format!("{value:?} is not a count from 1 to 1024"))
+}
+
 fn parse_level(value: &str) -> Result<tracing::Level, String> {
     value
         .trim()
@@ -578,6 +593,7 @@ mod tests {
             "--store-timeout=3s",
             "--shutdown-timeout=3s",
             "--max-attempts=2",
+            "--concurrency=32",
             "--lease=3s",
             "--retention=1h",
             "--wal-limit=1MiB",
@@ -610,6 +626,7 @@ mod tests {
                     store_timeout: three,
                     shutdown_timeout: three,
                     max_attempts: 2,
+                    concurrency: 32,
                     lease: three,
                     retention: Duration::from_secs(3600),
                     wal_limit: 1 << 20,
@@ -638,6 +655,14 @@ mod tests {
             .unwrap_err()
             .contains("--body-timeout"));
         assert!(parse(&["--log=loud"]).unwrap_err().contains("--log"));
+        for count in ["0", "1025", "many"] {
+            let error = parse(&[&format!("--concurrency={count}")]).unwrap_err();
+            assert!(
+                error.contains("--concurrency") && error.contains("from 1 to 1024"),
+                "{error}"
+            );
+        }
+        assert_eq!(parse(&["--concurrency=1024"]).unwrap().limits.concurrency, 1024);
         let error = parse(&["--header-timout=1s"]).unwrap_err();
         assert!(error.contains("--header-timeout"), "{error}");
         let with = |options: Options| options.check().unwrap_err();

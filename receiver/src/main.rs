@@ -29,13 +29,19 @@ struct Cli {
 enum Command {
     /// Receive webhooks (the default).
     Serve,
-    /// Webhooks by state, the oldest pending one, dead letters.
+    /// Deliveries waiting (in how many lanes, the oldest), done and set aside; bodies stored;
+    /// dead letters.
     Stats,
     /// The refused bodies kept in `dead_letters`.
     #[command(subcommand)]
     DeadLetters(Letters),
-    /// Give the webhooks set aside (state failed) back to the application.
-    Requeue,
+    /// Give the deliveries set aside (state failed) back to the application: all, or one lane's.
+    Requeue {
+        /// Only the deliveries of this lane (as `X-Smooch-Lane` and the log name it, e.g.
+        /// conversation:<app id>:<conversation id>).
+        #[arg(long, value_name = "LANE")]
+        lane: Option<String>,
+    },
     /// Apply the store's migrations, and exit.
     Migrate,
 }
@@ -217,7 +223,7 @@ fn administer(options: &Options, command: Command) -> ExitCode {
             Command::DeadLetters(Letters::Replay { id }) => {
                 commands::replay(admin, id).await.map(String::into_bytes)
             }
-            Command::Requeue => commands::requeue(admin).await.map(String::into_bytes),
+            Command::Requeue { lane } => commands::requeue(admin, lane).await.map(String::into_bytes),
             Command::Migrate => commands::migrate(admin).await.map(String::into_bytes),
         }
     });

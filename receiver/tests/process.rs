@@ -53,17 +53,9 @@ async fn send_all(
     statuses
 }
 
-/// Waits, at most `limit`, until every stored webhook is `done`.
+/// Waits, at most `limit`, until every delivery stored is done.
 async fn every_webhook_done(store: &TestStore, limit: Duration) {
-    eventually(limit, "every webhook done", || async {
-        store
-            .rows()
-            .await
-            .iter()
-            .all(|row| row.state == "done")
-            .then_some(())
-    })
-    .await;
+    store.all_done(1, limit).await;
 }
 
 /// How many rows hold each body.

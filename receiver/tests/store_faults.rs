@@ -155,10 +155,10 @@ async fn memory_stays_under_the_budget_while_the_store_is_stuck(store: TestStore
             ],
         );
         let address = process.address;
-        // Warm up: the same size of bodies stored, so that the allocator has its arenas.
-        let mut client = Client::connect(address).await;
+        // Warm up: the same size of bodies stored, so that the allocator has its arenas (a 503
+        // while the store opens its connections, under the short timeout, is sent again).
         for seq in 0..20 {
-            assert_eq!(client.post(Some(CURRENT), &padded(seq, BODY)).await.status, 200);
+            assert_eq!(post_retrying(address, &padded(seq, BODY)).await, 200);
         }
         let before = rss_kib(process.pid());
         let lock = store.lock_writes().await;
@@ -297,12 +297,12 @@ async fn black_holed_database_connections_are_replaced_and_shutdown_stays_bounde
         let address = process.address;
         // A burst first, so that every connection of the pool is open (and goes through the
         // proxy) when they are black-holed.
+        // (A request answered 503 while the pool is opened, under the short store timeout of
+        // the test, is sent again, as Smooch would.)
         let burst: Vec<_> = (0..64)
             .map(|seq| {
                 tokio::spawn(async move {
-                    let mut client = Client::connect(address).await;
-                    let body = with_seq(&fixture("postback.json"), seq);
-                    client.post(Some(CURRENT), &body).await.status
+                    post_retrying(address, &with_seq(&fixture("postback.json"), seq)).await
                 })
             })
             .collect();

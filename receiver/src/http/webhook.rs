@@ -429,11 +429,12 @@ async fn handle(
 
     // The store, before the 200.
     let webhook = Webhook {
-        key: describe::idempotency_key(&bytes),
+        key: description.key,
         received_at,
         kinds: description.kinds,
         app_id: description.app_id,
         body: bytes,
+        events: description.events,
         // The body's room goes with it: given back once the store is done with it.
         reservation: Reservation::new(room),
     };

@@ -58,8 +58,8 @@ use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, GenericClient, NoTls};
 
 use super::{
-    Accepted, Admin, DeadLetter, Failed, Incoming, Letter, Settings, Stats, Store, StoreError, StoreFuture,
-    Webhook,
+    Accepted, Admin, DeadLetter, EventMeta, Failed, Incoming, Letter, Purged, Settings, Stats, Store,
+    StoreError, StoreFuture, Stored, Taken,
 };
 
 /// The most requests written in one transaction.
@@ -86,10 +86,13 @@ const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
 const KEEPALIVE_RETRIES: u32 = 3;
 const USER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The migrations, each from the version before it: `(version, SQL)`.
-pub const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    "CREATE TABLE webhooks (
+/// The migrations, each from the version before it: `(version, SQL)`. Version 2 (the event as
+/// the unit of delivery, with its lane) has a step in Rust besides ([`carry_webhooks`]), then
+/// [`DROP_WEBHOOK_STATE`].
+pub const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        "CREATE TABLE webhooks (
         id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         idempotency_key bytea NOT NULL UNIQUE,
         received_at timestamptz NOT NULL,
@@ -116,7 +119,46 @@ pub const MIGRATIONS: &[(i32, &str)] = &[(
         replayed_at timestamptz,
         webhook_id bigint
     );",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE deliveries (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            webhook_id bigint NOT NULL,
+            event_index integer NOT NULL,
+            events integer NOT NULL,
+            lane text NOT NULL,
+            key bytea NOT NULL UNIQUE,
+            kind text NOT NULL,
+            state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
+            attempts integer NOT NULL DEFAULT 0,
+            last_error text
+        );
+        CREATE INDEX deliveries_lane ON deliveries (lane, id);
+        CREATE INDEX deliveries_webhook ON deliveries (webhook_id);
+        CREATE INDEX deliveries_set_aside ON deliveries (id) WHERE state = 'failed';
+        CREATE TABLE delivery_done (
+            delivery_id bigint PRIMARY KEY,
+            done_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX delivery_done_at ON delivery_done (done_at);
+        CREATE TABLE lanes (
+            lane text PRIMARY KEY,
+            last_id bigint NOT NULL DEFAULT 0,
+            done_through bigint NOT NULL DEFAULT 0,
+            pending integer NOT NULL DEFAULT 0,
+            claimed_by text,
+            claimed_until timestamptz
+        );
+        CREATE INDEX lanes_waiting ON lanes (done_through) WHERE last_id > done_through;
+        CREATE INDEX webhooks_received ON webhooks (received_at);",
+    ),
+];
+
+/// The last part of version 2, once the webhooks' deliveries are made: their state goes (and
+/// the indexes on it with it).
+pub const DROP_WEBHOOK_STATE: &str = "ALTER TABLE webhooks DROP COLUMN state, DROP COLUMN attempts, \
+    DROP COLUMN last_error, DROP COLUMN done_at, DROP COLUMN claimed_by, DROP COLUMN claimed_until";
 
 /// A `timestamptz` column as the stores give times: RFC 3339 in UTC with milliseconds.
 macro_rules! rfc3339 {
@@ -254,6 +296,19 @@ async fn migrate(client: &mut tokio_postgres::Client) -> Result<i64, StoreError>
     }
     for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > version) {
         transaction.batch_execute(sql).await.map_err(&error)?;
+        if *to == 2 {
+            let carried = carry_webhooks(&transaction).await.map_err(&error)?;
+            transaction
+                .batch_execute(DROP_WEBHOOK_STATE)
+                .await
+                .map_err(&error)?;
+            if carried > 0 {
+                tracing::info!(
+                    deliveries = carried,
+                    "gave the webhooks not done their deliveries"
+                );
+            }
+        }
         transaction
             .execute("INSERT INTO smooch_receiver_schema (version) VALUES ($1)", &[to])
             .await
@@ -262,6 +317,67 @@ async fn migrate(client: &mut tokio_postgres::Client) -> Result<i64, StoreError>
     }
     transaction.commit().await.map_err(&error)?;
     Ok(i64::from(newest))
+}
+
+/// Version 2: a delivery for each event of each webhook still pending (to be delivered) or set
+/// aside (set aside still, with its failures), and their lanes; returns how many. Done webhooks
+/// get none: they were delivered, and the retention deletes them.
+async fn carry_webhooks(transaction: &tokio_postgres::Transaction<'_>) -> Result<u64, tokio_postgres::Error> {
+    let rows = transaction
+        .query(
+            "SELECT id, idempotency_key, kinds, state, attempts, last_error, body FROM webhooks \
+             WHERE state IN ('pending', 'failed') ORDER BY id",
+            &[],
+        )
+        .await?;
+    let insert = transaction
+        .prepare(
+            "INSERT INTO deliveries (webhook_id, event_index, events, lane, key, kind, state, attempts, last_error) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (key) DO NOTHING",
+        )
+        .await?;
+    let mut carried = 0;
+    for row in &rows {
+        let id: i64 = row.get(0);
+        let key: [u8; 32] = row.get::<_, Vec<u8>>(1).try_into().unwrap_or([0; 32]);
+        let kinds: String = row.get(2);
+        let state: String = row.get(3);
+        let attempts: i32 = row.get(4);
+        let last_error: Option<String> = row.get(5);
+        let body: Vec<u8> = row.get(6);
+        let events = crate::describe::stored_events(&body, &key, &kinds);
+        let count = i32::try_from(events.len()).unwrap_or(i32::MAX);
+        for (index, event) in events.into_iter().enumerate() {
+            let index = i32::try_from(index).unwrap_or(i32::MAX);
+            carried += transaction
+                .execute(
+                    &insert,
+                    &[
+                        &id,
+                        &index,
+                        &count,
+                        &event.lane,
+                        &&event.key[..],
+                        &super::text_column(&event.kind),
+                        &state,
+                        &attempts,
+                        &last_error,
+                    ],
+                )
+                .await?;
+        }
+    }
+    // Each lane: its newest delivery, and everything before its first pending one finished.
+    transaction
+        .execute(
+            "INSERT INTO lanes (lane, last_id, done_through, pending) \
+             SELECT lane, max(id), coalesce(min(id) FILTER (WHERE state = 'pending'), max(id) + 1) - 1, \
+                    count(*) FILTER (WHERE state = 'pending') \
+             FROM deliveries GROUP BY lane",
+            &[],
+        )
+        .await?;
+    Ok(carried)
 }
 
 /// Refuses a database whose schema is not this receiver's.
@@ -292,21 +408,29 @@ async fn check_schema(client: &impl GenericClient) -> Result<(), StoreError> {
     }
 }
 
-async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, tokio_postgres::Error> {
-    let done = if with_done {
-        "(SELECT count(*) FROM webhooks WHERE state = 'done')"
+async fn stats(client: &impl GenericClient, whole: bool) -> Result<Stats, tokio_postgres::Error> {
+    // The lanes waiting (an index of them), the next delivery of each, and the counts that read
+    // whole tables only for `stats`.
+    let whole_counts = if whole {
+        "(SELECT count(*) FROM webhooks), (SELECT count(*) FROM delivery_done)"
     } else {
-        "0::bigint"
+        "0::bigint, 0::bigint"
     };
     let row = client
         .query_one(
             &format!(
-                "SELECT (SELECT count(*) FROM webhooks WHERE state = 'pending'), {done}, \
-                 (SELECT count(*) FROM webhooks WHERE state = 'failed'), \
-                 (SELECT {} FROM webhooks WHERE state = 'pending' ORDER BY id LIMIT 1), \
+                "SELECT (SELECT coalesce(sum(pending), 0)::bigint FROM lanes WHERE last_id > done_through), \
+                 (SELECT count(*) FROM lanes WHERE last_id > done_through), \
+                 (SELECT {} FROM lanes AS l CROSS JOIN LATERAL ( \
+                     SELECT d.webhook_id FROM deliveries AS d WHERE d.lane = l.lane AND d.id > l.done_through \
+                     AND d.state = 'pending' \
+                     AND NOT EXISTS (SELECT 1 FROM delivery_done AS x WHERE x.delivery_id = d.id) \
+                     ORDER BY d.id LIMIT 1) AS next JOIN webhooks AS w ON w.id = next.webhook_id \
+                  WHERE l.last_id > l.done_through), \
+                 (SELECT count(*) FROM deliveries WHERE state = 'failed'), \
                  (SELECT count(*) FROM dead_letters), \
-                 (SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL)",
-                rfc3339!("received_at")
+                 (SELECT count(*) FROM dead_letters WHERE replayed_at IS NULL), {whole_counts}",
+                rfc3339!("min(w.received_at)")
             ),
             &[],
         )
@@ -314,12 +438,76 @@ async fn stats(client: &impl GenericClient, with_done: bool) -> Result<Stats, to
     let count = |i: usize| row.get::<_, i64>(i) as u64;
     Ok(Stats {
         pending: count(0),
-        done: count(1),
-        failed: count(2),
-        oldest_pending: row.get(3),
+        lanes_waiting: count(1),
+        oldest_pending: row.get(2),
+        failed: count(3),
         dead_letters: count(4),
         dead_letters_waiting: count(5),
+        webhooks: count(6),
+        done: count(7),
     })
+}
+
+/// A delivery to insert: the row of its body, its place among the body's events, and the event.
+struct NewDelivery<'a> {
+    webhook_id: i64,
+    index: i32,
+    events: i32,
+    event: &'a EventMeta,
+}
+
+/// Inserts deliveries, each at the back of its lane: their lanes are locked first, in the order
+/// of their names (created when new), so that two transactions adding to one lane commit in the
+/// order of the ids they give, and two transactions never wait for each other in a circle; a
+/// delivery whose key is stored already is not inserted; the lanes' newest id and count waiting
+/// are brought up. Returns how many were inserted.
+async fn insert_deliveries(
+    transaction: &impl GenericClient,
+    new: &[NewDelivery<'_>],
+) -> Result<u64, tokio_postgres::Error> {
+    if new.is_empty() {
+        return Ok(0);
+    }
+    let mut lanes: Vec<&str> = new.iter().map(|new| new.event.lane.as_str()).collect();
+    lanes.sort_unstable();
+    lanes.dedup();
+    transaction
+        .execute(
+            "INSERT INTO lanes (lane) SELECT l FROM unnest($1::text[]) AS u(l) ORDER BY l \
+             ON CONFLICT (lane) DO UPDATE SET claimed_by = lanes.claimed_by",
+            &[&lanes],
+        )
+        .await?;
+    let webhooks: Vec<i64> = new.iter().map(|new| new.webhook_id).collect();
+    let indexes: Vec<i32> = new.iter().map(|new| new.index).collect();
+    let counts: Vec<i32> = new.iter().map(|new| new.events).collect();
+    let names: Vec<&str> = new.iter().map(|new| new.event.lane.as_str()).collect();
+    let keys: Vec<&[u8]> = new.iter().map(|new| &new.event.key[..]).collect();
+    let kinds: Vec<_> = new
+        .iter()
+        .map(|new| super::text_column(&new.event.kind))
+        .collect();
+    let inserted = transaction
+        .query(
+            "INSERT INTO deliveries (webhook_id, event_index, events, lane, key, kind) \
+             SELECT w, i, n, l, k, t FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], \
+             $5::bytea[], $6::text[]) WITH ORDINALITY AS u(w, i, n, l, k, t, o) ORDER BY o \
+             ON CONFLICT (key) DO NOTHING RETURNING id, lane",
+            &[&webhooks, &indexes, &counts, &names, &keys, &kinds],
+        )
+        .await?;
+    let ids: Vec<i64> = inserted.iter().map(|row| row.get(0)).collect();
+    let lanes: Vec<&str> = inserted.iter().map(|row| row.get(1)).collect();
+    transaction
+        .execute(
+            "UPDATE lanes SET last_id = greatest(lanes.last_id, v.last), pending = lanes.pending + v.n \
+             FROM (SELECT l, max(id) AS last, count(*)::int AS n FROM unnest($1::text[], $2::bigint[]) \
+                   AS u(l, id) GROUP BY l) AS v \
+             WHERE lanes.lane = v.l",
+            &[&lanes, &ids],
+        )
+        .await?;
+    Ok(ids.len() as u64)
 }
 
 /// A request to the writers.
@@ -434,7 +622,7 @@ pub struct PostgresStore {
     owner: String,
     lease: Duration,
     /// Done marks not written yet (the database could not be reached): written with the next.
-    unmarked: Mutex<Vec<i64>>,
+    unmarked: Mutex<Vec<(String, i64)>>,
 }
 
 impl PostgresStore {
@@ -476,7 +664,7 @@ impl PostgresStore {
                     db.clone(),
                     Arc::clone(&queue),
                     Arc::clone(&new_work),
-                    Arc::clone(&settings.metrics),
+                    Arc::clone(&settings.observer),
                 ))
             })
             .collect();
@@ -551,7 +739,7 @@ async fn write_loop(
     db: Database,
     queue: Arc<tokio::sync::Mutex<mpsc::UnboundedReceiver<Write>>>,
     new_work: Arc<Notify>,
-    metrics: Arc<crate::metrics::Metrics>,
+    observer: Arc<dyn super::Observer>,
 ) {
     loop {
         let group = {
@@ -573,8 +761,7 @@ async fn write_loop(
         let started = std::time::Instant::now();
         match write(&db, &group).await {
             Ok(written) => {
-                metrics.commit_seconds.record(started.elapsed().as_secs_f64());
-                metrics.group_size.record(group.len() as f64);
+                observer.committed(started.elapsed().as_secs_f64(), group.len());
                 if written
                     .iter()
                     .any(|written| matches!(written, Ok(Written::Webhook(Accepted::New(_)))))
@@ -695,7 +882,29 @@ async fn write_group(
                 rows.insert(row.get(1), Accepted::Duplicate(row.get(0)));
             }
         }
-        if rows.values().any(|accepted| matches!(accepted, Accepted::New(_))) {
+        // The deliveries of the bodies stored now (a copy of a body in the same group is a
+        // retry of it: not twice).
+        let new: Vec<NewDelivery<'_>> = unique
+            .iter()
+            .filter_map(|&i| match rows.get(&accepts[i].key[..]) {
+                Some(&Accepted::New(webhook_id)) => Some((webhook_id, accepts[i])),
+                _ => None,
+            })
+            .flat_map(|(webhook_id, webhook)| {
+                let events = i32::try_from(webhook.events.len()).unwrap_or(i32::MAX);
+                webhook
+                    .events
+                    .iter()
+                    .enumerate()
+                    .map(move |(index, event)| NewDelivery {
+                        webhook_id,
+                        index: i32::try_from(index).unwrap_or(i32::MAX),
+                        events,
+                        event,
+                    })
+            })
+            .collect();
+        if insert_deliveries(&*transaction, &new).await? > 0 {
             wake(&*transaction).await?;
         }
     }
@@ -805,124 +1014,175 @@ impl Store for PostgresStore {
         self.send(|reply| Write::DeadLetter(letter, reply))
     }
 
-    fn claim(&self, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>> {
-        Box::pin(async move {
-            let client = self.db.get().await?;
-            let outcome = self
-                .db
-                .bounded(async {
-                    let claim = client
-                        .prepare_cached(concat!(
-                            "WITH candidates AS ( \
-                       SELECT id, octet_length(body) AS size FROM webhooks \
-                       WHERE state = 'pending' AND (claimed_until IS NULL OR claimed_until < now()) \
-                       ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED), \
-                     chosen AS ( \
-                       SELECT id FROM (SELECT id, sum(size) OVER (ORDER BY id) - size AS before \
-                                       FROM candidates) AS c WHERE before < $2) \
-                     UPDATE webhooks AS w \
-                     SET claimed_until = now() + make_interval(secs => $3), claimed_by = $4 \
-                     FROM chosen WHERE w.id = chosen.id \
-                     RETURNING w.id, ",
-                            rfc3339!("w.received_at"),
-                            ", w.kinds, w.app_id, w.attempts, w.body"
-                        ))
-                        .await?;
-                    client
-                        .query(
-                            &claim,
-                            &[
-                                &i64::try_from(max_rows).unwrap_or(i64::MAX),
-                                &i64::try_from(max_bytes).unwrap_or(i64::MAX),
-                                &self.lease_seconds(),
-                                &self.owner,
-                            ],
-                        )
-                        .await
-                })
-                .await;
-            let rows = self.db.settle(client, outcome, "claiming")?;
-            let mut webhooks: Vec<Webhook> = rows
-                .iter()
-                .map(|row| Webhook {
-                    id: row.get(0),
-                    received_at: row.get(1),
-                    kinds: row.get(2),
-                    app_id: row.get(3),
-                    attempts: u32::try_from(row.get::<_, i32>(4)).unwrap_or(0),
-                    body: row.get(5),
-                })
-                .collect();
-            webhooks.sort_by_key(|webhook| webhook.id);
-            Ok(webhooks)
-        })
-    }
-
-    fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>> {
+    fn take(&self, max: usize) -> StoreFuture<'_, Vec<Taken>> {
         Box::pin(async move {
             let client = self.db.get().await?;
             let outcome = self
                 .db
                 .bounded(client.query(
-                    "UPDATE webhooks SET claimed_until = now() + make_interval(secs => $2) \
-                     WHERE id = ANY($1) AND claimed_by = $3 AND state = 'pending' RETURNING id",
-                    &[&ids, &self.lease_seconds(), &self.owner],
+                    "WITH free AS ( \
+                       SELECT lane FROM lanes \
+                       WHERE last_id > done_through AND (claimed_until IS NULL OR claimed_until < now()) \
+                       ORDER BY done_through LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                     UPDATE lanes AS l SET claimed_by = $2, claimed_until = now() + make_interval(secs => $3) \
+                     FROM free WHERE l.lane = free.lane RETURNING l.lane, l.done_through",
+                    &[
+                        &i64::try_from(max).unwrap_or(i64::MAX),
+                        &self.owner,
+                        &self.lease_seconds(),
+                    ],
                 ))
                 .await;
-            let rows = self.db.settle(client, outcome, "renewing the lease")?;
-            Ok(rows.iter().map(|row| row.get(0)).collect())
+            let rows = self.db.settle(client, outcome, "taking lanes")?;
+            Ok(rows
+                .iter()
+                .map(|row| Taken {
+                    lane: row.get(0),
+                    after: row.get(1),
+                })
+                .collect())
         })
     }
 
-    fn done(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
+    fn next(&self, lane: &str, after: i64, max: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Stored>> {
+        let lane = lane.to_owned();
         Box::pin(async move {
-            let mut marks = std::mem::take(&mut *self.unmarked.lock().unwrap_or_else(|p| p.into_inner()));
-            marks.extend(ids);
-            let written = async {
-                let client = self.db.get().await?;
-                let outcome = self
-                    .db
-                    .bounded(client.execute(
-                        "UPDATE webhooks SET state = 'done', done_at = now(), claimed_by = NULL, \
-                         claimed_until = NULL WHERE id = ANY($1) AND state = 'pending'",
-                        &[&marks],
-                    ))
-                    .await;
-                self.db.settle(client, outcome, "marking done")
+            let client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(client.query(
+                    concat!(
+                        "SELECT d.id, d.key, d.kind, d.webhook_id, ",
+                        rfc3339!("w.received_at"),
+                        ", w.app_id, d.attempts, d.event_index, d.events, w.body \
+                         FROM deliveries AS d JOIN webhooks AS w ON w.id = d.webhook_id \
+                         WHERE d.lane = $1 AND d.id > $2 AND d.state = 'pending' \
+                         AND NOT EXISTS (SELECT 1 FROM delivery_done AS x WHERE x.delivery_id = d.id) \
+                         ORDER BY d.id LIMIT $3"
+                    ),
+                    &[&lane, &after, &i64::try_from(max).unwrap_or(i64::MAX)],
+                ))
+                .await;
+            let rows = self.db.settle(client, outcome, "reading a lane")?;
+            let mut bodies: std::collections::HashMap<i64, Arc<Vec<u8>>> = std::collections::HashMap::new();
+            let mut next = Vec::with_capacity(rows.len());
+            let mut bytes = 0;
+            for row in &rows {
+                if !next.is_empty() && bytes >= max_bytes {
+                    break;
+                }
+                let webhook_id: i64 = row.get(3);
+                let body = Arc::clone(
+                    bodies
+                        .entry(webhook_id)
+                        .or_insert_with(|| Arc::new(row.get::<_, Vec<u8>>(9))),
+                );
+                bytes += body.len();
+                next.push(Stored {
+                    id: row.get(0),
+                    key: row.get::<_, Vec<u8>>(1).try_into().unwrap_or([0; 32]),
+                    lane: lane.clone(),
+                    kind: row.get(2),
+                    webhook_id,
+                    received_at: row.get(4),
+                    app_id: row.get(5),
+                    attempts: u32::try_from(row.get::<_, i32>(6)).unwrap_or(0),
+                    index: u32::try_from(row.get::<_, i32>(7)).unwrap_or(0),
+                    events: u32::try_from(row.get::<_, i32>(8)).unwrap_or(1),
+                    body,
+                });
             }
-            .await;
+            Ok(next)
+        })
+    }
+
+    fn done(&self, marks: Vec<(String, i64)>) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let mut marks_now = std::mem::take(&mut *self.unmarked.lock().unwrap_or_else(|p| p.into_inner()));
+            marks_now.extend(marks);
+            let ids: Vec<i64> = marks_now.iter().map(|(_, id)| *id).collect();
+            let mut lanes: Vec<&str> = marks_now.iter().map(|(lane, _)| lane.as_str()).collect();
+            lanes.sort_unstable();
+            lanes.dedup();
+            let mut client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(async {
+                    let transaction = client.transaction().await?;
+                    // The lanes in the order of their names, as every writer locks them.
+                    transaction
+                        .execute(
+                            "SELECT 1 FROM lanes WHERE lane = ANY($1) ORDER BY lane FOR UPDATE",
+                            &[&lanes],
+                        )
+                        .await?;
+                    transaction
+                        .execute(
+                            "WITH marked AS ( \
+                               INSERT INTO delivery_done (delivery_id) SELECT unnest($1::bigint[]) \
+                               ON CONFLICT DO NOTHING RETURNING delivery_id), \
+                             counted AS ( \
+                               SELECT d.lane, count(*)::int AS n, max(d.id) AS last \
+                               FROM deliveries AS d JOIN marked AS m ON m.delivery_id = d.id GROUP BY d.lane) \
+                             UPDATE lanes SET pending = greatest(lanes.pending - counted.n, 0), \
+                               done_through = greatest(lanes.done_through, counted.last) \
+                             FROM counted WHERE lanes.lane = counted.lane",
+                            &[&ids],
+                        )
+                        .await?;
+                    transaction.commit().await
+                })
+                .await;
+            let written = self.db.settle(client, outcome, "marking done");
             if let Err(error) = written {
                 // Kept for the next mark.
                 self.unmarked
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .extend(marks);
+                    .extend(marks_now);
                 return Err(error);
             }
             Ok(())
         })
     }
 
-    fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
+    fn failed(&self, delivery: &Stored, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
+        let (id, lane) = (delivery.id, delivery.lane.clone());
         Box::pin(async move {
-            let client = self.db.get().await?;
             let max = i32::try_from(max_attempts).unwrap_or(i32::MAX);
-            let error = super::text_column(&error);
+            let error = super::text_column(&error).into_owned();
+            let mut client = self.db.get().await?;
             let outcome = self
                 .db
-                .bounded(client.query_opt(
-                    "UPDATE webhooks SET attempts = attempts + 1, last_error = $2, \
-                     state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END, \
-                     claimed_until = CASE WHEN attempts + 1 >= $3 THEN NULL ELSE claimed_until END \
-                     WHERE id = $1 AND state = 'pending' RETURNING state, attempts",
-                    &[&id, &error, &max],
-                ))
+                .bounded(async {
+                    let transaction = client.transaction().await?;
+                    let row = transaction
+                        .query_opt(
+                            "UPDATE deliveries SET attempts = attempts + 1, last_error = $2, \
+                             state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END \
+                             WHERE id = $1 AND state = 'pending' RETURNING state, attempts",
+                            &[&id, &error, &max],
+                        )
+                        .await?;
+                    if row.as_ref().is_some_and(|row| row.get::<_, &str>(0) == "failed") {
+                        // Set aside: its lane goes on past it.
+                        transaction
+                            .execute(
+                                "UPDATE lanes SET done_through = greatest(done_through, $2), \
+                                 pending = greatest(pending - 1, 0) WHERE lane = $1",
+                                &[&lane, &id],
+                            )
+                            .await?;
+                    }
+                    transaction.commit().await?;
+                    Ok(row.map(|row| (row.get::<_, String>(0), row.get::<_, i32>(1))))
+                })
                 .await;
             let row = self.db.settle(client, outcome, "recording a failure")?;
             Ok(match row {
-                Some(row) => {
-                    let attempts = u32::try_from(row.get::<_, i32>(1)).unwrap_or(0);
-                    if row.get::<_, &str>(0) == "failed" {
+                Some((state, attempts)) => {
+                    let attempts = u32::try_from(attempts).unwrap_or(0);
+                    if state == "failed" {
                         Failed::SetAside { attempts }
                     } else {
                         Failed::Retry { attempts }
@@ -933,7 +1193,25 @@ impl Store for PostgresStore {
         })
     }
 
-    fn release(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
+    fn extend(&self, lanes: Vec<String>) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            let client = self.db.get().await?;
+            let outcome = self
+                .db
+                .bounded(client.query(
+                    "UPDATE lanes SET claimed_until = now() + make_interval(secs => $2) \
+                     FROM (SELECT lane FROM lanes WHERE lane = ANY($1) AND claimed_by = $3 \
+                           ORDER BY lane FOR UPDATE) AS held \
+                     WHERE lanes.lane = held.lane AND lanes.claimed_by = $3 RETURNING lanes.lane",
+                    &[&lanes, &self.lease_seconds(), &self.owner],
+                ))
+                .await;
+            let rows = self.db.settle(client, outcome, "renewing the holds")?;
+            Ok(rows.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
+    fn release(&self, lanes: Vec<String>) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let client = self.db.get().await?;
             let outcome = self
@@ -941,31 +1219,63 @@ impl Store for PostgresStore {
                 .bounded(async {
                     client
                         .execute(
-                            "UPDATE webhooks SET claimed_by = NULL, claimed_until = NULL \
-                             WHERE id = ANY($1) AND claimed_by = $2 AND state = 'pending'",
-                            &[&ids, &self.owner],
+                            "UPDATE lanes SET claimed_by = NULL, claimed_until = NULL \
+                             FROM (SELECT lane FROM lanes WHERE lane = ANY($1) AND claimed_by = $2 \
+                                   ORDER BY lane FOR UPDATE) AS held \
+                             WHERE lanes.lane = held.lane",
+                            &[&lanes, &self.owner],
                         )
                         .await?;
                     wake(&**client).await
                 })
                 .await;
-            self.db.settle(client, outcome, "releasing")
+            self.db.settle(client, outcome, "giving lanes back")
         })
     }
 
-    fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, u64> {
+    fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, Purged> {
         Box::pin(async move {
+            let rows = i64::try_from(max_rows).unwrap_or(i64::MAX);
             let client = self.db.get().await?;
             let outcome = self
                 .db
-                .bounded(client.execute(
-                    "DELETE FROM webhooks WHERE id IN (SELECT id FROM webhooks \
-                     WHERE state = 'done' AND done_at < now() - make_interval(secs => $1) \
-                     ORDER BY done_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
-                    &[&age.as_secs_f64(), &i64::try_from(max_rows).unwrap_or(i64::MAX)],
-                ))
+                .bounded(async {
+                    let deliveries = client
+                        .execute(
+                            "WITH old AS ( \
+                               DELETE FROM delivery_done WHERE delivery_id IN ( \
+                                 SELECT delivery_id FROM delivery_done \
+                                 WHERE done_at < now() - make_interval(secs => $1) \
+                                 ORDER BY done_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                               RETURNING delivery_id) \
+                             DELETE FROM deliveries USING old WHERE deliveries.id = old.delivery_id",
+                            &[&age.as_secs_f64(), &rows],
+                        )
+                        .await?;
+                    let webhooks = client
+                        .execute(
+                            "DELETE FROM webhooks WHERE id IN (SELECT w.id FROM webhooks AS w \
+                             WHERE w.received_at < now() - make_interval(secs => $1) \
+                             AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.webhook_id = w.id) \
+                             ORDER BY w.received_at LIMIT $2 FOR UPDATE SKIP LOCKED)",
+                            &[&age.as_secs_f64(), &rows],
+                        )
+                        .await?;
+                    // Lanes with nothing left (a lane waiting or held is never one).
+                    client
+                        .execute(
+                            "DELETE FROM lanes WHERE lane IN (SELECT l.lane FROM lanes AS l \
+                             WHERE l.last_id <= l.done_through AND l.claimed_by IS NULL \
+                             AND NOT EXISTS (SELECT 1 FROM deliveries AS d WHERE d.lane = l.lane) \
+                             LIMIT $1 FOR UPDATE SKIP LOCKED)",
+                            &[&rows],
+                        )
+                        .await?;
+                    Ok(Purged { deliveries, webhooks })
+                })
                 .await;
-            self.db.settle(client, outcome, "deleting old webhooks")
+            self.db
+                .settle(client, outcome, "deleting what is past the retention")
         })
     }
 
@@ -1140,7 +1450,23 @@ impl Admin for PostgresAdmin {
                 .await
                 .map_err(&error)?;
             let accepted = match inserted {
-                Some(row) => Accepted::New(row.get(0)),
+                Some(row) => {
+                    let webhook_id = row.get(0);
+                    let events = i32::try_from(webhook.events.len()).unwrap_or(i32::MAX);
+                    let new: Vec<NewDelivery<'_>> = webhook
+                        .events
+                        .iter()
+                        .enumerate()
+                        .map(|(index, event)| NewDelivery {
+                            webhook_id,
+                            index: i32::try_from(index).unwrap_or(i32::MAX),
+                            events,
+                            event,
+                        })
+                        .collect();
+                    insert_deliveries(&transaction, &new).await.map_err(&error)?;
+                    Accepted::New(webhook_id)
+                }
                 None => Accepted::Duplicate(
                     transaction
                         .query_one(
@@ -1165,19 +1491,43 @@ impl Admin for PostgresAdmin {
         })
     }
 
-    fn requeue(&self) -> StoreFuture<'_, u64> {
+    fn requeue(&self, lane: Option<String>) -> StoreFuture<'_, u64> {
         Box::pin(async move {
             let mut client = self.schema().await?;
             let error = pg_error("requeueing");
             let transaction = client.transaction().await.map_err(&error)?;
-            let count = transaction
-                .execute(
-                    "UPDATE webhooks SET state = 'pending', attempts = 0, claimed_by = NULL, \
-                     claimed_until = NULL WHERE state = 'failed'",
-                    &[],
+            // Each to the back of its lane: a new row (a new id, after every other), the same key.
+            let set_aside = transaction
+                .query(
+                    "DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE state = 'failed' \
+                     AND ($1::text IS NULL OR lane = $1) ORDER BY id FOR UPDATE) \
+                     RETURNING id, webhook_id, event_index, events, lane, key, kind",
+                    &[&lane],
                 )
                 .await
                 .map_err(&error)?;
+            let mut set_aside: Vec<(i64, i64, i32, i32, EventMeta)> = set_aside
+                .iter()
+                .map(|row| {
+                    let event = EventMeta {
+                        lane: row.get(4),
+                        key: row.get::<_, Vec<u8>>(5).try_into().unwrap_or([0; 32]),
+                        kind: row.get(6),
+                    };
+                    (row.get(0), row.get(1), row.get(2), row.get(3), event)
+                })
+                .collect();
+            set_aside.sort_by_key(|(id, ..)| *id);
+            let new: Vec<NewDelivery<'_>> = set_aside
+                .iter()
+                .map(|(_, webhook_id, index, events, event)| NewDelivery {
+                    webhook_id: *webhook_id,
+                    index: *index,
+                    events: *events,
+                    event,
+                })
+                .collect();
+            let count = insert_deliveries(&transaction, &new).await.map_err(&error)?;
             wake(&transaction).await.map_err(&error)?;
             transaction.commit().await.map_err(&error)?;
             Ok(count)

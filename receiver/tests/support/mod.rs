@@ -160,7 +160,8 @@ impl TestStore {
     /// Runs `sql` (statements without results).
     pub async fn execute(&self, sql: &str) {
         match self {
-            TestStore::Sqlite { path, .. } => open(path).execute_batch(sql).unwrap(),
+            // (Creating the file if need be: the tables of an older receiver, say.)
+            TestStore::Sqlite { path, .. } => Connection::open(path).unwrap().execute_batch(sql).unwrap(),
             TestStore::Postgres { .. } => pg_connect(&self.location())
                 .await
                 .batch_execute(sql)
@@ -196,7 +197,7 @@ impl TestStore {
                     .query(
                         "SELECT id, idempotency_key, \
                          to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-                         kinds, app_id, body, state, attempts, last_error FROM webhooks ORDER BY id",
+                         kinds, app_id, body FROM webhooks ORDER BY id",
                         &[],
                     )
                     .await
@@ -209,13 +210,71 @@ impl TestStore {
                         kinds: row.get(3),
                         app_id: row.get(4),
                         body: row.get(5),
-                        state: row.get(6),
-                        attempts: row.get::<_, i32>(7) as u32,
-                        last_error: row.get(8),
                     })
                     .collect()
             }
         }
+    }
+
+    /// Every row of `deliveries`, by id, with whether it has a done mark.
+    pub async fn deliveries(&self) -> Vec<DeliveryRow> {
+        const SQL: &str =
+            "SELECT d.id, d.webhook_id, d.event_index, d.events, d.lane, d.key, d.kind, d.state, \
+                           d.attempts, d.last_error, \
+                           EXISTS (SELECT 1 FROM delivery_done AS x WHERE x.delivery_id = d.id) \
+                           FROM deliveries AS d ORDER BY d.id";
+        match self {
+            TestStore::Sqlite { path, .. } => {
+                let connection = open(path);
+                let mut statement = connection.prepare(SQL).unwrap();
+                let rows = statement
+                    .query_map([], |row| {
+                        Ok(DeliveryRow {
+                            id: row.get(0)?,
+                            webhook_id: row.get(1)?,
+                            index: row.get(2)?,
+                            events: row.get(3)?,
+                            lane: row.get(4)?,
+                            key: row.get(5)?,
+                            kind: row.get(6)?,
+                            state: row.get(7)?,
+                            attempts: row.get(8)?,
+                            last_error: row.get(9)?,
+                            done: row.get(10)?,
+                        })
+                    })
+                    .unwrap();
+                rows.collect::<Result<_, _>>().unwrap()
+            }
+            TestStore::Postgres { .. } => {
+                let client = pg_connect(&self.location()).await;
+                let rows = client.query(SQL, &[]).await.unwrap();
+                rows.iter()
+                    .map(|row| DeliveryRow {
+                        id: row.get(0),
+                        webhook_id: row.get(1),
+                        index: row.get::<_, i32>(2) as u32,
+                        events: row.get::<_, i32>(3) as u32,
+                        lane: row.get(4),
+                        key: row.get(5),
+                        kind: row.get(6),
+                        state: row.get(7),
+                        attempts: row.get::<_, i32>(8) as u32,
+                        last_error: row.get(9),
+                        done: row.get(10),
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The deliveries, once every one is done (and there are `count` at least), within `limit`.
+    pub async fn all_done(&self, count: usize, limit: Duration) -> Vec<DeliveryRow> {
+        eventually(limit, &format!("{count} deliveries done"), || async {
+            let deliveries = self.deliveries().await;
+            (deliveries.len() >= count && deliveries.iter().all(|d| d.done)).then_some(deliveries)
+        })
+        .await
     }
 
     /// Every row of `dead_letters`, by id.
@@ -490,6 +549,20 @@ impl Client {
     }
 }
 
+/// POSTs `body` until it is answered something else than 503 (at most five times, as Smooch
+/// retries), each on a connection of its own; returns that answer's status.
+pub async fn post_retrying(address: SocketAddr, body: &[u8]) -> u16 {
+    let mut status = 0;
+    for _ in 0..5 {
+        let mut client = Client::connect(address).await;
+        status = client.post(Some(CURRENT), body).await.status;
+        if status != 503 {
+            break;
+        }
+    }
+    status
+}
+
 /// `GET path` on a connection of its own: the status and the body.
 pub async fn get(address: SocketAddr, path: &str) -> (u16, String) {
     let mut client = Client::connect(address).await;
@@ -596,9 +669,29 @@ pub struct Row {
     pub kinds: String,
     pub app_id: Option<String>,
     pub body: Vec<u8>,
+}
+
+/// A row of `deliveries`, and whether it has a done mark.
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub index: u32,
+    pub events: u32,
+    pub lane: String,
+    pub key: Vec<u8>,
+    pub kind: String,
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    pub done: bool,
+}
+
+impl DeliveryRow {
+    /// The key as the forward's `Idempotency-Key` gives it.
+    pub fn key_hex(&self) -> String {
+        self.key.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// A row of `dead_letters`.
@@ -625,10 +718,7 @@ pub fn open(db: &Path) -> Connection {
 fn sqlite_rows(db: &Path) -> Vec<Row> {
     let connection = open(db);
     let mut statement = connection
-        .prepare(
-            "SELECT id, idempotency_key, received_at, kinds, app_id, body, state, attempts, last_error \
-             FROM webhooks ORDER BY id",
-        )
+        .prepare("SELECT id, idempotency_key, received_at, kinds, app_id, body FROM webhooks ORDER BY id")
         .unwrap();
     let rows = statement
         .query_map([], |row| {
@@ -639,9 +729,6 @@ fn sqlite_rows(db: &Path) -> Vec<Row> {
                 kinds: row.get(3)?,
                 app_id: row.get(4)?,
                 body: row.get(5)?,
-                state: row.get(6)?,
-                attempts: row.get(7)?,
-                last_error: row.get(8)?,
             })
         })
         .unwrap();
