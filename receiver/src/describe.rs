@@ -16,8 +16,8 @@
 //!
 //! | version | events | lane |
 //! |---|---|---|
-//! | v2 | `conversation:*`, `switchboard:*`, `client:*` and `user:merge` with a conversation | `conversation:<app id>:<payload.conversation.id>` (for `user:merge`, the surviving conversation) |
-//! | v2 | `user:update`, `user:remove`, `user:merge` without conversations, `client:*` without a conversation | `user:<app id>:<user id>` |
+//! | v2 | `conversation:*`, `switchboard:*`; `client:*` with a conversation; `user:merge` of conversations | `conversation:<app id>:<payload.conversation.id>` (for `user:merge`, the surviving conversation) |
+//! | v2 | `user:update`, `user:remove`; `user:merge` of users only; `client:*` without a conversation | `user:<app id>:<user id>` (for `user:merge`, the surviving user) |
 //! | v2 | an unknown type: by `payload.conversation.id`, else `payload.user.id` | as above |
 //! | v2 | an event with neither | none (an [`EVENT_LANE`] lane of its own) |
 //! | v1 | every trigger with an `appUser` (the app user's conversation) | `appUser:<app._id>:<appUser._id>` |
@@ -382,6 +382,165 @@ mod tests {
         assert_eq!(refusal.path.as_deref(), Some("appUser._id"));
         assert!(refusal.error.starts_with("invalid body: "), "{}", refusal.error);
         assert!(describe(b"[]").unwrap_err().trigger.is_none());
+    }
+
+    /// The lane of each v2 event type documented, as the module's table (and the README's) says.
+    const V2_LANES: &[(&str, &str)] = &[
+        ("client:add", "conversation"),
+        ("client:remove", "user"),
+        ("client:update", "conversation"),
+        ("conversation:create", "conversation"),
+        ("conversation:join", "conversation"),
+        ("conversation:leave", "conversation"),
+        ("conversation:message", "conversation"),
+        ("conversation:message:delivery:channel", "conversation"),
+        ("conversation:message:delivery:failure", "conversation"),
+        ("conversation:message:delivery:user", "conversation"),
+        ("conversation:postback", "conversation"),
+        ("conversation:read", "conversation"),
+        ("conversation:referral", "conversation"),
+        ("conversation:remove", "conversation"),
+        ("conversation:typing", "conversation"),
+        ("switchboard:acceptControl", "conversation"),
+        ("switchboard:acceptControl:failure", "conversation"),
+        ("switchboard:offerControl", "conversation"),
+        ("switchboard:offerControl:failure", "conversation"),
+        ("switchboard:passControl", "conversation"),
+        ("switchboard:passControl:failure", "conversation"),
+        ("switchboard:releaseControl", "conversation"),
+        ("user:merge", "user"),
+        ("user:remove", "user"),
+        ("user:update", "user"),
+    ];
+
+    fn fixtures(under: &str) -> Vec<(String, Vec<u8>)> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../fixtures")
+            .join(under);
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "json"))
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn every_documented_v2_event_goes_in_the_lane_of_the_table() {
+        let mut types = std::collections::BTreeSet::new();
+        for (name, body) in fixtures("v2") {
+            let described = describe(&body).unwrap_or_else(|refusal| panic!("{name}: {}", refusal.error));
+            for event in &described.events {
+                let expected = V2_LANES
+                    .iter()
+                    .find(|(kind, _)| *kind == event.kind)
+                    .unwrap_or_else(|| panic!("{name}: {} is not in the table", event.kind))
+                    .1;
+                assert!(
+                    event.lane.starts_with(&format!("{expected}:")),
+                    "{name}: {} in {}",
+                    event.kind,
+                    event.lane
+                );
+                types.insert(event.kind.clone());
+            }
+        }
+        assert_eq!(
+            types.len(),
+            V2_LANES.len(),
+            "a type of the table without a documented example"
+        );
+    }
+
+    #[test]
+    fn every_documented_v1_body_goes_in_its_app_users_lane() {
+        let bodies = fixtures("");
+        assert!(bodies.len() >= 15);
+        for (name, body) in bodies {
+            let described = describe(&body).unwrap_or_else(|refusal| panic!("{name}: {}", refusal.error));
+            let value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            // (`merge:appUser`: the surviving one.)
+            let user = value["appUser"]["_id"]
+                .as_str()
+                .or(value["surviving"]["_id"].as_str())
+                .unwrap_or_else(|| panic!("{name}: no app user"));
+            let app = value["app"]["_id"].as_str().unwrap_or("-");
+            assert_eq!(described.events.len(), 1, "{name}");
+            assert_eq!(
+                described.events[0].lane,
+                format!("appUser:{app}:{user}"),
+                "{name}"
+            );
+            assert_eq!(
+                described.events[0].key, described.key,
+                "{name}: a v1 body's key is its own"
+            );
+        }
+        let no_user = describe(br#"{"trigger": "client:add", "app": {"_id": "a"}}"#).unwrap();
+        assert!(is_event_lane(&no_user.events[0].lane));
+    }
+
+    #[test]
+    fn the_same_v2_event_has_one_key_in_any_body_and_two_types_with_one_id_two() {
+        let event = r#"{"id": "e1", "type": "conversation:read", "payload": {"conversation": {"id": "c"}}}"#;
+        let other =
+            r#"{"id": "e1", "type": "conversation:typing", "payload": {"conversation": {"id": "c"}}}"#;
+        let alone = describe(format!(r#"{{"app": {{"id": "a"}}, "events": [{event}]}}"#).as_bytes()).unwrap();
+        let spaced =
+            describe(format!(r#"{{ "events": [ {event} ], "app": {{ "id": "a" }} }}"#).as_bytes()).unwrap();
+        let batched =
+            describe(format!(r#"{{"app": {{"id": "a"}}, "events": [{other}, {event}]}}"#).as_bytes())
+                .unwrap();
+        assert_ne!(alone.key, spaced.key, "two bodies");
+        assert_eq!(alone.events[0].key, spaced.events[0].key);
+        assert_eq!(alone.events[0].key, batched.events[1].key);
+        assert_ne!(
+            batched.events[0].key, batched.events[1].key,
+            "the same id, another type"
+        );
+        assert_eq!(batched.events[0].lane, "conversation:a:c");
+        let other_app =
+            describe(format!(r#"{{"app": {{"id": "b"}}, "events": [{event}]}}"#).as_bytes()).unwrap();
+        assert_ne!(other_app.events[0].key, alone.events[0].key, "another app");
+    }
+
+    #[test]
+    fn an_event_without_an_id_has_a_key_of_its_body_and_place() {
+        let body = br#"{"app": {"id": "a"}, "events": [{"type": "x"}, {"type": "x"}]}"#;
+        let described = describe(body).unwrap();
+        assert_ne!(described.events[0].key, described.events[1].key);
+        assert!(is_event_lane(&described.events[0].lane));
+    }
+
+    #[test]
+    fn a_long_lane_is_named_by_the_hash_of_its_ids() {
+        let long = "c".repeat(500);
+        let body = format!(
+            r#"{{"app": {{"id": "a"}}, "events": [{{"id": "e", "type": "conversation:read", "payload": {{"conversation": {{"id": "{long}"}}}}}}]}}"#
+        );
+        let lane = &describe(body.as_bytes()).unwrap().events[0].lane;
+        assert!(
+            lane.starts_with("conversation:sha256:") && lane.len() <= MAX_LANE,
+            "{lane}"
+        );
+    }
+
+    #[test]
+    fn one_event_of_several_is_cut_out_byte_for_byte_in_a_body_of_its_own() {
+        let body = br#"{ "app" : {"id":"a"}, "webhook": {"id": "w", "version": "v2"},
+            "events": [ {"id": "e1", "type": "t"} , {"id":"e2","type":"t",  "x": [1, 2]} ] }"#;
+        assert_eq!(
+            event_body(body, 1).unwrap(),
+            br#"{"app":{"id":"a"},"webhook":{"id": "w", "version": "v2"},"events":[{"id":"e2","type":"t",  "x": [1, 2]}]}"#
+        );
+        assert_eq!(event_body(body, 0).unwrap(), br#"{"app":{"id":"a"},"webhook":{"id": "w", "version": "v2"},"events":[{"id": "e1", "type": "t"}]}"#);
+        assert_eq!(event_body(body, 2), None);
+        assert_eq!(event_body(b"[]", 0), None);
+        assert_eq!(event_body(br#"{"trigger": "x"}"#, 0), None);
     }
 
     #[test]
