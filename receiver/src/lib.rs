@@ -52,6 +52,7 @@ mod http;
 mod log;
 pub mod metrics;
 pub mod store;
+pub mod tls;
 mod worker;
 
 use std::future::Future;
