@@ -413,6 +413,36 @@ async fn require_and_stronger_are_refused_by_a_server_without_tls() {
 }
 
 #[tokio::test]
+async fn a_server_that_stalls_the_tls_handshake_is_given_up_after_connect_timeout() {
+    // Accepts, reads the SSLRequest, and answers nothing (for at most the test's own time).
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut first = [0u8; 8];
+        let _ = stream.read_exact(&mut first).await;
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let started = std::time::Instant::now();
+    let error = open(&fake_url(address, "sslmode=require&connect_timeout=1"))
+        .await
+        .unwrap_err();
+    assert_refused(
+        &error,
+        &format!(
+            "at 127.0.0.1:{} (sslmode=require): no answer within 1000 ms (connect_timeout)",
+            address.port()
+        ),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    silent.abort();
+}
+
+#[tokio::test]
 async fn an_expired_certificate_is_refused_naming_when_it_expired() {
     let ca = TestCa::new("test CA");
     let fake = TlsOnlyServer::start(&ca.expired_server(&["127.0.0.1"])).await;

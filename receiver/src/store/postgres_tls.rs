@@ -270,12 +270,24 @@ impl Target {
     }
 
     /// Opens one connection; the caller drives it (`Connection` is a future). The error says
-    /// where, under which `sslmode`, and why.
+    /// where, under which `sslmode`, and why. The URL's `connect_timeout` bounds the whole of it,
+    /// the TLS handshake and the authentication included, as libpq's does (tokio-postgres bounds
+    /// only the TCP connect): a server that accepts and then says nothing is given up on.
     pub async fn connect(&self) -> Result<(Client, Connection<Socket, RustlsStream>), StoreError> {
-        self.config
-            .connect(self.tls.clone())
-            .await
-            .map_err(|error| self.connect_error(&error))
+        let connecting = self.config.connect(self.tls.clone());
+        let connected = match self.config.get_connect_timeout() {
+            Some(&limit) => tokio::time::timeout(limit, connecting).await.map_err(|_| {
+                StoreError(format!(
+                    "cannot connect to PostgreSQL at {} (sslmode={}): no answer within {} ms \
+                     (connect_timeout)",
+                    self.hosts(),
+                    self.mode.name(),
+                    limit.as_millis()
+                ))
+            })?,
+            None => connecting.await,
+        };
+        connected.map_err(|error| self.connect_error(&error))
     }
 
     /// "cannot connect to PostgreSQL at HOST:PORT (sslmode=…): why".
