@@ -317,8 +317,10 @@ async fn schema(base: &str, seq: usize) -> String {
         ))
         .await
         .unwrap();
+    // Plain text, as the load bench's plain PostgreSQL row (a URL without sslmode uses TLS when
+    // the server offers it).
     let separator = if base.contains('?') { '&' } else { '?' };
-    format!("{base}{separator}options=-csearch_path%3D{schema}")
+    format!("{base}{separator}sslmode=disable&options=-csearch_path%3D{schema}")
 }
 
 /// The CPU model, as `lscpu` names it.

@@ -1,9 +1,9 @@
-//! Load run of the receiver: durable on SQLite, durable on PostgreSQL, and the in-memory hand-off
-//! (the receiver before issue 11: a bounded queue, nothing on disk), on the same machine, in the
-//! same run.
+//! Load run of the receiver: durable on SQLite, durable on PostgreSQL in plain text
+//! (`sslmode=disable`) and over TLS (`sslmode=require`), and the in-memory hand-off (the receiver
+//! before issue 11: a bounded queue, nothing on disk), on the same machine, in the same run.
 //!
 //! Each receiver runs as its own process (this executable, started again with
-//! `RECEIVER_LOAD_ROLE=sqlite`, `postgres` or `memory`), so that its peak memory is its own: `VmHWM` from
+//! `RECEIVER_LOAD_ROLE=sqlite`, `postgres`, `postgres-tls` or `memory`), so that its peak memory is its own: `VmHWM` from
 //! `/proc/<pid>/status`, read before it is stopped; its CPU time per request comes from
 //! `/proc/<pid>/task/*/stat` (for PostgreSQL, the server's backends are not counted there). All
 //! run the receiver's whole request path (the key check, room in the byte budget, the body under
@@ -20,7 +20,7 @@
 //! `cargo bench --bench receiver_load` prints a table and one JSON line starting with
 //! `{"bench":"receiver_load"`. Without `--bench` (as under `cargo test --benches`), it makes one
 //! short round: a smoke test whose numbers mean little. `RECEIVER_LOAD_ONLY=sqlite` (or
-//! `postgres`, `memory`) runs one receiver only, for a profiler; each receiver logs to a file in a
+//! `postgres`, `postgres-tls`, `memory`) runs one receiver only, for a profiler; each receiver logs to a file in a
 //! temporary directory, or in `RECEIVER_LOAD_LOGS` if set.
 
 use std::collections::VecDeque;
@@ -49,7 +49,12 @@ const CONNECTIONS: usize = 100;
 const SECRET: &str = "load-secret-3b7c9e01";
 
 /// The receivers, in the order of the table.
-const MODES: [&str; 3] = ["sqlite", "postgres", "memory"];
+const MODES: [&str; 4] = ["sqlite", "postgres", "postgres-tls", "memory"];
+
+/// Whether a receiver stores in PostgreSQL.
+fn is_postgres(mode: &str) -> bool {
+    mode.starts_with("postgres")
+}
 
 fn main() {
     match std::env::var("RECEIVER_LOAD_ROLE") {
@@ -294,7 +299,7 @@ fn load() {
         // The order alternates, so that none always runs first.
         let mut modes: Vec<&'static str> = MODES.to_vec();
         if database_url().is_none() {
-            modes.retain(|mode| *mode != "postgres");
+            modes.retain(|mode| !is_postgres(mode));
         }
         if round % 2 == 1 {
             modes.reverse();
@@ -381,7 +386,7 @@ async fn run_one(
     let db = dir.path().join("webhooks.sqlite3");
     let schema = format!("load_{}_{}", std::process::id(), *next_seq);
     let location = match mode {
-        "postgres" => {
+        "postgres" | "postgres-tls" => {
             let base = database_url().expect("a database for the PostgreSQL run");
             let client = pg_connect(&base).await;
             client
@@ -390,7 +395,11 @@ async fn run_one(
                 ))
                 .await
                 .unwrap();
-            format!("{base}?options=-csearch_path%3D{schema}")
+            // Plain text said explicitly: the default, `prefer`, would use TLS where the server
+            // offers it.
+            let tls = if mode == "postgres" { "disable" } else { "require" };
+            let separator = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{separator}options=-csearch_path%3D{schema}&sslmode={tls}")
         }
         _ => db.to_str().unwrap().to_owned(),
     };
@@ -436,7 +445,7 @@ async fn run_one(
                     .unwrap() as usize,
             )
         }
-        "postgres" => {
+        "postgres" | "postgres-tls" => {
             let base = database_url().unwrap();
             let client = pg_connect(&base).await;
             let count: i64 = client
@@ -640,6 +649,7 @@ fn report(runs: &[Run], seconds: u64) {
         let name = match mode {
             "sqlite" => "durable: SQLite, grouped commits, fsync before the 200",
             "postgres" => "durable: PostgreSQL (local), grouped multi-row inserts, commit before the 200",
+            "postgres-tls" => "durable: PostgreSQL (local) over TLS (`sslmode=require`), the same",
             _ => "in-memory hand-off (before issue 11)",
         };
         println!("| {name} | {rate:.0} | {p50:.2} | {p99:.2} | {max:.1} | {peak:.1} | {cpu:.0} | {errors} |");
@@ -671,8 +681,9 @@ fn report(runs: &[Run], seconds: u64) {
     };
     println!();
     for (over, under, target, key) in [
-        ("sqlite", "memory", 0.6, "sqlite_over_memory"),
-        ("postgres", "sqlite", 0.5, "postgres_over_sqlite"),
+        ("sqlite", "memory", Some(0.6), "sqlite_over_memory"),
+        ("postgres", "sqlite", Some(0.5), "postgres_over_sqlite"),
+        ("postgres-tls", "postgres", None, "postgres_tls_over_postgres"),
     ] {
         let ratios = ratio(over, under);
         if ratios.is_empty() {
@@ -680,8 +691,9 @@ fn report(runs: &[Run], seconds: u64) {
         }
         let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
         let median = median(ratios);
+        let target = target.map_or_else(String::new, |target| format!("; target at least {target}"));
         println!(
-            "{over} / {under} throughput: {median:.2} (rounds: {}; target at least {target})",
+            "{over} / {under} throughput: {median:.2} (rounds: {}{target})",
             each.join(", ")
         );
         json.push(format!("\"{key}\":{median:.3}"));

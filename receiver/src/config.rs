@@ -63,7 +63,8 @@ pub struct Options {
     pub admin_listen: Option<String>,
 
     /// Where webhooks are stored: a SQLite file (created on first start), or postgres://… for a
-    /// PostgreSQL database shared by several receivers.
+    /// PostgreSQL database shared by several receivers (TLS as libpq reads the URL:
+    /// ?sslmode=verify-full&sslrootcert=/path/ca.pem).
     #[arg(
         long,
         env = "SMOOCH_STORE",

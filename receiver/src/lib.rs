@@ -59,6 +59,7 @@ mod http;
 mod log;
 pub mod metrics;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;

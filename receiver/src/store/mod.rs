@@ -57,6 +57,7 @@
 //! anything else is a SQLite file.
 
 pub mod postgres;
+pub mod postgres_tls;
 pub mod sqlite;
 
 use std::fmt;

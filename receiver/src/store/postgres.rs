@@ -43,20 +43,21 @@
 //!   `smooch_receiver_schema`. They run in one transaction under an advisory lock, so two
 //!   receivers starting together migrate once; `serve` applies the missing ones at start, and
 //!   `smooch-receiver migrate` alone, for teams that migrate separately.
-//!
-//! TLS to the database is not built in: use a Unix socket (`host=/var/run/postgresql`), loopback,
-//! or a tunnel.
+//! - **TLS**: the URL's `sslmode`, `sslrootcert`, `sslcert` and `sslkey` as libpq reads them
+//!   (`prefer` by default; `verify-full` checks the certificate's chain and host name), over
+//!   rustls: see [`postgres_tls`](super::postgres_tls). A server that cannot be reached as the URL
+//!   says stops the receiver, and each administration command, at start with the reason.
 
 use std::pin::Pin;
-use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, GenericClient, NoTls};
+use tokio_postgres::{AsyncMessage, GenericClient};
 
+use super::postgres_tls::Target;
 use super::{
     Accepted, Admin, DeadLetter, EventMeta, Failed, Incoming, Letter, Purged, Settings, Stats, Store,
     StoreError, StoreFuture, Stored, Taken,
@@ -182,12 +183,13 @@ fn pg_error(what: &str) -> impl Fn(tokio_postgres::Error) -> StoreError + '_ {
     }
 }
 
-/// The connection settings of `url`, with a connect timeout if it has none, TCP keepalives, and,
-/// when given, a `statement_timeout` (PostgreSQL cancels a statement that waits or runs longer:
-/// a lock held by an operator makes a write fail in time, not hang).
-fn config(url: &str, statement_timeout: Option<Duration>) -> Result<tokio_postgres::Config, StoreError> {
-    let mut config = tokio_postgres::Config::from_str(url)
-        .map_err(|error| StoreError(format!("SMOOCH_STORE is not a PostgreSQL URL: {error}")))?;
+/// The connection settings of `url` (its TLS read as libpq reads it), with a connect timeout if it
+/// has none, TCP keepalives, and, when given, a `statement_timeout` (PostgreSQL cancels a
+/// statement that waits or runs longer: a lock held by an operator makes a write fail in time, not
+/// hang).
+fn config(url: &str, statement_timeout: Option<Duration>) -> Result<Target, StoreError> {
+    let mut target = Target::parse(url)?;
+    let config = &mut target.config;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(CONNECT_TIMEOUT);
     }
@@ -206,18 +208,15 @@ fn config(url: &str, statement_timeout: Option<Duration>) -> Result<tokio_postgr
         );
         config.options(options.trim_start());
     }
-    Ok(config)
+    Ok(target)
 }
 
 /// One connection, its messages driven by a task (notifications go to `notify`, when given).
 async fn connect(
-    config: &tokio_postgres::Config,
+    target: &Target,
     notify: Option<Arc<Notify>>,
 ) -> Result<(tokio_postgres::Client, JoinHandle<()>), StoreError> {
-    let (client, mut connection) = config
-        .connect(NoTls)
-        .await
-        .map_err(pg_error("cannot connect to PostgreSQL"))?;
+    let (client, mut connection) = target.connect().await?;
     let driver = tokio::spawn(async move {
         while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
             match message {
@@ -569,7 +568,13 @@ impl Database {
         self.pool
             .get()
             .await
-            .map_err(|error| StoreError(format!("cannot reach PostgreSQL: {error}")))
+            // (The cause too: a certificate refused after a rotation says why.)
+            .map_err(|error| {
+                StoreError(format!(
+                    "cannot reach PostgreSQL: {}",
+                    crate::tls::explain(&error)
+                ))
+            })
     }
 
     /// `call` within the timeout.
@@ -629,16 +634,16 @@ impl PostgresStore {
     /// Connects to the database at `url`, refuses it if it may lose a commit, migrates it, and
     /// starts the writers and the listener.
     pub async fn open(url: &str, settings: &Settings) -> Result<PostgresStore, StoreError> {
-        let config = config(url, Some(settings.timeout))?;
-        let (mut client, driver) = connect(&config, None).await?;
+        let target = config(url, Some(settings.timeout))?;
+        let (mut client, driver) = connect(&target, None).await?;
         check_durability(&client).await?;
         migrate(&mut client).await?;
         drop(client);
         driver.abort();
 
         let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
+            target.config.clone(),
+            target.tls.clone(),
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -668,7 +673,7 @@ impl PostgresStore {
                 ))
             })
             .collect();
-        let listener = tokio::spawn(listen(config, settings.timeout, Arc::clone(&new_work)));
+        let listener = tokio::spawn(listen(target, settings.timeout, Arc::clone(&new_work)));
         let owner = format!("{}:{}:{:08x}", hostname(), std::process::id(), rand_u32());
         Ok(PostgresStore {
             db,
@@ -971,11 +976,11 @@ const HEARTBEAT: Duration = Duration::from_secs(10);
 /// The listener: `LISTEN` on a connection of its own, reconnecting when it is lost or stops
 /// answering (checked every [`HEARTBEAT`], within `timeout`); each notification (and each new
 /// connection, which may have missed some) wakes the application.
-async fn listen(config: tokio_postgres::Config, timeout: Duration, new_work: Arc<Notify>) {
+async fn listen(target: Target, timeout: Duration, new_work: Arc<Notify>) {
     let mut health = super::Health::default();
     loop {
         let listening = async {
-            let (client, driver) = connect(&config, Some(Arc::clone(&new_work))).await?;
+            let (client, driver) = connect(&target, Some(Arc::clone(&new_work))).await?;
             tokio::time::timeout(timeout, client.batch_execute(&format!("LISTEN {CHANNEL}")))
                 .await
                 .map_err(|_| StoreError("LISTEN: no answer".to_owned()))?

@@ -4,6 +4,7 @@
 //! binary run as a real process.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod certs;
 pub mod proxy;
 pub mod sink;
 
@@ -99,8 +100,7 @@ pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
 
 /// `url` with `search_path` set to `schema` (as an operator puts the tables in a schema).
 pub fn with_schema(url: &str, schema: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-csearch_path%3D{schema}")
+    with_parameters(url, &format!("options=-csearch_path%3D{schema}"))
 }
 
 impl TestStore {
@@ -342,6 +342,26 @@ impl WriteLock {
             WriteLock::Postgres(client) => client.batch_execute("COMMIT").await.unwrap(),
         }
     }
+}
+
+/// `url` (a PostgreSQL URL with a host and a port) with another host.
+pub fn with_host(url: &str, host: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => (format!("{userinfo}@"), host_port),
+        None => (String::new(), authority),
+    };
+    let port = host_port
+        .rsplit_once(':')
+        .map_or(String::new(), |(_, port)| format!(":{port}"));
+    format!("{scheme}://{userinfo}{host}{port}/{path}")
+}
+
+/// `url` with the query parameters `parameters` (`a=b&c=d`) added.
+pub fn with_parameters(url: &str, parameters: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{parameters}")
 }
 
 /// `url` (a PostgreSQL URL with a host and a port) with another port.
