@@ -21,7 +21,11 @@
 //! `{"bench":"receiver_load"`. Without `--bench` (as under `cargo test --benches`), it makes one
 //! short round: a smoke test whose numbers mean little. `RECEIVER_LOAD_ONLY=sqlite` (or
 //! `postgres`, `postgres-tls`, `memory`) runs one receiver only, for a profiler; each receiver logs to a file in a
-//! temporary directory, or in `RECEIVER_LOAD_LOGS` if set.
+//! temporary directory, or in `RECEIVER_LOAD_LOGS` if set. `RECEIVER_LOAD_BEFORE=<path>` adds the
+//! receiver of before a change: the path of this bench built from that change's parent commit
+//! (`git worktree add ../before <commit>`, then `cargo bench -p smooch-receiver --bench load
+//! --no-run` there, with `CARGO_TARGET_DIR` shared to build only the crates), whose `sqlite` and
+//! `postgres` receivers run as `sqlite-before` and `postgres-before` in the same rounds.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader};
@@ -49,7 +53,21 @@ const CONNECTIONS: usize = 100;
 const SECRET: &str = "load-secret-3b7c9e01";
 
 /// The receivers, in the order of the table.
-const MODES: [&str; 4] = ["sqlite", "postgres", "postgres-tls", "memory"];
+const MODES: [&str; 6] = [
+    "sqlite",
+    "sqlite-before",
+    "postgres",
+    "postgres-before",
+    "postgres-tls",
+    "memory",
+];
+
+/// The load bench of another receiver (`RECEIVER_LOAD_BEFORE`: the one of before a change, built
+/// from its commit), whose `sqlite` and `postgres` roles run as `sqlite-before` and
+/// `postgres-before`, in the same rounds.
+fn before() -> Option<std::path::PathBuf> {
+    std::env::var_os("RECEIVER_LOAD_BEFORE").map(Into::into)
+}
 
 /// Whether a receiver stores in PostgreSQL.
 fn is_postgres(mode: &str) -> bool {
@@ -214,7 +232,7 @@ impl Store for MemoryHandoff {
         Box::pin(async move { Ok(lanes) })
     }
 
-    fn release(&self, _lanes: Vec<String>) -> StoreFuture<'_, ()> {
+    fn release(&self, _lanes: Vec<Taken>) -> StoreFuture<'_, ()> {
         self.held.store(false, Relaxed);
         self.work.notify_one();
         Box::pin(async { Ok(()) })
@@ -301,6 +319,9 @@ fn load() {
         if database_url().is_none() {
             modes.retain(|mode| !is_postgres(mode));
         }
+        if before().is_none() {
+            modes.retain(|mode| !mode.ends_with("-before"));
+        }
         if round % 2 == 1 {
             modes.reverse();
         }
@@ -386,7 +407,7 @@ async fn run_one(
     let db = dir.path().join("webhooks.sqlite3");
     let schema = format!("load_{}_{}", std::process::id(), *next_seq);
     let location = match mode {
-        "postgres" | "postgres-tls" => {
+        "postgres" | "postgres-before" | "postgres-tls" => {
             let base = database_url().expect("a database for the PostgreSQL run");
             let client = pg_connect(&base).await;
             client
@@ -397,7 +418,11 @@ async fn run_one(
                 .unwrap();
             // Plain text said explicitly: the default, `prefer`, would use TLS where the server
             // offers it.
-            let tls = if mode == "postgres" { "disable" } else { "require" };
+            let tls = if mode == "postgres-tls" {
+                "require"
+            } else {
+                "disable"
+            };
             let separator = if base.contains('?') { '&' } else { '?' };
             format!("{base}{separator}options=-csearch_path%3D{schema}&sslmode={tls}")
         }
@@ -405,8 +430,12 @@ async fn run_one(
     };
     let log_dir = std::env::var_os("RECEIVER_LOAD_LOGS").map_or_else(|| dir.path().to_owned(), Into::into);
     let log = std::fs::File::create(log_dir.join(format!("{mode}-{}.log", *next_seq))).unwrap();
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .env("RECEIVER_LOAD_ROLE", mode)
+    let (program, role) = match mode.strip_suffix("-before") {
+        Some(role) => (before().unwrap(), role),
+        None => (std::env::current_exe().unwrap(), mode),
+    };
+    let mut child = Command::new(program)
+        .env("RECEIVER_LOAD_ROLE", role)
         .env("SMOOCH_STORE", &location)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -437,7 +466,7 @@ async fn run_one(
     let status = child.wait().unwrap();
     assert!(status.success(), "{mode} receiver: {status}");
     let stored = match mode {
-        "sqlite" => {
+        "sqlite" | "sqlite-before" => {
             let connection = rusqlite::Connection::open(&db).unwrap();
             Some(
                 connection
@@ -445,7 +474,7 @@ async fn run_one(
                     .unwrap() as usize,
             )
         }
-        "postgres" | "postgres-tls" => {
+        "postgres" | "postgres-before" | "postgres-tls" => {
             let base = database_url().unwrap();
             let client = pg_connect(&base).await;
             let count: i64 = client
@@ -648,7 +677,9 @@ fn report(runs: &[Run], seconds: u64) {
         let errors: usize = mine.iter().map(|run| run.errors).sum();
         let name = match mode {
             "sqlite" => "durable: SQLite, grouped commits, fsync before the 200",
+            "sqlite-before" => "the same, the receiver of before (`RECEIVER_LOAD_BEFORE`)",
             "postgres" => "durable: PostgreSQL (local), grouped multi-row inserts, commit before the 200",
+            "postgres-before" => "the same, the receiver of before (`RECEIVER_LOAD_BEFORE`)",
             "postgres-tls" => "durable: PostgreSQL (local) over TLS (`sslmode=require`), the same",
             _ => "in-memory hand-off (before issue 11)",
         };
@@ -684,6 +715,8 @@ fn report(runs: &[Run], seconds: u64) {
         ("sqlite", "memory", Some(0.6), "sqlite_over_memory"),
         ("postgres", "sqlite", Some(0.5), "postgres_over_sqlite"),
         ("postgres-tls", "postgres", None, "postgres_tls_over_postgres"),
+        ("sqlite", "sqlite-before", Some(1.0), "sqlite_over_before"),
+        ("postgres", "postgres-before", Some(1.0), "postgres_over_before"),
     ] {
         let ratios = ratio(over, under);
         if ratios.is_empty() {
