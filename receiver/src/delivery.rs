@@ -151,7 +151,7 @@ impl AsRef<[u8]> for Shared {
 impl Delivery {
     /// The delivery of a stored event: its body as received for a body of one event (every v1
     /// body); for an event of a v2 body of several, the body's `app` and `webhook` with that one
-    /// event, byte for byte ([`describe::event_body`]).
+    /// event, byte for byte.
     pub fn new(stored: Stored) -> Delivery {
         let bytes = if stored.events > 1 {
             match describe::event_body(&stored.body, stored.index as usize) {
@@ -184,7 +184,20 @@ impl Delivery {
     }
 
     /// Its lane: `conversation:<app>:<id>`, `user:<app>:<id>` (v2) or `appUser:<app>:<id>` (v1);
-    /// `None` for an event of no conversation nor user, delivered on its own.
+    /// `None` for an event of no conversation nor user, delivered on its own. Within a lane,
+    /// events are delivered one at a time, in the order they arrived:
+    ///
+    /// | version | events | lane |
+    /// |---|---|---|
+    /// | v2 | `conversation:*`, `switchboard:*`; `client:*` with a conversation; `user:merge` of conversations | `conversation:<app id>:<payload.conversation.id>` (for `user:merge`, the surviving conversation) |
+    /// | v2 | `user:update`, `user:remove`; `user:merge` of users only; `client:*` without a conversation | `user:<app id>:<user id>` (for `user:merge`, the surviving user) |
+    /// | v2 | an unknown type: by `payload.conversation.id`, else `payload.user.id` | as above |
+    /// | v2 | an event with neither | none |
+    /// | v1 | every trigger with an `appUser` (the app user's conversation; `merge:appUser`: the surviving one) | `appUser:<app._id>:<appUser._id>` |
+    /// | v1 | a body without `appUser._id` | none |
+    ///
+    /// (`-` stands for a missing app id; a lane longer than 160 bytes is named
+    /// `<kind>:sha256:<hex>` of its ids.)
     pub fn lane(&self) -> Option<&str> {
         Some(self.stored.lane.as_str()).filter(|lane| !describe::is_event_lane(lane))
     }
@@ -270,7 +283,7 @@ pub(crate) struct Settings {
 }
 
 /// Marks and lanes given back being written: on a failure, why, and the lanes not given back.
-type Flush = JoinHandle<Result<(), (StoreError, Vec<String>)>>;
+type Flush = JoinHandle<Result<(), (StoreError, Vec<Taken>)>>;
 
 /// A renewal of the holds in flight, and when it started: the lanes it renewed.
 type Renewal = (Instant, JoinHandle<Result<Vec<String>, StoreError>>);
@@ -318,7 +331,7 @@ struct Scheduler<A> {
     /// Done marks not written yet.
     marks: Vec<(String, i64)>,
     /// Lanes drained, to give back once their marks are written.
-    drained: Vec<String>,
+    drained: Vec<Taken>,
     /// Marks and lanes given back being written (on a failure, the lanes not given back).
     flushing: Option<Flush>,
     /// The holds' renewal in flight, and when it started.
@@ -668,8 +681,9 @@ impl<A: Application> Scheduler<A> {
                 1
             }
             Turn::Drained => {
+                let after = held.after;
                 self.held.remove(&lane);
-                self.drained.push(lane);
+                self.drained.push(Taken { lane, after });
                 0
             }
             Turn::Store(error) => {
@@ -713,7 +727,10 @@ impl<A: Application> Scheduler<A> {
             }
         }
         let mut lanes = std::mem::take(&mut self.drained);
-        lanes.extend(self.held.drain().map(|(lane, _)| lane));
+        lanes.extend(self.held.drain().map(|(lane, held)| Taken {
+            lane,
+            after: held.after,
+        }));
         if !lanes.is_empty() {
             if let Err(error) = self.store.release(lanes).await {
                 tracing::warn!(error = %error, "cannot give back the lanes held; they come back after the lease");

@@ -9,22 +9,10 @@
 //! v1.1 bodies (a `trigger`) and Sunshine Conversations v2 bodies (an `events` array, each event
 //! with its `type`) alike.
 //!
-//! **Lanes.** Each event goes in a lane, and a lane's events are delivered one at a time, in the
-//! order they arrived (a chat is a sequence); events of different lanes are delivered side by side.
-//! An event's lane is its conversation; an event of no conversation goes by its user; an event of
-//! neither is a lane of its own:
-//!
-//! | version | events | lane |
-//! |---|---|---|
-//! | v2 | `conversation:*`, `switchboard:*`; `client:*` with a conversation; `user:merge` of conversations | `conversation:<app id>:<payload.conversation.id>` (for `user:merge`, the surviving conversation) |
-//! | v2 | `user:update`, `user:remove`; `user:merge` of users only; `client:*` without a conversation | `user:<app id>:<user id>` (for `user:merge`, the surviving user) |
-//! | v2 | an unknown type: by `payload.conversation.id`, else `payload.user.id` | as above |
-//! | v2 | an event with neither | none (an [`EVENT_LANE`] lane of its own) |
-//! | v1 | every trigger with an `appUser` (the app user's conversation) | `appUser:<app._id>:<appUser._id>` |
-//! | v1 | a body without `appUser._id` | none |
-//!
-//! (`-` stands for a missing app id; a lane longer than [`MAX_LANE`] bytes is named by the
-//! SHA-256 of its ids.)
+//! **Lanes.** Each event goes in a lane: its conversation, else its user, else a lane of its own
+//! ([`EVENT_LANE`]); the table, for each event type of both versions, is in the docs of
+//! [`Delivery::lane`](crate::Delivery::lane) and in the README. A lane longer than [`MAX_LANE`]
+//! bytes is named by the SHA-256 of its ids.
 //!
 //! **Keys.** A v2 event's key is the SHA-256 of its app id, type and id (the spec's examples reuse
 //! ids across types): the same event sent again in another body (a retry serialized otherwise,
@@ -62,7 +50,8 @@ impl Secrets {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventMeta {
     /// The event's key: an event whose key is stored already (in any body, for as long as the
-    /// retention keeps it) is not delivered again. See the [module](self).
+    /// retention keeps it) is not delivered again: for a v2 event, the SHA-256 of its app id,
+    /// type and id; for a v1 body, of its bytes.
     pub key: [u8; 32],
     /// Its lane: its conversation, its user, or a lane of its own.
     pub lane: String,
@@ -84,10 +73,10 @@ pub(crate) struct Description {
 }
 
 /// The lane of an event of no lane: `event:` and its key in hex, a lane of its own.
-pub const EVENT_LANE: &str = "event:";
+pub(crate) const EVENT_LANE: &str = "event:";
 
 /// The longest lane name kept as it is; a longer one is named by the SHA-256 of its ids.
-pub const MAX_LANE: usize = 160;
+pub(crate) const MAX_LANE: usize = 160;
 
 /// Why a body is not a webhook body (answered 400).
 #[derive(Clone, Debug, PartialEq, Eq)]

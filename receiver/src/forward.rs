@@ -33,7 +33,7 @@ use hyper_util::rt::TokioExecutor;
 use crate::config::{check_url, redact_url};
 use crate::delivery::{Application, Delivery, Failure};
 
-/// POSTs each delivery to a URL, with the headers of the [module](self); done on a 2xx, a
+/// POSTs each delivery to a URL, with its headers (see the README); done on a 2xx, a
 /// failure otherwise. Its `Debug` shows the URL redacted.
 #[derive(Clone)]
 pub struct Forward {

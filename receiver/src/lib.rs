@@ -53,7 +53,7 @@
 pub mod commands;
 pub mod config;
 mod delivery;
-pub mod describe;
+mod describe;
 mod forward;
 mod http;
 mod log;

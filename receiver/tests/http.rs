@@ -1211,7 +1211,7 @@ impl Store for Breakable {
     fn extend(&self, lanes: Vec<String>) -> StoreFuture<'_, Vec<String>> {
         self.inner.extend(lanes)
     }
-    fn release(&self, lanes: Vec<String>) -> StoreFuture<'_, ()> {
+    fn release(&self, lanes: Vec<Taken>) -> StoreFuture<'_, ()> {
         self.inner.release(lanes)
     }
     fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, Purged> {

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use smooch_receiver::store::postgres_tls::Target;
+use smooch_receiver::store::postgres::tls::Target;
 use support::certs::TestCa;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -46,7 +46,7 @@ use tokio_postgres::config::{Host, SslMode as PgSslMode};
 use tokio_postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect, TlsStream};
 use tokio_postgres::{Client, Connection, Socket};
 
-use super::StoreError;
+use crate::store::contract::StoreError;
 use crate::tls::{self, ClientCert, Roots, TlsSettings, Verify};
 
 /// libpq's `sslmode` (less `allow`).

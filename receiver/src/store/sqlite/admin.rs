@@ -9,14 +9,18 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
+use super::file::{blocking, connect, fail, refuse_other_names_beside_a_receiver, sql_error};
 use super::schema::{check_version, migrate, SCHEMA_VERSION};
-use super::{blocking, connect, fail, refuse_other_names_beside_a_receiver, sql_error};
-use crate::store::{text_column, Accepted, Admin, Incoming, Letter, Stats, StoreError, StoreFuture};
+use crate::store::contract::{
+    text_column, Accepted, Admin, Incoming, Letter, Stats, StoreError, StoreFuture,
+};
 
 /// How long an administration command waits for the receiver's writes.
 const ADMIN_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The administration commands on a SQLite file. See the [module](self).
+/// The administration commands on a SQLite file, in short transactions on a connection of their
+/// own, beside the receiver that serves the file (which takes what they give back within a
+/// second).
 pub struct SqliteAdmin {
     connection: Arc<Mutex<Connection>>,
 }

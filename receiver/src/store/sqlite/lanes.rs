@@ -5,13 +5,17 @@
 //! delivery it stores.
 //!
 //! A delivery waiting costs about 40 bytes here (its id, and its lane's share), plus its row and
-//! body when they were just stored ([`FRESH_BYTES`](super::FRESH_BYTES) of them at most), so
+//! body when they were just stored ([`FRESH_BYTES`] of them at most), so
 //! that the delivery need not read them back.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
-use crate::store::{Stored, Taken};
+use crate::store::contract::{Stored, Taken};
+
+/// Bytes of bodies kept in memory with the deliveries just stored, so that the delivery need not
+/// read them back.
+pub const FRESH_BYTES: usize = 4 * 1024 * 1024;
 
 /// A delivery waiting in its lane.
 #[derive(Clone, Debug)]

@@ -1,11 +1,11 @@
 //! [`SqliteStore`]: the store in one SQLite file (SQLite is built into the binary), for one
 //! receiver process (a second one is refused: the file is locked).
 //!
-//! - [`writer`]: the threads that write (grouped commits, `fdatasync` before the answer, the
+//! - `writer.rs`: the threads that write (grouped commits, `fdatasync` before the answer, the
 //!   checkpoints), so that the thread every request waits for never waits for the disk;
-//! - [`lanes`]: the deliveries waiting, lane by lane, kept in memory;
+//! - `lanes.rs`: the deliveries waiting, lane by lane, kept in memory;
 //! - [`schema`]: the tables and their migrations (`PRAGMA user_version` = 3);
-//! - [`admin`]: the administration commands, beside a running receiver.
+//! - `admin.rs`: the administration commands, beside a running receiver.
 //!
 //! A committed row survives a crash of the process and, once answered, a power cut. Once the WAL
 //! is copied whole and starts again, it is cut back to [`Settings::wal_limit`]
@@ -18,13 +18,14 @@
 //! deliveries after it without a done mark are read into their lanes.
 
 mod admin;
+mod file;
 mod lanes;
 pub mod schema;
 mod writer;
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::mpsc as channel;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -35,19 +36,17 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio::sync::{mpsc, oneshot, watch, Notify};
 
 pub use self::admin::SqliteAdmin;
+use self::file::{blocking, closed, connect, fail, lock, spawn, wal_file};
+pub use self::lanes::FRESH_BYTES;
 use self::lanes::{Lanes, Waiting};
 use self::schema::{check_version, migrate};
 pub use self::schema::{MIGRATIONS, SCHEMA_VERSION};
 pub use self::writer::MAX_GROUP;
-use self::writer::{checkpoint_loop, sync_loop, Checkpoints, Op, Writer};
-use super::{
+use self::writer::{checkpoint_loop, sync_loop, Broken, Checkpoints, Op, PanicGuard, Reply, Writer};
+use crate::store::contract::{
     Accepted, DeadLetter, Failed, Incoming, Purged, Settings, Stats, Store, StoreError, StoreFuture, Stored,
     Taken,
 };
-
-/// Bytes of bodies kept in memory with the deliveries just stored, so that the delivery need not
-/// read them back.
-pub const FRESH_BYTES: usize = 4 * 1024 * 1024;
 
 /// The page size SQLite uses for a new file.
 const PAGE_SIZE: usize = 4096;
@@ -62,8 +61,6 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(2);
 /// the floor written.
 const CHECK_EVERY: Duration = Duration::from_secs(1);
 
-type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
-
 /// The store in one SQLite file. See the [module](self).
 pub struct SqliteStore {
     ops: mpsc::UnboundedSender<Op>,
@@ -77,124 +74,6 @@ pub struct SqliteStore {
     /// The database file, locked while the store is open: one receiver per file. Also held by the
     /// writer thread, which closes the last connections.
     _lock: Arc<File>,
-}
-
-/// Where the threads report that the store is broken (the first reason stays).
-#[derive(Clone)]
-struct Broken(Arc<watch::Sender<Option<String>>>);
-
-impl Broken {
-    fn mark(&self, reason: String) {
-        self.0.send_if_modified(|current| {
-            if current.is_some() {
-                return false;
-            }
-            tracing::error!(reason = %reason, "the store is broken");
-            *current = Some(reason);
-            true
-        });
-    }
-}
-
-/// Marks the store broken when a thread ends by a panic.
-struct PanicGuard(Broken, &'static str);
-
-impl Drop for PanicGuard {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.mark(format!("the store's {} thread panicked", self.1));
-        }
-    }
-}
-
-fn fail(path: &Path, what: &str, error: &dyn std::fmt::Display) -> StoreError {
-    StoreError(format!("{}: {what}: {error}", path.display()))
-}
-
-/// Opens a connection to `path` that waits `busy` for the others' locks.
-fn connect(path: &Path, flags: OpenFlags, busy: Duration) -> Result<Connection, StoreError> {
-    let connection = Connection::open_with_flags(path, flags).map_err(|e| fail(path, "cannot open", &e))?;
-    connection
-        .busy_timeout(busy)
-        .map_err(|e| fail(path, "busy_timeout", &e))?;
-    Ok(connection)
-}
-
-/// Opens the database file itself (creating it, as SQLite would) and locks it: one receiver per
-/// file, by its identity rather than its name. A second receiver is so refused through a hard link
-/// or a symbolic link as through the same path: SQLite keeps a write-ahead log per name, and two
-/// names written at once corrupt the file. Nothing is created when the file cannot be opened.
-///
-/// The lock is `flock(2)`, which on a local file system does not conflict with SQLite's own locks
-/// (POSIX record locks): an operator's `sqlite3` and the administration commands work beside the
-/// receiver. It ends with the process. The descriptor must stay open until every connection to
-/// the file is closed: closing a descriptor of a file drops the POSIX locks the process holds on
-/// it, SQLite's included.
-fn lock(path: &Path) -> Result<Arc<File>, StoreError> {
-    let mut options = File::options();
-    options.read(true).write(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o644); // as SQLite creates it
-    let file = options.open(path).map_err(|e| fail(path, "cannot open", &e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => {
-            return Err(fail(
-                path,
-                "in use",
-                &"another receiver serves this file, by this name or another (a hard or symbolic link); \
-                  one process per SQLite file (use PostgreSQL for more)",
-            ))
-        }
-        Err(std::fs::TryLockError::Error(e)) => return Err(fail(path, "cannot lock", &e)),
-    }
-    let names = links(&file);
-    if names > 1 {
-        tracing::warn!(
-            store = %path.display(),
-            names,
-            "the database file has other names (hard links): SQLite keeps a write-ahead log per name; \
-             use this one only (administration commands through another are refused while this receiver runs)"
-        );
-    }
-    Ok(Arc::new(file))
-}
-
-/// How many names (hard links) the file has.
-fn links(file: &File) -> u64 {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        file.metadata().map_or(1, |metadata| metadata.nlink())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = file;
-        1
-    }
-}
-
-/// Refuses, for an administration command, a file that a receiver serves (it holds [`lock`]) and
-/// that has other names (hard links): the command may be going through a name the receiver does
-/// not use, with a write-ahead log of its own, and would read stale rows and corrupt the file by
-/// writing. Called before any connection to the file is opened (see [`lock`] on closing
-/// descriptors).
-fn refuse_other_names_beside_a_receiver(path: &Path) -> Result<(), StoreError> {
-    let Ok(file) = File::open(path) else {
-        return Ok(()); // opening the database says why
-    };
-    let names = links(&file);
-    if names > 1 && matches!(file.try_lock_shared(), Err(std::fs::TryLockError::WouldBlock)) {
-        return Err(fail(
-            path,
-            "served under other names",
-            &format!(
-                "a receiver serves this file, and the file has {names} names (hard links): SQLite \
-                 keeps a write-ahead log per name; remove the other names, or stop the receiver first"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 impl SqliteStore {
@@ -403,51 +282,6 @@ fn read_deliveries(connection: &mut Connection, ids: &[i64]) -> rusqlite::Result
     Ok(read)
 }
 
-fn spawn(name: &str, run: impl FnOnce() + Send + 'static) -> Result<JoinHandle<()>, StoreError> {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(run)
-        .map_err(|e| StoreError(format!("cannot start the {name} thread: {e}")))
-}
-
-/// The WAL file of the database at `path`, to sync, after its directory entry is synced.
-fn wal_file(path: &Path) -> std::io::Result<File> {
-    let mut name = path.as_os_str().to_owned();
-    name.push("-wal");
-    let wal = File::open(PathBuf::from(name))?;
-    let directory = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    File::open(directory)?.sync_all()?;
-    wal.sync_data()?;
-    Ok(wal)
-}
-
-fn closed() -> StoreError {
-    StoreError("the store is closed".to_owned())
-}
-
-fn sql_error(error: rusqlite::Error) -> StoreError {
-    StoreError(error.to_string())
-}
-
-/// Runs `read` on the reader connection, away from the runtime's threads.
-fn blocking<T: Send + 'static>(
-    connection: &Arc<Mutex<Connection>>,
-    read: impl FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
-) -> StoreFuture<'static, T> {
-    let connection = Arc::clone(connection);
-    Box::pin(async move {
-        tokio::task::spawn_blocking(move || {
-            let mut connection = connection.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-            read(&mut connection).map_err(sql_error)
-        })
-        .await
-        .map_err(|error| StoreError(format!("a read failed: {error}")))?
-    })
-}
-
 impl Store for SqliteStore {
     fn accept(&self, webhook: Incoming) -> StoreFuture<'_, Accepted> {
         self.send(|reply| Op::Accept(webhook, reply))
@@ -545,10 +379,10 @@ impl Store for SqliteStore {
         Box::pin(async move { Ok(lanes) })
     }
 
-    fn release(&self, released: Vec<String>) -> StoreFuture<'_, ()> {
+    fn release(&self, released: Vec<Taken>) -> StoreFuture<'_, ()> {
         let mut lanes = self.lanes();
-        for lane in &released {
-            lanes.release(lane);
+        for taken in &released {
+            lanes.release(&taken.lane);
         }
         drop(lanes);
         self.new_work.notify_one();

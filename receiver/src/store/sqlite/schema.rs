@@ -10,15 +10,15 @@ use std::path::Path;
 
 use rusqlite::{params, Connection};
 
-use super::fail;
+use super::file::fail;
 use crate::describe;
-use crate::store::{text_column, StoreError};
+use crate::store::contract::{text_column, StoreError};
 
 /// The schema version this receiver writes.
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// The migrations written in SQL, each from the version before it: `(version, SQL)`. Version 3
-/// has a step in Rust besides ([`carry_webhooks`]), then [`DROP_WEBHOOK_STATE`].
+/// has a step in Rust besides (each webhook not done gets its deliveries from its body), then [`DROP_WEBHOOK_STATE`].
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,

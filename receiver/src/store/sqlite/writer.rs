@@ -28,11 +28,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 
-use super::lanes::{Lanes, Waiting};
-use super::{closed, sql_error, Broken, Reply, FRESH_BYTES};
-use crate::store::{
+use super::file::{closed, sql_error};
+use super::lanes::{Lanes, Waiting, FRESH_BYTES};
+use crate::store::contract::{
     text_column, Accepted, DeadLetter, Failed, Health, Incoming, Observer, Purged, StoreError, Stored,
 };
 
@@ -46,6 +46,36 @@ const CHECKPOINT_REST: Duration = Duration::from_millis(25);
 
 /// Commits that may fail in a row (a full disk, an I/O error) before the store gives up.
 const MAX_FAILED_COMMITS: u32 = 3;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+/// Where the threads report that the store is broken (the first reason stays).
+#[derive(Clone)]
+pub(super) struct Broken(pub(super) Arc<watch::Sender<Option<String>>>);
+
+impl Broken {
+    pub(super) fn mark(&self, reason: String) {
+        self.0.send_if_modified(|current| {
+            if current.is_some() {
+                return false;
+            }
+            tracing::error!(reason = %reason, "the store is broken");
+            *current = Some(reason);
+            true
+        });
+    }
+}
+
+/// Marks the store broken when a thread ends by a panic.
+pub(super) struct PanicGuard(pub(super) Broken, pub(super) &'static str);
+
+impl Drop for PanicGuard {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.mark(format!("the store's {} thread panicked", self.1));
+        }
+    }
+}
 
 /// A request to the writer thread.
 pub(super) enum Op {
