@@ -151,7 +151,7 @@ impl AsRef<[u8]> for Shared {
 impl Delivery {
     /// The delivery of a stored event: its body as received for a body of one event (every v1
     /// body); for an event of a v2 body of several, the body's `app` and `webhook` with that one
-    /// event, byte for byte ([`describe::event_body`]).
+    /// event, byte for byte (`describe::event_body`).
     pub fn new(stored: Stored) -> Delivery {
         let bytes = if stored.events > 1 {
             match describe::event_body(&stored.body, stored.index as usize) {

@@ -88,7 +88,7 @@ const KEEPALIVE_RETRIES: u32 = 3;
 const USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The migrations, each from the version before it: `(version, SQL)`. Version 2 (the event as
-/// the unit of delivery, with its lane) has a step in Rust besides ([`carry_webhooks`]), then
+/// the unit of delivery, with its lane) has a step in Rust besides (`carry_webhooks`), then
 /// [`DROP_WEBHOOK_STATE`].
 pub const MIGRATIONS: &[(i32, &str)] = &[
     (

@@ -16,7 +16,9 @@ use crate::store::{text_column, Accepted, Admin, Incoming, Letter, Stats, StoreE
 /// How long an administration command waits for the receiver's writes.
 const ADMIN_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// The administration commands on a SQLite file. See the [module](self).
+/// The administration commands on a SQLite file, in short transactions on a connection of their
+/// own, beside the receiver that serves the file (which takes what they give back within a
+/// second).
 pub struct SqliteAdmin {
     connection: Arc<Mutex<Connection>>,
 }

@@ -1,11 +1,11 @@
 //! [`SqliteStore`]: the store in one SQLite file (SQLite is built into the binary), for one
 //! receiver process (a second one is refused: the file is locked).
 //!
-//! - [`writer`]: the threads that write (grouped commits, `fdatasync` before the answer, the
+//! - `writer`: the threads that write (grouped commits, `fdatasync` before the answer, the
 //!   checkpoints), so that the thread every request waits for never waits for the disk;
-//! - [`lanes`]: the deliveries waiting, lane by lane, kept in memory;
+//! - `lanes`: the deliveries waiting, lane by lane, kept in memory;
 //! - [`schema`]: the tables and their migrations (`PRAGMA user_version` = 3);
-//! - [`admin`]: the administration commands, beside a running receiver.
+//! - `admin`: the administration commands, beside a running receiver.
 //!
 //! A committed row survives a crash of the process and, once answered, a power cut. Once the WAL
 //! is copied whole and starts again, it is cut back to [`Settings::wal_limit`]

@@ -18,7 +18,7 @@ use crate::store::{text_column, StoreError};
 pub const SCHEMA_VERSION: i64 = 3;
 
 /// The migrations written in SQL, each from the version before it: `(version, SQL)`. Version 3
-/// has a step in Rust besides ([`carry_webhooks`]), then [`DROP_WEBHOOK_STATE`].
+/// has a step in Rust besides (`carry_webhooks`), then [`DROP_WEBHOOK_STATE`].
 pub const MIGRATIONS: &[(i64, &str)] = &[
     (
         1,
