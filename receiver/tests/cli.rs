@@ -36,6 +36,9 @@ fn version_and_help_answer_without_starting_a_receiver() {
         "SMOOCH_STORE",
         "SMOOCH_ADMIN_LISTEN",
         "SMOOCH_FORWARD_URL",
+        "SMOOCH_FORWARD_CA_FILE",
+        "SMOOCH_FORWARD_CLIENT_CERT_FILE",
+        "SMOOCH_FORWARD_CLIENT_KEY_FILE",
         "SMOOCH_LEASE",
         "SMOOCH_RETENTION",
         "SMOOCH_MAX_DEAD_LETTER",
@@ -476,7 +479,7 @@ fn help_and_usage_errors_never_show_a_value_of_a_secret_bearing_variable() {
         );
     }
     // Usage errors: clap's, and the receiver's own checks of the settings.
-    let https = "https://operator:hunter2-forward@127.0.0.1:9/in?token=hunter2-forward";
+    let ftp = "ftp://operator:hunter2-forward@127.0.0.1:9/in?token=hunter2-forward";
     let mysql = "mysql://operator:hunter2-store@127.0.0.1:9/db?password=hunter2-store";
     type Variables<'a> = &'a [(&'a str, &'a str)];
     let errors: &[(&[&str], Variables)] = &[
@@ -484,7 +487,7 @@ fn help_and_usage_errors_never_show_a_value_of_a_secret_bearing_variable() {
         (&["stats", "--bogus"], &[]),
         (&["dead-letters", "show"], &[]),
         (&["--forward-timeout", "soon"], &[]),
-        (&["serve"], &[("SMOOCH_FORWARD_URL", https)]),
+        (&["serve"], &[("SMOOCH_FORWARD_URL", ftp)]),
         (&["serve"], &[("SMOOCH_STORE", mysql)]),
         (&["stats"], &[("SMOOCH_STORE", mysql)]),
     ];
