@@ -114,6 +114,17 @@ pub struct Options {
     )]
     pub forward_client_key_file: Option<PathBuf>,
 
+    /// A file holding the whsec_… secret that signs each forward (Standard Webhooks:
+    /// webhook-id, webhook-timestamp, webhook-signature); two lines, two signatures, during a
+    /// rotation.
+    #[arg(
+        long,
+        env = "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub forward_signing_secret_file: Option<PathBuf>,
+
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, env = "SMOOCH_LOG", default_value = "info", value_parser = parse_level, value_name = "LEVEL", global = true)]
     pub log: tracing::Level,
@@ -269,6 +280,7 @@ impl Default for Options {
             forward_ca_file: None,
             forward_client_cert_file: None,
             forward_client_key_file: None,
+            forward_signing_secret_file: None,
             log: tracing::Level::INFO,
             limits: Limits::default(),
         }
@@ -289,6 +301,7 @@ impl fmt::Debug for Options {
             .field("forward_ca_file", &self.forward_ca_file)
             .field("forward_client_cert_file", &self.forward_client_cert_file)
             .field("forward_client_key_file", &self.forward_client_key_file)
+            .field("forward_signing_secret_file", &self.forward_signing_secret_file)
             .field("log", &self.log)
             .field("limits", &self.limits)
             .finish()
@@ -372,8 +385,12 @@ impl Options {
                 self.forward_client_key_file.is_some(),
             ),
         ];
+        let other_files = [(
+            "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+            self.forward_signing_secret_file.is_some(),
+        )];
         let Some(url) = &self.forward_url else {
-            return match tls_files.iter().find(|(_, set)| *set) {
+            return match tls_files.iter().chain(&other_files).find(|(_, set)| *set) {
                 Some((name, _)) => Err(format!(
                     "{name} is set, but SMOOCH_FORWARD_URL is not: there is nothing to forward to"
                 )),
@@ -655,6 +672,7 @@ mod tests {
             "--forward-ca-file=/etc/smooch/ca.pem",
             "--forward-client-cert-file=/etc/smooch/client.crt",
             "--forward-client-key-file=/etc/smooch/client.key",
+            "--forward-signing-secret-file=/etc/smooch/signing",
             "--log=debug",
             "--max-body=64KiB",
             "--max-dead-letter=128KiB",
@@ -690,6 +708,7 @@ mod tests {
                 forward_ca_file: Some("/etc/smooch/ca.pem".into()),
                 forward_client_cert_file: Some("/etc/smooch/client.crt".into()),
                 forward_client_key_file: Some("/etc/smooch/client.key".into()),
+                forward_signing_secret_file: Some("/etc/smooch/signing".into()),
                 log: tracing::Level::DEBUG,
                 limits: Limits {
                     max_body: 64 << 10,
@@ -875,15 +894,15 @@ mod tests {
         let refused = |options: Options| options.check().unwrap_err();
         assert_eq!(
             refused(Options {
-                forward_ca_file: Some("/etc/smooch/ca.pem".into()),
+                forward_signing_secret_file: Some("/etc/smooch/signing".into()),
                 ..Options::default()
             }),
-            "SMOOCH_FORWARD_CA_FILE is set, but SMOOCH_FORWARD_URL is not: there is nothing to \
-             forward to"
+            "SMOOCH_FORWARD_SIGNING_SECRET_FILE is set, but SMOOCH_FORWARD_URL is not: there is \
+             nothing to forward to"
         );
         assert_eq!(
             refused(Options {
-                forward_url: http,
+                forward_url: http.clone(),
                 forward_ca_file: Some("/etc/smooch/ca.pem".into()),
                 ..Options::default()
             }),
@@ -906,6 +925,14 @@ mod tests {
             }),
             "SMOOCH_FORWARD_CLIENT_KEY_FILE needs SMOOCH_FORWARD_CLIENT_CERT_FILE (its certificate)"
         );
+        // Signing goes with either scheme.
+        Options {
+            forward_url: http,
+            forward_signing_secret_file: Some("/etc/smooch/signing".into()),
+            ..Options::default()
+        }
+        .check()
+        .unwrap();
     }
 
     #[test]

@@ -14,12 +14,13 @@
 //! | `X-Smooch-Lane` | the event's lane (`conversation:<app>:<id>`, `user:<app>:<id>`, `appUser:<app>:<id>`), when it has one: the service may act on two lanes at once, never on two events of one lane |
 //! | `X-Smooch-Attempt` | 1 for the first try, then one more after each failure |
 //! | `X-Smooch-Delivery-Id`, `X-Smooch-Webhook-Id` | the rows of the delivery and of its body in the store |
+//! | `webhook-id`, `webhook-timestamp`, `webhook-signature` | with a signing secret ([`ForwardSettings::signing_secret_file`]): the [Standard Webhooks] signature; `webhook-id` is `msg_` and the event's key, the same for every try |
 //!
 //! (Header values are percent-encoded where a byte is not visible ASCII.) A 2xx marks the
 //! delivery done; anything else, or no answer within `SMOOCH_FORWARD_TIMEOUT`, is a failure:
 //! the delivery is tried again after a backoff (after the `Retry-After` of a 429 or a 503,
 //! within the backoff's bounds), and set aside after `SMOOCH_MAX_ATTEMPTS`. Delivery is at least
-//! once: use `Idempotency-Key` to act once.
+//! once: use `Idempotency-Key` (or `webhook-id`) to act once.
 //!
 //! **HTTPS.** The server's certificate is checked, its chain and its host name, against the
 //! system's certificate authorities and those of [`ForwardSettings::ca_file`]; a client
@@ -27,11 +28,20 @@
 //! only (offered by ALPN as `http/1.1`). A certificate the receiver does not trust fails the
 //! delivery like a refusal, with the reason ([`tls::explain`]) in the log and in `last_error`.
 //!
+//! **Signatures.** With `webhook-signature: v1,<base64>`, the base64 of the HMAC-SHA256 of
+//! `<webhook-id>.<webhook-timestamp>.<body>` keyed with the secret (the bytes of the base64 after
+//! `whsec_`); with two secrets (a rotation), two signatures, space-separated. `webhook-timestamp`
+//! is the try's time in UNIX seconds. A service checks them with any Standard Webhooks library.
+//!
 //! Connections are kept alive and reused (closed after 30 s idle). The files are read once, by
-//! [`Forward::new`]; an error names the file, never what it holds.
+//! [`Forward::new`]; an error names the file and the line, never what it holds.
+//!
+//! [Standard Webhooks]: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+
+mod signature;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
@@ -45,10 +55,13 @@ use crate::config::{check_url, redact_url, Options};
 use crate::delivery::{Application, Delivery, Failure};
 use crate::tls::{self, ClientCert, Roots, TlsSettings, Verify};
 
+use self::signature::Signer;
+
 /// How long a connection to the service may stay idle in the pool before it is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What a [`Forward`] is made of: where, within how long, and the files of its TLS. Its `Debug` shows the URL redacted.
+/// What a [`Forward`] is made of: where, within how long, and the files of its TLS and its
+/// signature. Its `Debug` shows the URL redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ForwardSettings {
     /// Where each delivery is POSTed: `http://…` or `https://…`.
@@ -60,6 +73,9 @@ pub struct ForwardSettings {
     pub ca_file: Option<PathBuf>,
     /// The certificate shown to a service that asks for one (`https://` only).
     pub client_cert: Option<ClientCert>,
+    /// A file of `whsec_…` secrets, one a line (two during a rotation): each forward is signed
+    /// with each.
+    pub signing_secret_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ForwardSettings {
@@ -69,6 +85,7 @@ impl std::fmt::Debug for ForwardSettings {
             .field("timeout", &self.timeout)
             .field("ca_file", &self.ca_file)
             .field("client_cert", &self.client_cert)
+            .field("signing_secret_file", &self.signing_secret_file)
             .finish()
     }
 }
@@ -81,6 +98,7 @@ impl ForwardSettings {
             timeout,
             ca_file: None,
             client_cert: None,
+            signing_secret_file: None,
         }
     }
 
@@ -104,6 +122,7 @@ impl ForwardSettings {
             timeout: options.forward_timeout,
             ca_file: options.forward_ca_file.clone(),
             client_cert,
+            signing_secret_file: options.forward_signing_secret_file.clone(),
         }))
     }
 }
@@ -115,6 +134,7 @@ pub struct Forward {
     client: Transport,
     url: Uri,
     timeout: Duration,
+    signer: Option<Signer>,
 }
 
 /// The pooled client: plain for an `http://` URL, TLS for an `https://` one.
@@ -138,14 +158,15 @@ impl std::fmt::Debug for Forward {
         f.debug_struct("Forward")
             .field("url", &redact_url(&self.url.to_string()))
             .field("timeout", &self.timeout)
+            .field("signer", &self.signer)
             .finish_non_exhaustive()
     }
 }
 
 impl Forward {
     /// A forwarder as `settings` say: reads its files (once: a renewed file is taken at the next
-    /// start) and builds the TLS configuration for an `https://` URL. An error names the option
-    /// and the file, never a file's content.
+    /// start) and builds the TLS configuration for an `https://` URL. An error names the option,
+    /// the file and the line, never a file's content.
     pub fn new(settings: &ForwardSettings) -> Result<Forward, String> {
         let url = without_user_info(check_url(&settings.url)?);
         let https = url.scheme_str() == Some("https");
@@ -155,6 +176,11 @@ impl Forward {
                 redact_url(&settings.url)
             ));
         }
+        let signer = settings
+            .signing_secret_file
+            .as_deref()
+            .map(Signer::read)
+            .transpose()?;
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(settings.timeout));
@@ -189,6 +215,7 @@ impl Forward {
             client,
             url,
             timeout: settings.timeout,
+            signer,
         })
     }
 
@@ -207,6 +234,18 @@ impl Forward {
         }
         if let Some(lane) = delivery.lane() {
             request = request.header("x-smooch-lane", header_value(lane));
+        }
+        if let Some(signer) = &self.signer {
+            let id = webhook_id(delivery.key());
+            let timestamp = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            let signature = signer.sign(&id, timestamp, delivery.body());
+            request = request
+                .header("webhook-id", id)
+                .header("webhook-timestamp", timestamp)
+                .header("webhook-signature", signature);
         }
         let request = request
             .body(Full::new(delivery.bytes()))
@@ -278,6 +317,12 @@ fn without_user_info(url: Uri) -> Uri {
     let mut parts = url.into_parts();
     parts.authority = Some(host);
     Uri::from_parts(parts).expect("a URL with another authority of the same form")
+}
+
+/// The `webhook-id` of the event of key `key`: `msg_` and the key (64 hex digits), as Standard
+/// Webhooks' ids are prefixed; the same for every try, as the specification asks.
+fn webhook_id(key: &str) -> String {
+    format!("msg_{key}")
 }
 
 /// A `Retry-After` value (seconds, or an HTTP date) as a wait from `now`.

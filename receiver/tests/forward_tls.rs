@@ -1,13 +1,19 @@
 //! Forwards to an HTTPS service (a real TLS server on loopback, its certificates made by the
 //! test): trusted through `SMOOCH_FORWARD_CA_FILE` or the system's CAs, refused when untrusted
 //! (retried, set aside, the reason kept), with a client certificate for a service that asks for
-//! one, over kept-alive connections.
+//! one, over kept-alive connections; signed as Standard Webhooks says (checked here with an HMAC
+//! of the test's own).
 
 mod support;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use support::certs::TestCa;
 use support::sink::{Answer, Got, Sink, TlsConnection};
 use support::*;
@@ -69,6 +75,81 @@ async fn set_aside(store: &TestStore) -> Vec<DeliveryRow> {
             .then_some(deliveries)
     })
     .await
+}
+
+/// The UNIX time in seconds.
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// HMAC-SHA256 (RFC 2104) written here over sha2, so that the check does not go through the
+/// receiver's code (nor the hmac crate it uses).
+fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut block = [0u8; 64];
+    if key.len() > 64 {
+        block[..32].copy_from_slice(&Sha256::digest(key));
+    } else {
+        block[..key.len()].copy_from_slice(key);
+    }
+    let pad = |byte: u8| block.iter().map(|b| b ^ byte).collect::<Vec<u8>>();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
+    Sha256::new()
+        .chain_update(pad(0x5c))
+        .chain_update(inner)
+        .finalize()
+        .to_vec()
+}
+
+/// A signing secret of 32 bytes made from `seed`, and its `whsec_…` form.
+fn secret(seed: u8) -> (Vec<u8>, String) {
+    let bytes: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(31).wrapping_add(seed)).collect();
+    let text = format!("whsec_{}", STANDARD.encode(&bytes));
+    (bytes, text)
+}
+
+/// Checks a forward's signature as a Standard Webhooks consumer does, with each of `secrets`
+/// in turn (one signature each, in order); returns its `webhook-id` and `webhook-timestamp`.
+fn verify(got: &Got, secrets: &[&[u8]]) -> (String, u64) {
+    let id = got.header("webhook-id").expect("a webhook-id");
+    let timestamp = got.header("webhook-timestamp").expect("a webhook-timestamp");
+    let signatures: Vec<&str> = got
+        .header("webhook-signature")
+        .expect("a webhook-signature")
+        .split(' ')
+        .collect();
+    assert_eq!(signatures.len(), secrets.len(), "{signatures:?}");
+    let mut signed = format!("{id}.{timestamp}.").into_bytes();
+    signed.extend_from_slice(&got.body);
+    for (signature, secret) in signatures.iter().zip(secrets) {
+        let (version, encoded) = signature.split_once(',').expect("v1,<base64>");
+        assert_eq!(version, "v1");
+        assert_eq!(
+            STANDARD.decode(encoded).unwrap(),
+            hmac_sha256(secret, &signed),
+            "{signature}"
+        );
+    }
+    (id.to_owned(), timestamp.parse().expect("UNIX seconds"))
+}
+
+#[test]
+fn the_test_s_own_hmac_gives_the_specification_s_signature() {
+    // The test vector of the Standard Webhooks libraries (Python's test_sign_function).
+    let key = STANDARD.decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").unwrap();
+    let mac = hmac_sha256(
+        &key,
+        br#"msg_p5jXN8AQM9LWM0D4loKWxJek.1614265330.{"test": 2432232314}"#,
+    );
+    assert_eq!(
+        STANDARD.encode(mac),
+        "g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,6 +436,116 @@ async fn a_service_that_asks_for_a_client_certificate_refuses_a_receiver_without
         let handshakes = sink.handshakes();
         assert_eq!(handshakes.len(), 2, "{handshakes:?}");
         assert!(handshakes.iter().all(Result::is_err), "{handshakes:?}");
+        process.stop();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_forward_is_signed_as_standard_webhooks_says() {
+    bounded(Duration::from_secs(60), async {
+        let (store, pki) = (TestStore::sqlite(), Pki::new());
+        let sink = pki.sink(|_| Answer::ok()).await;
+        let (key, text) = secret(1);
+        let secret_file = pki.file("signing", &format!("{text}\n"));
+        let process = receiver(
+            &store,
+            "signed.log",
+            &sink,
+            &[
+                ("SMOOCH_FORWARD_CA_FILE", pki.ca_file.to_str().unwrap()),
+                ("SMOOCH_FORWARD_SIGNING_SECRET_FILE", &secret_file),
+            ],
+        );
+        let before = now();
+        post_events(&process, 4).await;
+        store.all_done(4, Duration::from_secs(20)).await;
+        let after = now();
+        let got = sink.got();
+        assert_eq!(got.len(), 4);
+        for post in &got {
+            let (id, timestamp) = verify(post, &[&key]);
+            assert_eq!(id, format!("msg_{}", post.key()), "the event's key, prefixed");
+            assert!(
+                (before..=after).contains(&timestamp),
+                "{timestamp} not in {before}..={after}"
+            );
+        }
+        process.stop();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_webhook_id_stays_the_same_across_the_retries_of_a_delivery() {
+    bounded(Duration::from_secs(60), async {
+        let (store, pki) = (TestStore::sqlite(), Pki::new());
+        // Refused twice, then taken.
+        let tries = Arc::new(AtomicUsize::new(0));
+        let sink = {
+            let tries = Arc::clone(&tries);
+            pki.sink(move |_| {
+                if tries.fetch_add(1, SeqCst) < 2 {
+                    Answer::status(500)
+                } else {
+                    Answer::ok()
+                }
+            })
+            .await
+        };
+        let (key, text) = secret(2);
+        let secret_file = pki.file("signing", &text);
+        let process = receiver(
+            &store,
+            "retried.log",
+            &sink,
+            &[
+                ("SMOOCH_FORWARD_CA_FILE", pki.ca_file.to_str().unwrap()),
+                ("SMOOCH_FORWARD_SIGNING_SECRET_FILE", &secret_file),
+            ],
+        );
+        post_events(&process, 1).await;
+        let deliveries = store.all_done(1, Duration::from_secs(20)).await;
+        let got = sink.got();
+        let attempts: Vec<u32> = got.iter().map(Got::attempt).collect();
+        assert_eq!(attempts, [1, 2, 3]);
+        let signed: Vec<(String, u64)> = got.iter().map(|post| verify(post, &[&key])).collect();
+        let expected = format!("msg_{}", deliveries[0].key_hex());
+        assert!(signed.iter().all(|(id, _)| *id == expected), "{signed:?}");
+        // Each try signed at its own time.
+        assert!(signed.windows(2).all(|pair| pair[0].1 <= pair[1].1), "{signed:?}");
+        process.stop();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_signing_secrets_give_two_signatures_each_checked_by_its_secret() {
+    bounded(Duration::from_secs(60), async {
+        let (store, pki) = (TestStore::sqlite(), Pki::new());
+        let sink = pki.sink(|_| Answer::ok()).await;
+        let (new_key, new_text) = secret(3);
+        let (old_key, old_text) = secret(4);
+        let secret_file = pki.file(
+            "signing",
+            &format!("# rotation: the new secret, then the old one\n{new_text}\n{old_text}\n"),
+        );
+        let process = receiver(
+            &store,
+            "rotation.log",
+            &sink,
+            &[
+                ("SMOOCH_FORWARD_CA_FILE", pki.ca_file.to_str().unwrap()),
+                ("SMOOCH_FORWARD_SIGNING_SECRET_FILE", &secret_file),
+            ],
+        );
+        post_events(&process, 2).await;
+        store.all_done(2, Duration::from_secs(20)).await;
+        let got = sink.got();
+        assert_eq!(got.len(), 2);
+        for post in &got {
+            verify(post, &[&new_key, &old_key]);
+        }
         process.stop();
     })
     .await;
