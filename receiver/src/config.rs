@@ -125,6 +125,11 @@ pub struct Options {
     )]
     pub forward_signing_secret_file: Option<PathBuf>,
 
+    /// A file of `Name: value` lines, headers added to every forward (Authorization, a tenant);
+    /// blank lines and lines starting with # are skipped.
+    #[arg(long, env = "SMOOCH_FORWARD_HEADERS_FILE", value_name = "PATH", global = true)]
+    pub forward_headers_file: Option<PathBuf>,
+
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, env = "SMOOCH_LOG", default_value = "info", value_parser = parse_level, value_name = "LEVEL", global = true)]
     pub log: tracing::Level,
@@ -281,6 +286,7 @@ impl Default for Options {
             forward_client_cert_file: None,
             forward_client_key_file: None,
             forward_signing_secret_file: None,
+            forward_headers_file: None,
             log: tracing::Level::INFO,
             limits: Limits::default(),
         }
@@ -302,6 +308,7 @@ impl fmt::Debug for Options {
             .field("forward_client_cert_file", &self.forward_client_cert_file)
             .field("forward_client_key_file", &self.forward_client_key_file)
             .field("forward_signing_secret_file", &self.forward_signing_secret_file)
+            .field("forward_headers_file", &self.forward_headers_file)
             .field("log", &self.log)
             .field("limits", &self.limits)
             .finish()
@@ -385,10 +392,13 @@ impl Options {
                 self.forward_client_key_file.is_some(),
             ),
         ];
-        let other_files = [(
-            "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
-            self.forward_signing_secret_file.is_some(),
-        )];
+        let other_files = [
+            (
+                "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+                self.forward_signing_secret_file.is_some(),
+            ),
+            ("SMOOCH_FORWARD_HEADERS_FILE", self.forward_headers_file.is_some()),
+        ];
         let Some(url) = &self.forward_url else {
             return match tls_files.iter().chain(&other_files).find(|(_, set)| *set) {
                 Some((name, _)) => Err(format!(
@@ -673,6 +683,7 @@ mod tests {
             "--forward-client-cert-file=/etc/smooch/client.crt",
             "--forward-client-key-file=/etc/smooch/client.key",
             "--forward-signing-secret-file=/etc/smooch/signing",
+            "--forward-headers-file=/etc/smooch/headers",
             "--log=debug",
             "--max-body=64KiB",
             "--max-dead-letter=128KiB",
@@ -709,6 +720,7 @@ mod tests {
                 forward_client_cert_file: Some("/etc/smooch/client.crt".into()),
                 forward_client_key_file: Some("/etc/smooch/client.key".into()),
                 forward_signing_secret_file: Some("/etc/smooch/signing".into()),
+                forward_headers_file: Some("/etc/smooch/headers".into()),
                 log: tracing::Level::DEBUG,
                 limits: Limits {
                     max_body: 64 << 10,
@@ -925,10 +937,11 @@ mod tests {
             }),
             "SMOOCH_FORWARD_CLIENT_KEY_FILE needs SMOOCH_FORWARD_CLIENT_CERT_FILE (its certificate)"
         );
-        // Signing goes with either scheme.
+        // Signing and headers go with either scheme.
         Options {
             forward_url: http,
             forward_signing_secret_file: Some("/etc/smooch/signing".into()),
+            forward_headers_file: Some("/etc/smooch/headers".into()),
             ..Options::default()
         }
         .check()

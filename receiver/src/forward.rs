@@ -15,6 +15,7 @@
 //! | `X-Smooch-Attempt` | 1 for the first try, then one more after each failure |
 //! | `X-Smooch-Delivery-Id`, `X-Smooch-Webhook-Id` | the rows of the delivery and of its body in the store |
 //! | `webhook-id`, `webhook-timestamp`, `webhook-signature` | with a signing secret ([`ForwardSettings::signing_secret_file`]): the [Standard Webhooks] signature; `webhook-id` is `msg_` and the event's key, the same for every try |
+//! | the headers file's ([`ForwardSettings::headers_file`]) | each of its `Name: value` lines |
 //!
 //! (Header values are percent-encoded where a byte is not visible ASCII.) A 2xx marks the
 //! delivery done; anything else, or no answer within `SMOOCH_FORWARD_TIMEOUT`, is a failure:
@@ -38,12 +39,13 @@
 //!
 //! [Standard Webhooks]: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
 
+mod headers;
 mod signature;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use axum::http::{HeaderValue, Method, Request, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Uri};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_rustls::HttpsConnector;
@@ -60,8 +62,8 @@ use self::signature::Signer;
 /// How long a connection to the service may stay idle in the pool before it is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What a [`Forward`] is made of: where, within how long, and the files of its TLS and its
-/// signature. Its `Debug` shows the URL redacted.
+/// What a [`Forward`] is made of: where, within how long, and the files of its TLS, its
+/// signature and its headers. Its `Debug` shows the URL redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ForwardSettings {
     /// Where each delivery is POSTed: `http://…` or `https://…`.
@@ -76,6 +78,11 @@ pub struct ForwardSettings {
     /// A file of `whsec_…` secrets, one a line (two during a rotation): each forward is signed
     /// with each.
     pub signing_secret_file: Option<PathBuf>,
+    /// A file of `Name: value` lines: headers added to every forward. Blank lines and lines
+    /// starting with `#` are skipped; a header the receiver sets itself (`Content-Type`,
+    /// `Idempotency-Key`, `Host`, `webhook-*`, `x-smooch-*`, and those of the connection) is
+    /// refused.
+    pub headers_file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for ForwardSettings {
@@ -86,6 +93,7 @@ impl std::fmt::Debug for ForwardSettings {
             .field("ca_file", &self.ca_file)
             .field("client_cert", &self.client_cert)
             .field("signing_secret_file", &self.signing_secret_file)
+            .field("headers_file", &self.headers_file)
             .finish()
     }
 }
@@ -99,6 +107,7 @@ impl ForwardSettings {
             ca_file: None,
             client_cert: None,
             signing_secret_file: None,
+            headers_file: None,
         }
     }
 
@@ -123,17 +132,19 @@ impl ForwardSettings {
             ca_file: options.forward_ca_file.clone(),
             client_cert,
             signing_secret_file: options.forward_signing_secret_file.clone(),
+            headers_file: options.forward_headers_file.clone(),
         }))
     }
 }
 
 /// POSTs each delivery to a URL, with the headers of the [module](self); done on a 2xx, a
-/// failure otherwise. Its `Debug` shows the URL redacted, and no secret.
+/// failure otherwise. Its `Debug` shows the URL redacted, and neither secrets nor header values.
 #[derive(Clone)]
 pub struct Forward {
     client: Transport,
     url: Uri,
     timeout: Duration,
+    headers: HeaderMap,
     signer: Option<Signer>,
 }
 
@@ -158,6 +169,7 @@ impl std::fmt::Debug for Forward {
         f.debug_struct("Forward")
             .field("url", &redact_url(&self.url.to_string()))
             .field("timeout", &self.timeout)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("signer", &self.signer)
             .finish_non_exhaustive()
     }
@@ -181,6 +193,10 @@ impl Forward {
             .as_deref()
             .map(Signer::read)
             .transpose()?;
+        let headers = match &settings.headers_file {
+            Some(file) => headers::read(file)?,
+            None => HeaderMap::new(),
+        };
         let mut connector = HttpConnector::new();
         connector.set_nodelay(true);
         connector.set_connect_timeout(Some(settings.timeout));
@@ -215,6 +231,7 @@ impl Forward {
             client,
             url,
             timeout: settings.timeout,
+            headers,
             signer,
         })
     }
@@ -247,9 +264,12 @@ impl Forward {
                 .header("webhook-timestamp", timestamp)
                 .header("webhook-signature", signature);
         }
-        let request = request
+        let mut request = request
             .body(Full::new(delivery.bytes()))
             .map_err(|error| format!("forward: cannot build the request: {error}"))?;
+        for (name, value) in &self.headers {
+            request.headers_mut().append(name, value.clone());
+        }
         let response = self
             .client
             .request(request)
@@ -292,7 +312,7 @@ impl Application for Forward {
         };
         if let Err(failure) = &outcome {
             // The forward's own words (a status, a connection's or a certificate's error; no
-            // byte of the body): why, at the default level.
+            // byte of the body, no header value): why, at the default level.
             tracing::warn!(
                 delivery_id = delivery.id(),
                 attempt = delivery.attempt(),

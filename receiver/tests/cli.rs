@@ -40,6 +40,7 @@ fn version_and_help_answer_without_starting_a_receiver() {
         "SMOOCH_FORWARD_CLIENT_CERT_FILE",
         "SMOOCH_FORWARD_CLIENT_KEY_FILE",
         "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+        "SMOOCH_FORWARD_HEADERS_FILE",
         "SMOOCH_LEASE",
         "SMOOCH_RETENTION",
         "SMOOCH_MAX_DEAD_LETTER",

@@ -2,7 +2,7 @@
 //! test): trusted through `SMOOCH_FORWARD_CA_FILE` or the system's CAs, refused when untrusted
 //! (retried, set aside, the reason kept), with a client certificate for a service that asks for
 //! one, over kept-alive connections; signed as Standard Webhooks says (checked here with an HMAC
-//! of the test's own).
+//! of the test's own), and with the headers of `SMOOCH_FORWARD_HEADERS_FILE`.
 
 mod support;
 
@@ -545,6 +545,56 @@ async fn two_signing_secrets_give_two_signatures_each_checked_by_its_secret() {
         assert_eq!(got.len(), 2);
         for post in &got {
             verify(post, &[&new_key, &old_key]);
+        }
+        process.stop();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_headers_file_is_sent_with_every_forward() {
+    bounded(Duration::from_secs(60), async {
+        let (store, pki) = (TestStore::sqlite(), Pki::new());
+        let sink = pki.sink(|_| Answer::ok()).await;
+        let headers_file = pki.file(
+            "headers",
+            "# for the ticket service\n\
+             Authorization: Bearer token-0123456789\n\
+             \n\
+             X-Tenant: acme\n\
+             X-Tenant: acme-eu\n",
+        );
+        let process = receiver(
+            &store,
+            "headers.log",
+            &sink,
+            &[
+                ("SMOOCH_FORWARD_CA_FILE", pki.ca_file.to_str().unwrap()),
+                ("SMOOCH_FORWARD_HEADERS_FILE", &headers_file),
+            ],
+        );
+        post_events(&process, 3).await;
+        store.all_done(3, Duration::from_secs(20)).await;
+        let got = sink.got();
+        assert_eq!(got.len(), 3);
+        for post in &got {
+            let added: Vec<(&str, &str)> = post
+                .all_headers
+                .iter()
+                .filter(|(name, _)| name == "authorization" || name == "x-tenant")
+                .map(|(name, value)| (name.as_str(), value.as_str()))
+                .collect();
+            assert_eq!(
+                added,
+                [
+                    ("authorization", "Bearer token-0123456789"),
+                    ("x-tenant", "acme"),
+                    ("x-tenant", "acme-eu")
+                ]
+            );
+            // Beside the receiver's own.
+            assert!(post.header("idempotency-key").is_some());
+            assert_eq!(post.header("content-type"), Some("application/json"));
         }
         process.stop();
     })
