@@ -6,7 +6,8 @@
 //!
 //! The values of the options listed in [`SECRET_VARIABLES`] are never shown: `--help` hides them,
 //! `Debug` hides them, and a URL among them is shown through [`redact_url`] wherever it appears
-//! (the start log line, an error).
+//! (the start log line, an error). The files named by [`SECRET_FILE_VARIABLES`] hold secrets:
+//! their paths are shown, what they hold never (an error names the file and the line).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -24,6 +25,18 @@ const DEFAULT_MAX_BODY: usize = 1 << 20;
 /// variable, never its value), and its value is shown nowhere else but through [`redact_url`]
 /// (or as `***`). A new secret-bearing option goes here too: the tests go through this list.
 pub const SECRET_VARIABLES: &[&str] = &["SMOOCH_WEBHOOK_SECRETS", "SMOOCH_STORE", "SMOOCH_FORWARD_URL"];
+
+/// The variables (and their flags) naming a file whose content is a secret: the webhook secrets,
+/// the forward's client key, its signing secrets, and its headers (an `Authorization` value, say).
+/// The path is an ordinary value; what the file holds is shown nowhere: an error names the file
+/// and the line, never its content. A new option naming a secret file goes here too: the tests
+/// go through this list.
+pub const SECRET_FILE_VARIABLES: &[&str] = &[
+    "SMOOCH_WEBHOOK_SECRETS_FILE",
+    "SMOOCH_FORWARD_CLIENT_KEY_FILE",
+    "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+    "SMOOCH_FORWARD_HEADERS_FILE",
+];
 
 /// The fewest characters a webhook secret may have: a shorter one can be found by trying keys
 /// (a secret of one character was found in 66 requests).
@@ -896,6 +909,21 @@ mod tests {
                 shown.contains("operator:***@") || shown.contains("Some(\"***\")"),
                 "{name}: {shown}"
             );
+        }
+    }
+
+    #[test]
+    fn the_secret_files_are_options_whose_paths_are_shown() {
+        let command = Cli::command();
+        for name in SECRET_FILE_VARIABLES {
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_env().is_some_and(|env| env == *name))
+                .unwrap_or_else(|| panic!("{name} is no option's variable"));
+            assert!(!arg.is_hide_env_values_set(), "{name}: a path is no secret");
+            let flag = format!("--{}=/etc/smooch/{name}", arg.get_long().unwrap());
+            let options = parse(&[&flag]).unwrap();
+            assert!(format!("{options:?}").contains(&format!("/etc/smooch/{name}")));
         }
     }
 
