@@ -31,7 +31,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use smooch_receiver::{Forward, Options, Receiver};
+use smooch_receiver::{Forward, ForwardSettings, Options, Receiver};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
@@ -192,7 +192,8 @@ async fn run(
         };
         let receiver = Receiver::open(&options).await.unwrap();
         let address = receiver.address();
-        let forward = Forward::new(options.forward_url.as_deref().unwrap(), options.forward_timeout).unwrap();
+        let settings = ForwardSettings::new(options.forward_url.clone().unwrap(), options.forward_timeout);
+        let forward = Forward::new(&settings).unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(receiver.serve(forward, async {
             let _ = stopped.await;

@@ -6,7 +6,8 @@
 //!
 //! The values of the options listed in [`SECRET_VARIABLES`] are never shown: `--help` hides them,
 //! `Debug` hides them, and a URL among them is shown through [`redact_url`] wherever it appears
-//! (the start log line, an error).
+//! (the start log line, an error). The files named by [`SECRET_FILE_VARIABLES`] hold secrets:
+//! their paths are shown, what they hold never (an error names the file and the line).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -24,6 +25,18 @@ const DEFAULT_MAX_BODY: usize = 1 << 20;
 /// variable, never its value), and its value is shown nowhere else but through [`redact_url`]
 /// (or as `***`). A new secret-bearing option goes here too: the tests go through this list.
 pub const SECRET_VARIABLES: &[&str] = &["SMOOCH_WEBHOOK_SECRETS", "SMOOCH_STORE", "SMOOCH_FORWARD_URL"];
+
+/// The variables (and their flags) naming a file whose content is a secret: the webhook secrets,
+/// the forward's client key, its signing secrets, and its headers (an `Authorization` value, say).
+/// The path is an ordinary value; what the file holds is shown nowhere: an error names the file
+/// and the line, never its content. A new option naming a secret file goes here too: the tests
+/// go through this list.
+pub const SECRET_FILE_VARIABLES: &[&str] = &[
+    "SMOOCH_WEBHOOK_SECRETS_FILE",
+    "SMOOCH_FORWARD_CLIENT_KEY_FILE",
+    "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+    "SMOOCH_FORWARD_HEADERS_FILE",
+];
 
 /// The fewest characters a webhook secret may have: a shorter one can be found by trying keys
 /// (a secret of one character was found in 66 requests).
@@ -75,8 +88,8 @@ pub struct Options {
     )]
     pub store: String,
 
-    /// POST each stored webhook, byte for byte, to this http:// URL (done on a 2xx); without it,
-    /// the application logs them.
+    /// POST each stored webhook, byte for byte, to this http:// or https:// URL (done on a 2xx);
+    /// without it, the application logs them.
     #[arg(
         long,
         env = "SMOOCH_FORWARD_URL",
@@ -89,6 +102,46 @@ pub struct Options {
     /// How long one forwarding POST may take before it counts as failed.
     #[arg(long, env = "SMOOCH_FORWARD_TIMEOUT", default_value = "10s", value_parser = parse_duration_arg, value_name = "DURATION", global = true)]
     pub forward_timeout: Duration,
+
+    /// A PEM file of certificate authorities trusted for an https:// SMOOCH_FORWARD_URL, besides
+    /// the system's.
+    #[arg(long, env = "SMOOCH_FORWARD_CA_FILE", value_name = "PATH", global = true)]
+    pub forward_ca_file: Option<PathBuf>,
+
+    /// A client certificate (PEM: the certificate, then its intermediates) shown to an https://
+    /// service that asks for one; its key in SMOOCH_FORWARD_CLIENT_KEY_FILE.
+    #[arg(
+        long,
+        env = "SMOOCH_FORWARD_CLIENT_CERT_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub forward_client_cert_file: Option<PathBuf>,
+
+    /// The private key of that certificate (PEM, not encrypted).
+    #[arg(
+        long,
+        env = "SMOOCH_FORWARD_CLIENT_KEY_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub forward_client_key_file: Option<PathBuf>,
+
+    /// A file holding the whsec_… secret that signs each forward (Standard Webhooks:
+    /// webhook-id, webhook-timestamp, webhook-signature); two lines, two signatures, during a
+    /// rotation.
+    #[arg(
+        long,
+        env = "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+        value_name = "PATH",
+        global = true
+    )]
+    pub forward_signing_secret_file: Option<PathBuf>,
+
+    /// A file of `Name: value` lines, headers added to every forward (Authorization, a tenant);
+    /// blank lines and lines starting with # are skipped.
+    #[arg(long, env = "SMOOCH_FORWARD_HEADERS_FILE", value_name = "PATH", global = true)]
+    pub forward_headers_file: Option<PathBuf>,
 
     /// Log level: error, warn, info, debug or trace.
     #[arg(long, env = "SMOOCH_LOG", default_value = "info", value_parser = parse_level, value_name = "LEVEL", global = true)]
@@ -242,6 +295,11 @@ impl Default for Options {
             store: "smooch-webhooks.sqlite3".to_owned(),
             forward_url: None,
             forward_timeout: Duration::from_secs(10),
+            forward_ca_file: None,
+            forward_client_cert_file: None,
+            forward_client_key_file: None,
+            forward_signing_secret_file: None,
+            forward_headers_file: None,
             log: tracing::Level::INFO,
             limits: Limits::default(),
         }
@@ -259,6 +317,11 @@ impl fmt::Debug for Options {
             .field("store", &redact_url(&self.store))
             .field("forward_url", &self.forward_url.as_deref().map(redact_url))
             .field("forward_timeout", &self.forward_timeout)
+            .field("forward_ca_file", &self.forward_ca_file)
+            .field("forward_client_cert_file", &self.forward_client_cert_file)
+            .field("forward_client_key_file", &self.forward_client_key_file)
+            .field("forward_signing_secret_file", &self.forward_signing_secret_file)
+            .field("forward_headers_file", &self.forward_headers_file)
             .field("log", &self.log)
             .field("limits", &self.limits)
             .finish()
@@ -319,14 +382,64 @@ impl Options {
     /// Refuses options that cannot work together.
     pub fn check(&self) -> Result<(), String> {
         self.limits.check()?;
-        if let Some(url) = &self.forward_url {
-            check_url(url)?;
-        }
+        self.check_forward()?;
         // (Port 0 is a port chosen at bind: two of them never clash.)
         if self.admin_listen.as_deref() == Some(self.listen.as_str()) && !self.listen.ends_with(":0") {
             return Err("SMOOCH_ADMIN_LISTEN must not be the webhook address SMOOCH_LISTEN".to_owned());
         }
         Ok(())
+    }
+
+    /// The forward's options: its URL, and files only where they can be used (a file set for
+    /// nothing is refused rather than ignored: the operator meant something by it). The files are
+    /// read by [`Forward::new`](crate::Forward::new).
+    pub(crate) fn check_forward(&self) -> Result<(), String> {
+        let tls_files = [
+            ("SMOOCH_FORWARD_CA_FILE", self.forward_ca_file.is_some()),
+            (
+                "SMOOCH_FORWARD_CLIENT_CERT_FILE",
+                self.forward_client_cert_file.is_some(),
+            ),
+            (
+                "SMOOCH_FORWARD_CLIENT_KEY_FILE",
+                self.forward_client_key_file.is_some(),
+            ),
+        ];
+        let other_files = [
+            (
+                "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+                self.forward_signing_secret_file.is_some(),
+            ),
+            ("SMOOCH_FORWARD_HEADERS_FILE", self.forward_headers_file.is_some()),
+        ];
+        let Some(url) = &self.forward_url else {
+            return match tls_files.iter().chain(&other_files).find(|(_, set)| *set) {
+                Some((name, _)) => Err(format!(
+                    "{name} is set, but SMOOCH_FORWARD_URL is not: there is nothing to forward to"
+                )),
+                None => Ok(()),
+            };
+        };
+        let uri = check_url(url)?;
+        if uri.scheme_str() == Some("http") {
+            if let Some((name, _)) = tls_files.iter().find(|(_, set)| *set) {
+                return Err(format!(
+                    "{name} is for an https:// SMOOCH_FORWARD_URL, and {} is http://",
+                    redact_url(url)
+                ));
+            }
+        }
+        match (&self.forward_client_cert_file, &self.forward_client_key_file) {
+            (Some(_), None) => Err(
+                "SMOOCH_FORWARD_CLIENT_CERT_FILE needs SMOOCH_FORWARD_CLIENT_KEY_FILE (its private key)"
+                    .to_owned(),
+            ),
+            (None, Some(_)) => Err(
+                "SMOOCH_FORWARD_CLIENT_KEY_FILE needs SMOOCH_FORWARD_CLIENT_CERT_FILE (its certificate)"
+                    .to_owned(),
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -367,9 +480,9 @@ pub(crate) fn check_url(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|error| format!("SMOOCH_FORWARD_URL: {} is not a URL: {error}", redact_url(url)))?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
         return Err(format!(
-            "SMOOCH_FORWARD_URL: {}: only http:// URLs with a host (put a TLS proxy in front of an https one)",
+            "SMOOCH_FORWARD_URL: {}: only http:// and https:// URLs with a host",
             redact_url(url)
         ));
     }
@@ -577,8 +690,13 @@ mod tests {
             "--listen=127.0.0.1:0",
             "--admin-listen=127.0.0.1:9",
             "--store=/tmp/x.sqlite3",
-            "--forward-url=http://127.0.0.1:8080/in",
+            "--forward-url=https://127.0.0.1:8080/in",
             "--forward-timeout=3s",
+            "--forward-ca-file=/etc/smooch/ca.pem",
+            "--forward-client-cert-file=/etc/smooch/client.crt",
+            "--forward-client-key-file=/etc/smooch/client.key",
+            "--forward-signing-secret-file=/etc/smooch/signing",
+            "--forward-headers-file=/etc/smooch/headers",
             "--log=debug",
             "--max-body=64KiB",
             "--max-dead-letter=128KiB",
@@ -609,8 +727,13 @@ mod tests {
                 listen: "127.0.0.1:0".to_owned(),
                 admin_listen: Some("127.0.0.1:9".to_owned()),
                 store: "/tmp/x.sqlite3".to_owned(),
-                forward_url: Some("http://127.0.0.1:8080/in".to_owned()),
+                forward_url: Some("https://127.0.0.1:8080/in".to_owned()),
                 forward_timeout: three,
+                forward_ca_file: Some("/etc/smooch/ca.pem".into()),
+                forward_client_cert_file: Some("/etc/smooch/client.crt".into()),
+                forward_client_key_file: Some("/etc/smooch/client.key".into()),
+                forward_signing_secret_file: Some("/etc/smooch/signing".into()),
+                forward_headers_file: Some("/etc/smooch/headers".into()),
                 log: tracing::Level::DEBUG,
                 limits: Limits {
                     max_body: 64 << 10,
@@ -682,10 +805,10 @@ mod tests {
         }))
         .contains("SMOOCH_MAX_BUFFERED"));
         assert!(with(Options {
-            forward_url: Some("https://example.com/".to_owned()),
+            forward_url: Some("ftp://example.com/".to_owned()),
             ..Options::default()
         })
-        .contains("http://"));
+        .contains("only http:// and https://"));
         assert!(with(Options {
             admin_listen: Some("127.0.0.1:3000".to_owned()),
             ..Options::default()
@@ -790,6 +913,70 @@ mod tests {
     }
 
     #[test]
+    fn the_secret_files_are_options_whose_paths_are_shown() {
+        let command = Cli::command();
+        for name in SECRET_FILE_VARIABLES {
+            let arg = command
+                .get_arguments()
+                .find(|arg| arg.get_env().is_some_and(|env| env == *name))
+                .unwrap_or_else(|| panic!("{name} is no option's variable"));
+            assert!(!arg.is_hide_env_values_set(), "{name}: a path is no secret");
+            let flag = format!("--{}=/etc/smooch/{name}", arg.get_long().unwrap());
+            let options = parse(&[&flag]).unwrap();
+            assert!(format!("{options:?}").contains(&format!("/etc/smooch/{name}")));
+        }
+    }
+
+    #[test]
+    fn the_forward_s_files_are_refused_where_they_cannot_be_used() {
+        let https = Some("https://hooks.internal/smooch".to_owned());
+        let http = Some("http://user:hunter2@127.0.0.1:8080/smooch".to_owned());
+        let refused = |options: Options| options.check().unwrap_err();
+        assert_eq!(
+            refused(Options {
+                forward_signing_secret_file: Some("/etc/smooch/signing".into()),
+                ..Options::default()
+            }),
+            "SMOOCH_FORWARD_SIGNING_SECRET_FILE is set, but SMOOCH_FORWARD_URL is not: there is \
+             nothing to forward to"
+        );
+        assert_eq!(
+            refused(Options {
+                forward_url: http.clone(),
+                forward_ca_file: Some("/etc/smooch/ca.pem".into()),
+                ..Options::default()
+            }),
+            "SMOOCH_FORWARD_CA_FILE is for an https:// SMOOCH_FORWARD_URL, and \
+             http://user:***@127.0.0.1:8080/smooch is http://"
+        );
+        assert_eq!(
+            refused(Options {
+                forward_url: https.clone(),
+                forward_client_cert_file: Some("/etc/smooch/client.crt".into()),
+                ..Options::default()
+            }),
+            "SMOOCH_FORWARD_CLIENT_CERT_FILE needs SMOOCH_FORWARD_CLIENT_KEY_FILE (its private key)"
+        );
+        assert_eq!(
+            refused(Options {
+                forward_url: https.clone(),
+                forward_client_key_file: Some("/etc/smooch/client.key".into()),
+                ..Options::default()
+            }),
+            "SMOOCH_FORWARD_CLIENT_KEY_FILE needs SMOOCH_FORWARD_CLIENT_CERT_FILE (its certificate)"
+        );
+        // Signing and headers go with either scheme.
+        Options {
+            forward_url: http,
+            forward_signing_secret_file: Some("/etc/smooch/signing".into()),
+            forward_headers_file: Some("/etc/smooch/headers".into()),
+            ..Options::default()
+        }
+        .check()
+        .unwrap();
+    }
+
+    #[test]
     fn a_url_is_shown_without_its_password_query_values_or_fragment() {
         for (url, shown) in [
             (
@@ -823,13 +1010,14 @@ mod tests {
     }
 
     #[test]
-    fn only_http_forward_urls_with_a_host_are_taken_and_shown_redacted() {
+    fn only_http_and_https_forward_urls_with_a_host_are_taken_and_shown_redacted() {
         assert!(check_url("http://127.0.0.1:8080/in").is_ok());
-        let error = check_url("https://user:hunter2@example.com/?token=hunter2").unwrap_err();
+        assert!(check_url("https://hooks.internal/smooch").is_ok());
+        let error = check_url("ftp://user:hunter2@example.com/?token=hunter2").unwrap_err();
         assert_eq!(
             error,
-            "SMOOCH_FORWARD_URL: https://user:***@example.com/?token=***: only http:// URLs with a host \
-             (put a TLS proxy in front of an https one)"
+            "SMOOCH_FORWARD_URL: ftp://user:***@example.com/?token=***: only http:// and https:// \
+             URLs with a host"
         );
         assert!(check_url("/relative").unwrap_err().contains("only http://"));
         let error = check_url("http://user:hunter2@exa mple/").unwrap_err();

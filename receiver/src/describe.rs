@@ -2,10 +2,10 @@
 //! reads bodies (the delivery hands the parsed event to the application, see
 //! [`Delivery::event`](crate::Delivery::event)).
 //!
-//! [`Secrets`] checks the `X-API-Key` header; [`describe`] decides between 200 and 400 and gives
+//! `Secrets` checks the `X-API-Key` header; `describe` decides between 200 and 400 and gives
 //! what the store keeps of a body: what the log line and the `webhooks` row show, and each event
-//! to deliver, with its key and its lane; [`idempotency_key`] names a body so that a retry is
-//! stored once; [`event_body`] cuts one event of a v2 body into a body of its own. Smooch v1 and
+//! to deliver, with its key and its lane; `idempotency_key` names a body so that a retry is
+//! stored once; `event_body` cuts one event of a v2 body into a body of its own. Smooch v1 and
 //! v1.1 bodies (a `trigger`) and Sunshine Conversations v2 bodies (an `events` array, each event
 //! with its `type`) alike.
 //!

@@ -54,7 +54,7 @@ pub mod commands;
 pub mod config;
 mod delivery;
 mod describe;
-mod forward;
+pub mod forward;
 mod http;
 mod log;
 pub mod metrics;
@@ -71,7 +71,7 @@ use tokio::sync::watch;
 
 pub use crate::config::{Limits, Options};
 pub use crate::delivery::{Application, Delivery, Failure, LogApplication};
-pub use crate::forward::Forward;
+pub use crate::forward::{Forward, ForwardSettings};
 pub use crate::log::Logging;
 use crate::metrics::Metrics;
 use crate::store::{Settings, Store};

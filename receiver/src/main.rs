@@ -8,11 +8,11 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use smooch_receiver::config::{check_variables, redact_url};
 use smooch_receiver::store::open_admin;
-use smooch_receiver::{commands, Forward, LogApplication, Logging, Options, Receiver};
+use smooch_receiver::{commands, Forward, ForwardSettings, LogApplication, Logging, Options, Receiver};
 
 /// Receives Smooch and Sunshine Conversations webhooks on POST /webhook, stores each accepted body
 /// (SQLite, or PostgreSQL shared by several receivers) before its 200, and hands it to the
-/// application: a log line, or a POST to SMOOCH_FORWARD_URL.
+/// application: a log line, or a POST to SMOOCH_FORWARD_URL (https:// too, signed if asked).
 ///
 /// Sizes: 1048576, 64KiB, 1MiB. Durations: 500ms, 10s, 2m, 1h, 7d.
 #[derive(Parser, Debug)]
@@ -96,6 +96,17 @@ fn serve(options: &Options) -> ExitCode {
         eprintln!("smooch-receiver: {error}\n\n`smooch-receiver --help` lists every option");
         return ExitCode::from(2);
     }
+    // The forward's files are read before anything starts: a bad one stops the start, naming
+    // the file and the line (never what it holds).
+    let forward = match ForwardSettings::from_options(options)
+        .and_then(|settings| settings.as_ref().map(Forward::new).transpose())
+    {
+        Ok(forward) => forward,
+        Err(error) => {
+            eprintln!("smooch-receiver: {error}");
+            return ExitCode::from(2);
+        }
+    };
     let logging = Logging::init(options.log);
     log_panics();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -120,14 +131,8 @@ fn serve(options: &Options) -> ExitCode {
             forward = %options.forward_url.as_deref().map_or("-".to_owned(), redact_url),
             "listening: POST /webhook"
         );
-        let stopped = match &options.forward_url {
-            Some(url) => match Forward::new(url, options.forward_timeout) {
-                Ok(forward) => receiver.serve(forward, signal()).await,
-                Err(error) => {
-                    tracing::error!(error = %error, "cannot start");
-                    return ExitCode::FAILURE;
-                }
-            },
+        let stopped = match forward {
+            Some(forward) => receiver.serve(forward, signal()).await,
             None => receiver.serve(LogApplication, signal()).await,
         };
         match stopped {

@@ -77,7 +77,7 @@ impl Roots {
         }
     }
 
-    /// The system's CAs and those of a PEM file.
+    /// The system's CAs (if it has any) and those of a PEM file.
     pub fn system_and_file(ca_file: impl Into<PathBuf>) -> Roots {
         Roots {
             system: true,
@@ -92,7 +92,9 @@ impl Roots {
         if self.system {
             let found = rustls_native_certs::load_native_certs();
             let (added, _unparsable) = store.add_parsable_certificates(found.certs);
-            if added == 0 {
+            // With a CA file beside them, a system without CAs (a slim container) is no error:
+            // the file's CAs are then the only ones.
+            if added == 0 && self.ca_file.is_none() {
                 let why = found
                     .errors
                     .first()
@@ -252,14 +254,16 @@ pub fn explain(error: &(dyn StdError + 'static)) -> String {
     parts.join(": ")
 }
 
-/// The rustls error `error` is or wraps (an `io::Error` holding one), if any.
+/// The rustls error `error` is or wraps (in `io::Error`s, one in another as hyper-rustls gives
+/// tokio-rustls' error), if any. (`io::Error::source` skips the error it holds: hence `get_ref`.)
 fn as_rustls<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
-    error.downcast_ref::<rustls::Error>().or_else(|| {
-        error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-    })
+    let mut current = error;
+    loop {
+        if let Some(tls) = current.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        current = current.downcast_ref::<std::io::Error>()?.get_ref()?;
+    }
 }
 
 /// A rustls error in words.
@@ -630,6 +634,12 @@ mod tests {
             explain(&expired),
             "the server's certificate is refused: expired: it was valid until 2020-01-02T00:00:00Z"
         );
+        // hyper-rustls wraps tokio-rustls' io::Error in another one.
+        let nested = std::io::Error::other(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            unknown.clone(),
+        ));
+        assert_eq!(explain(&nested), expected);
         // Not TLS: the chain as it is, each part once.
         let plain = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
         assert_eq!(explain(&plain), "connection refused");

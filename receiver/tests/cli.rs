@@ -1,11 +1,15 @@
 //! The command line of the binary: `--version`, `--help`, options and variables refused at start,
-//! and the administration commands (`stats`, `dead-letters …`, `requeue`, `migrate`) on both
-//! stores, while a receiver runs.
+//! the administration commands (`stats`, `dead-letters …`, `requeue`, `migrate`) on both
+//! stores, while a receiver runs, and secrets kept out of everything it shows.
 
 mod support;
 
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use support::certs::TestCa;
+use support::sink::{Answer, Sink};
 use support::*;
 
 fn text(output: &std::process::Output) -> (String, String) {
@@ -36,6 +40,11 @@ fn version_and_help_answer_without_starting_a_receiver() {
         "SMOOCH_STORE",
         "SMOOCH_ADMIN_LISTEN",
         "SMOOCH_FORWARD_URL",
+        "SMOOCH_FORWARD_CA_FILE",
+        "SMOOCH_FORWARD_CLIENT_CERT_FILE",
+        "SMOOCH_FORWARD_CLIENT_KEY_FILE",
+        "SMOOCH_FORWARD_SIGNING_SECRET_FILE",
+        "SMOOCH_FORWARD_HEADERS_FILE",
         "SMOOCH_LEASE",
         "SMOOCH_RETENTION",
         "SMOOCH_MAX_DEAD_LETTER",
@@ -120,7 +129,10 @@ async fn secrets_can_come_from_a_file() {
     .await;
 }
 
-on_both_stores!(the_administration_commands_work_while_a_receiver_runs);
+on_both_stores!(
+    the_administration_commands_work_while_a_receiver_runs,
+    no_secret_shows_in_the_log_errors_stats_or_metrics_of_a_receiver_forwarding_over_https,
+);
 
 async fn the_administration_commands_work_while_a_receiver_runs(store: TestStore) {
     bounded(Duration::from_secs(60), async {
@@ -432,6 +444,21 @@ fn secret_bearing_value(name: &str) -> String {
     format!("http://operator:hunter2-{name}@127.0.0.1:9/in?password=hunter2-{name}&token=hunter2-{name}")
 }
 
+/// What a file named by the secret-file variable `name` holds that it refuses at start, with a
+/// secret in it (`hunter2`): a webhook secret too short, a key that is no key, a signing secret
+/// that is not base64, a header value with a control character.
+fn bad_secret_file(name: &str) -> String {
+    match name {
+        "SMOOCH_WEBHOOK_SECRETS_FILE" => "hunter2-x\n".to_owned(),
+        "SMOOCH_FORWARD_CLIENT_KEY_FILE" => {
+            "-----BEGIN PRIVATE KEY-----\nhunter2hunter2hunter2\n-----END PRIVATE KEY-----\n".to_owned()
+        }
+        "SMOOCH_FORWARD_SIGNING_SECRET_FILE" => "whsec_hunter2-is-not-base64\n".to_owned(),
+        "SMOOCH_FORWARD_HEADERS_FILE" => "X-Tenant: acme\nAuthorization: Bearer hunter2\u{1}\n".to_owned(),
+        other => panic!("{other}: say here what bad content it refuses"),
+    }
+}
+
 /// Every secret-bearing variable, set by `secret_bearing_value`, and `SMOOCH_LISTEN`.
 fn with_secrets() -> Vec<(String, String)> {
     // Every one, and at least these three.
@@ -465,18 +492,33 @@ fn help_and_usage_errors_never_show_a_value_of_a_secret_bearing_variable() {
         &["migrate", "--help"],
         &["help", "stats"],
     ];
+    // And every secret file, holding a secret: `--help` shows its path, never what it holds.
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(&str, String)> = smooch_receiver::config::SECRET_FILE_VARIABLES
+        .iter()
+        .map(|name| {
+            let file = dir.path().join(name.to_ascii_lowercase());
+            std::fs::write(&file, bad_secret_file(name)).unwrap();
+            (*name, file.to_str().unwrap().to_owned())
+        })
+        .collect();
+    let mut help_env = env.clone();
+    help_env.extend(files.iter().map(|(name, file)| (*name, file.as_str())));
     for args in help {
-        let output = run(args, &env);
+        let output = run(args, &help_env);
         assert!(output.status.success(), "{args:?}: {:?}", text(&output));
         let (out, err) = text(&output);
         assert!(out.contains("SMOOCH_STORE"), "{args:?}: {out}");
+        if args[0] == "--help" {
+            assert!(out.contains(files[0].1.as_str()), "the path is shown: {out}");
+        }
         assert!(
             !out.contains("hunter2") && !err.contains("hunter2"),
             "{args:?}: {out}{err}"
         );
     }
     // Usage errors: clap's, and the receiver's own checks of the settings.
-    let https = "https://operator:hunter2-forward@127.0.0.1:9/in?token=hunter2-forward";
+    let ftp = "ftp://operator:hunter2-forward@127.0.0.1:9/in?token=hunter2-forward";
     let mysql = "mysql://operator:hunter2-store@127.0.0.1:9/db?password=hunter2-store";
     type Variables<'a> = &'a [(&'a str, &'a str)];
     let errors: &[(&[&str], Variables)] = &[
@@ -484,7 +526,7 @@ fn help_and_usage_errors_never_show_a_value_of_a_secret_bearing_variable() {
         (&["stats", "--bogus"], &[]),
         (&["dead-letters", "show"], &[]),
         (&["--forward-timeout", "soon"], &[]),
-        (&["serve"], &[("SMOOCH_FORWARD_URL", https)]),
+        (&["serve"], &[("SMOOCH_FORWARD_URL", ftp)]),
         (&["serve"], &[("SMOOCH_STORE", mysql)]),
         (&["stats"], &[("SMOOCH_STORE", mysql)]),
     ];
@@ -499,6 +541,49 @@ fn help_and_usage_errors_never_show_a_value_of_a_secret_bearing_variable() {
         assert!(
             !out.contains("hunter2") && !err.contains("hunter2"),
             "{args:?}: {out}{err}"
+        );
+    }
+}
+
+#[test]
+fn a_secret_file_that_is_refused_at_start_is_named_never_its_content_shown() {
+    let store = TestStore::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new("secret files CA");
+    let (cert, _) = ca.client("smooch-receiver").write(dir.path(), "client");
+    for name in ["SMOOCH_WEBHOOK_SECRETS_FILE", "SMOOCH_FORWARD_CLIENT_KEY_FILE"] {
+        assert!(
+            smooch_receiver::config::SECRET_FILE_VARIABLES.contains(&name),
+            "{name} is not among the secret files"
+        );
+    }
+    for name in smooch_receiver::config::SECRET_FILE_VARIABLES {
+        let file = dir.path().join(name.to_ascii_lowercase());
+        std::fs::write(&file, bad_secret_file(name)).unwrap();
+        let file = file.to_str().unwrap();
+        let mut env = vec![
+            ("SMOOCH_STORE", store.location()),
+            ("SMOOCH_LISTEN", "127.0.0.1:0".to_owned()),
+            ("SMOOCH_FORWARD_URL", "https://127.0.0.1:9/in".to_owned()),
+            (name, file.to_owned()),
+        ];
+        if *name != "SMOOCH_WEBHOOK_SECRETS_FILE" {
+            env.push(("SMOOCH_WEBHOOK_SECRETS", CURRENT.to_owned()));
+        }
+        if *name == "SMOOCH_FORWARD_CLIENT_KEY_FILE" {
+            env.push((
+                "SMOOCH_FORWARD_CLIENT_CERT_FILE",
+                cert.to_str().unwrap().to_owned(),
+            ));
+        }
+        let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let output = run(&["serve"], &env);
+        let (out, err) = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {out}{err}");
+        assert!(err.contains(file), "{name}: the file is named: {err}");
+        assert!(
+            !out.contains("hunter2") && !err.contains("hunter2"),
+            "{name}: {out}{err}"
         );
     }
 }
@@ -609,4 +694,121 @@ fn a_webhook_secret_shorter_than_16_characters_is_refused_at_start_naming_the_re
     );
     assert_eq!(process.wait_within(Duration::from_millis(200)), None);
     process.stop();
+}
+
+/// `url` (a PostgreSQL URL with a password) with its password percent-encoded byte by byte (the
+/// same password, as PostgreSQL gets it), and that encoded form: a text that shows in an output
+/// only if the URL does.
+fn with_encoded_password(url: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (userinfo, host) = rest.rsplit_once('@').expect("a URL with a password");
+    let (user, password) = userinfo.split_once(':').expect("a URL with a password");
+    let encoded: String = password.bytes().map(|byte| format!("%{byte:02X}")).collect();
+    (format!("{scheme}://{user}:{encoded}@{host}"), encoded)
+}
+
+/// A receiver forwarding over HTTPS with a client certificate, signing, a headers file and
+/// credentials in its URL, its log at `trace`, each forward refused once: none of its secrets
+/// shows in the log, in `last_error`, in `stats` or in `/metrics`.
+async fn no_secret_shows_in_the_log_errors_stats_or_metrics_of_a_receiver_forwarding_over_https(
+    store: TestStore,
+) {
+    bounded(Duration::from_secs(90), async {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = TestCa::new("secrets CA");
+        let ca_file = ca.write(dir.path(), "ca");
+        let client = ca.client("smooch-receiver");
+        let (cert, key) = client.write(dir.path(), "client");
+        // Each event refused once: failures in the log and in last_error.
+        let seen: Arc<Mutex<HashSet<String>>> = Arc::default();
+        let sink = Sink::start_tls(ca.server(&["127.0.0.1"]).server_config(Some(&ca)), move |got| {
+            if seen.lock().unwrap().insert(got.key().to_owned()) {
+                Answer::status(500)
+            } else {
+                Answer::ok()
+            }
+        })
+        .await;
+        let signing_base64 = "hunter2SigningSecret0123456789abcdefghijklmn";
+        assert_eq!(signing_base64.len() % 4, 0, "base64 without padding");
+        let signing = dir.path().join("signing");
+        std::fs::write(&signing, format!("whsec_{signing_base64}\n")).unwrap();
+        let headers = dir.path().join("headers");
+        std::fs::write(
+            &headers,
+            "Authorization: Bearer hunter2-bearer-token\nX-Tenant: hunter2-tenant\n",
+        )
+        .unwrap();
+        let url = format!(
+            "https://operator:hunter2-url-password@{}/smooch?token=hunter2-url-token",
+            sink.address
+        );
+        let (location, password) = if store.is_postgres() {
+            let (location, password) = with_encoded_password(&store.location());
+            (location, Some(password))
+        } else {
+            (store.location(), None)
+        };
+        let mut secrets: Vec<String> = vec!["hunter2".to_owned(), NEXT.to_owned(), CURRENT.to_owned()];
+        secrets.extend(password);
+        secrets.extend(
+            client
+                .key_pem
+                .lines()
+                .filter(|line| !line.starts_with("-----"))
+                .map(str::to_owned),
+        );
+        let env = [
+            ("SMOOCH_LOG", "trace"),
+            ("SMOOCH_ADMIN_LISTEN", "127.0.0.1:0"),
+            ("SMOOCH_FORWARD_URL", url.as_str()),
+            ("SMOOCH_FORWARD_CA_FILE", ca_file.to_str().unwrap()),
+            ("SMOOCH_FORWARD_CLIENT_CERT_FILE", cert.to_str().unwrap()),
+            ("SMOOCH_FORWARD_CLIENT_KEY_FILE", key.to_str().unwrap()),
+            ("SMOOCH_FORWARD_SIGNING_SECRET_FILE", signing.to_str().unwrap()),
+            ("SMOOCH_FORWARD_HEADERS_FILE", headers.to_str().unwrap()),
+        ];
+        let log = dir.path().join("receiver.log");
+        let process = Process::start(&location, &log, &env);
+        let mut client = Client::connect(process.address).await;
+        for n in 0..3 {
+            let body = v2_message(&format!("conversation-{n}"), &format!("event-{n}"), "hello");
+            assert_eq!(client.post(Some(CURRENT), &body).await.status, 200);
+        }
+        let deliveries = store.all_done(3, Duration::from_secs(30)).await;
+        // What the service got: the headers and the signature, so the secrets were used.
+        let got = sink.got();
+        assert_eq!(got.len(), 6, "each event twice");
+        assert!(got.iter().all(|post| {
+            post.header("authorization") == Some("Bearer hunter2-bearer-token")
+                && post
+                    .header("webhook-signature")
+                    .is_some_and(|s| s.starts_with("v1,"))
+        }));
+        let (status, metrics) = get(process.admin.expect("an admin listener"), "/metrics").await;
+        assert_eq!(status, 200);
+        let mut env: Vec<(&str, &str)> = env.to_vec();
+        env.push(("SMOOCH_STORE", &location));
+        let stats = run(&["stats"], &env);
+        assert!(stats.status.success(), "{:?}", text(&stats));
+        process.stop();
+
+        let log = std::fs::read_to_string(&log).unwrap();
+        assert!(log.contains("forward failed"), "the failures are logged: {log}");
+        let errors: Vec<String> = deliveries.iter().filter_map(|d| d.last_error.clone()).collect();
+        assert_eq!(errors.len(), 3, "each kept its failure: {errors:?}");
+        let (stats_out, stats_err) = text(&stats);
+        let shown = [
+            ("the log", log),
+            ("last_error", errors.join("\n")),
+            ("/metrics", metrics),
+            ("stats", stats_out + &stats_err),
+        ];
+        for (place, text) in &shown {
+            for secret in &secrets {
+                assert!(!text.contains(secret.as_str()), "{secret:?} in {place}: {text}");
+            }
+        }
+    })
+    .await;
 }

@@ -2,11 +2,16 @@
 //! or a client, valid now or expired.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose,
 };
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::server::WebPkiClientVerifier;
+use rustls::RootCertStore;
 
 /// A certificate and its private key, PEM.
 pub struct Issued {
@@ -22,6 +27,32 @@ impl Issued {
         std::fs::write(&cert, &self.cert_pem).unwrap();
         std::fs::write(&key, &self.key_pem).unwrap();
         (cert, key)
+    }
+
+    /// A rustls server configuration showing this certificate, offering `h2` then `http/1.1` by
+    /// ALPN (as a server speaking both does); with `client_ca`, it asks for a client certificate
+    /// from that CA and refuses a client without one.
+    pub fn server_config(&self, client_ca: Option<&TestCa>) -> Arc<rustls::ServerConfig> {
+        let chain = CertificateDer::pem_slice_iter(self.cert_pem.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.as_bytes()).unwrap();
+        let builder = rustls::ServerConfig::builder();
+        let builder = match client_ca {
+            None => builder.with_no_client_auth(),
+            Some(ca) => {
+                let mut roots = RootCertStore::empty();
+                roots
+                    .add(CertificateDer::from_pem_slice(ca.pem.as_bytes()).unwrap())
+                    .unwrap();
+                builder.with_client_cert_verifier(
+                    WebPkiClientVerifier::builder(Arc::new(roots)).build().unwrap(),
+                )
+            }
+        };
+        let mut config = builder.with_single_cert(chain, key).unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
     }
 }
 

@@ -1,8 +1,10 @@
 //! A sink: a real HTTP server on loopback that records every POST it gets (headers, body, time of
-//! arrival) and answers as the test says (a status, after a delay, with headers).
+//! arrival) and answers as the test says (a status, after a delay, with headers); over HTTPS
+//! with a rustls server configuration of the test's, recording each connection's TLS.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -12,13 +14,16 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// One POST the sink got.
 #[derive(Clone, Debug)]
 pub struct Got {
     /// Its headers, names in lower case (the last value of a repeated one).
     pub headers: BTreeMap<String, String>,
+    /// Every header, in order, repeated ones repeated.
+    pub all_headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     /// When its body had arrived.
     pub at: Instant,
@@ -78,38 +83,85 @@ impl Answer {
 
 type Policy = dyn Fn(&Got) -> Answer + Send + Sync;
 
+/// One TLS connection the HTTPS sink took: what the handshake settled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsConnection {
+    /// The protocol agreed by ALPN (`http/1.1`), if any.
+    pub alpn: Option<String>,
+    /// Whether the client showed a certificate.
+    pub client_certificate: bool,
+}
+
 /// The sink's address and what it got.
 pub struct Sink {
     pub address: SocketAddr,
+    https: bool,
     got: Arc<Mutex<Vec<Got>>>,
+    accepts: Arc<AtomicUsize>,
+    handshakes: Arc<Mutex<Vec<Result<TlsConnection, String>>>>,
 }
 
 impl Sink {
     /// A sink answering each POST as `answer` says.
     pub async fn start(answer: impl Fn(&Got) -> Answer + Send + Sync + 'static) -> Sink {
+        Sink::serve(None, Arc::new(answer)).await
+    }
+
+    /// The same over HTTPS, the TLS as `config` says (its certificate, whether it asks for the
+    /// client's).
+    pub async fn start_tls(
+        config: Arc<rustls::ServerConfig>,
+        answer: impl Fn(&Got) -> Answer + Send + Sync + 'static,
+    ) -> Sink {
+        Sink::serve(Some(TlsAcceptor::from(config)), Arc::new(answer)).await
+    }
+
+    async fn serve(tls: Option<TlsAcceptor>, policy: Arc<Policy>) -> Sink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let got = Arc::new(Mutex::new(Vec::new()));
-        let policy: Arc<Policy> = Arc::new(answer);
-        let recorded = Arc::clone(&got);
+        let sink = Sink {
+            address: listener.local_addr().unwrap(),
+            https: tls.is_some(),
+            got: Arc::default(),
+            accepts: Arc::default(),
+            handshakes: Arc::default(),
+        };
+        let (recorded, accepts, handshakes) = (
+            Arc::clone(&sink.got),
+            Arc::clone(&sink.accepts),
+            Arc::clone(&sink.handshakes),
+        );
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     return;
                 };
+                accepts.fetch_add(1, Ordering::SeqCst);
                 let (got, policy) = (Arc::clone(&recorded), Arc::clone(&policy));
+                let (tls, handshakes) = (tls.clone(), Arc::clone(&handshakes));
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
                         let (got, policy) = (Arc::clone(&got), Arc::clone(&policy));
                         async move { Ok::<_, std::convert::Infallible>(record(request, &got, &*policy).await) }
                     });
-                    let _ = http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    match tls {
+                        None => {
+                            let _ = http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        }
+                        Some(acceptor) => {
+                            let Some(stream) = handshake(&acceptor, stream, &handshakes).await else {
+                                return;
+                            };
+                            let _ = http1::Builder::new()
+                                .serve_connection(TokioIo::new(stream), service)
+                                .await;
+                        }
+                    }
                 });
             }
         });
-        Sink { address, got }
+        sink
     }
 
     /// A sink answering 200 at once to everything.
@@ -118,7 +170,18 @@ impl Sink {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}/smooch", self.address)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}/smooch", self.address)
+    }
+
+    /// How many TCP connections it accepted.
+    pub fn accepts(&self) -> usize {
+        self.accepts.load(Ordering::SeqCst)
+    }
+
+    /// Each TLS handshake, in order: what it settled, or why it failed (as rustls says it).
+    pub fn handshakes(&self) -> Vec<Result<TlsConnection, String>> {
+        self.handshakes.lock().unwrap().clone()
     }
 
     /// Everything it got, in the order it arrived.
@@ -132,8 +195,33 @@ impl Sink {
     }
 }
 
+/// The TLS handshake of one connection, recorded; the stream if it succeeded (within 10 s).
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+    handshakes: &Mutex<Vec<Result<TlsConnection, String>>>,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    let outcome = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await;
+    let (outcome, stream) = match outcome {
+        Ok(Ok(stream)) => {
+            let connection = stream.get_ref().1;
+            let settled = TlsConnection {
+                alpn: connection
+                    .alpn_protocol()
+                    .map(|protocol| String::from_utf8_lossy(protocol).into_owned()),
+                client_certificate: connection.peer_certificates().is_some_and(|c| !c.is_empty()),
+            };
+            (Ok(settled), Some(stream))
+        }
+        Ok(Err(error)) => (Err(error.to_string()), None),
+        Err(_) => (Err("no handshake within 10 s".to_owned()), None),
+    };
+    handshakes.lock().unwrap().push(outcome);
+    stream
+}
+
 async fn record(request: Request<Incoming>, got: &Mutex<Vec<Got>>, policy: &Policy) -> Response<Full<Bytes>> {
-    let headers = request
+    let all_headers: Vec<(String, String)> = request
         .headers()
         .iter()
         .map(|(name, value)| {
@@ -143,9 +231,11 @@ async fn record(request: Request<Incoming>, got: &Mutex<Vec<Got>>, policy: &Poli
             )
         })
         .collect();
+    let headers = all_headers.iter().cloned().collect();
     let body = request.into_body().collect().await.unwrap().to_bytes().to_vec();
     let arrived = Got {
         headers,
+        all_headers,
         body,
         at: Instant::now(),
     };
