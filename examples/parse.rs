@@ -108,7 +108,7 @@ fn main() -> ExitCode {
             if let Err(problems) = webhook.validate() {
                 invalid = true;
                 for issue in problems.issues() {
-                    let _ = writeln!(out, "{file}: {}: {issue}", issue.kind);
+                    let _ = writeln!(out, "{file}: {issue}");
                 }
             }
         }

@@ -452,8 +452,9 @@ macro_rules! object {
                 })
             }
 
+            /// The fields in the order they are written back (the flattened struct after them),
+            /// then the values kept in `extra`: the order of the body.
             fn walk(&self, c: &mut $crate::de::walk::Checker) {
-                $crate::de::object::object!(@walk self.$rest, c);
                 $( c.at($rk, |c| <$crate::de::object::codec!($rty $(as $rc)?) as $crate::de::codec::Codec>::walk(&self.$rf, c)); )*
                 $( match &self.$ef {
                     Some(value) => c.at($ek, |c| <$crate::de::object::codec!($ety $(as $ec)?) as $crate::de::codec::Codec>::walk(value, c)),
@@ -476,6 +477,7 @@ macro_rules! object {
                 $( if let Some(value) = &self.$of {
                     c.at($ok, |c| <$crate::de::object::codec!($oty $(as $oc)?) as $crate::de::codec::Codec>::walk(value, c));
                 } )*
+                $crate::de::object::object!(@walk self.$rest, c);
                 #[allow(unused_variables)]
                 for (key, value) in $crate::de::object::object!(@extra_ref self.$rest) {
                     match key.as_str() {

@@ -55,11 +55,19 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
 }
 
-/// The problems validation reports, as `path: message` lines.
+/// The problems validation reports, in their order, as `path: message` lines (without the kind,
+/// which `ValidationIssue`'s `Display` puts first).
 pub(crate) fn problems(result: Result<(), ValidationErrors>) -> Vec<String> {
     match result {
         Ok(()) => Vec::new(),
-        Err(errors) => errors.issues().iter().map(ToString::to_string).collect(),
+        Err(errors) => errors
+            .issues()
+            .iter()
+            .map(|issue| match issue.path.as_str() {
+                "" => issue.message.clone(),
+                path => format!("{path}: {}", issue.message),
+            })
+            .collect(),
     }
 }
 
