@@ -445,7 +445,8 @@ pub struct IsoTime {
 }
 
 impl IsoTime {
-    /// The time, written the usual way.
+    /// An `IsoTime` of `time` that keeps no text: it is written the usual way (UTC, `Z`,
+    /// milliseconds, or 6 or 9 fraction digits when the time has them).
     pub fn new(time: DateTime<Utc>) -> Self {
         IsoTime { time, sent: None }
     }
