@@ -100,7 +100,7 @@ impl Bot {
                     .unwrap_or("?");
                 let channel = event
                     .channel()
-                    .map_or("an unknown channel", |channel| channel.as_str());
+                    .map_or_else(|| "an unknown channel".to_owned(), |channel| channel.to_string());
                 Action::Log(format!("message {message} to {channel} not delivered: {code}"))
             }
             Event::Unknown(_) => Action::Log(format!("unknown event type {:?}", event.type_name())),

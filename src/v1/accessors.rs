@@ -3,7 +3,8 @@
 //!
 //! Each accessor answers for every trigger that carries the answer and gives `None` (or an empty
 //! slice) for the others, so the common path needs neither a `match` on the trigger nor a chain
-//! of `Option`s.
+//! of `Option`s. A channel comes by value, so that it compares with `==`
+//! (`event.channel() == Some(Platform::Messenger)`).
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -44,7 +45,7 @@ pub struct PostbackView<'a> {
 /// let event = smooch_events::parse_event(&body)?;
 /// let delivery = event.delivery().unwrap();
 /// assert_eq!(delivery.message_id(), Some("5c3cbf1f0db8d0a2b4d4a11d"));
-/// assert_eq!(delivery.channel(), Some(&Platform::Messenger));
+/// assert_eq!(delivery.channel(), Some(Platform::Messenger));
 /// assert_eq!(delivery.is_final_event, Some(false));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -67,9 +68,9 @@ impl<'a> DeliveryView<'a> {
         Some(&self.messages.first()?.id)
     }
 
-    /// The channel the messages went to (`destination.type`).
-    pub fn channel(&self) -> Option<&'a Platform> {
-        self.destination?.kind.as_ref()
+    /// The channel the messages went to (`destination.type`), by value.
+    pub fn channel(&self) -> Option<Platform> {
+        self.destination?.kind.clone()
     }
 }
 
@@ -199,20 +200,20 @@ impl Event {
         }
     }
 
-    /// The channel of the event: the `type` of its [`source`](Event::source) (where it came
-    /// from), or for a delivery trigger of its destination (where the messages went).
+    /// The channel of the event, by value: the `type` of its [`source`](Event::source) (where
+    /// it came from), or for a delivery trigger of its destination (where the messages went).
     ///
     /// ```
     /// use smooch_events::v1::Platform;
     ///
     /// let body = std::fs::read("fixtures/message_appUser_text.json")?;
     /// let event = smooch_events::parse_event(&body)?;
-    /// assert_eq!(event.channel(), Some(&Platform::Messenger));
+    /// assert_eq!(event.channel(), Some(Platform::Messenger));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn channel(&self) -> Option<&Platform> {
+    pub fn channel(&self) -> Option<Platform> {
         match self.source() {
-            Some(source) => source.kind.as_ref(),
+            Some(source) => source.kind.clone(),
             None => self.delivery()?.channel(),
         }
     }

@@ -3,7 +3,9 @@
 //!
 //! Each accessor answers for every event type that carries the answer and gives `None` for the
 //! others, so the common path needs neither a `match` on the type nor a chain of `Option`s. The
-//! spec requires almost nothing, so every answer stays an `Option`: a body may lack it.
+//! spec requires almost nothing, so every answer stays an `Option`: a body may lack it. A channel
+//! comes by value, so that it compares with `==` (`event.channel() == Some(ChannelType::Whatsapp)`);
+//! the clone allocates only for a value the crate does not know, kept in `Other`.
 
 use serde_json::Value;
 
@@ -46,7 +48,7 @@ pub struct PostbackView<'a> {
 /// let Webhook::V2(body) = parse_webhook(&body)? else { unreachable!() };
 /// let delivery = body.events[0].delivery().unwrap();
 /// assert_eq!(delivery.message_id, Some("5f74a31c2b5315fc007e7997"));
-/// assert_eq!(delivery.channel(), Some(&ChannelType::Telegram));
+/// assert_eq!(delivery.channel(), Some(ChannelType::Telegram));
 /// assert_eq!(delivery.external_messages[0].id.as_deref(), Some("371"));
 /// assert_eq!(delivery.is_final_event, Some(true));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -66,9 +68,9 @@ pub struct DeliveryView<'a> {
 }
 
 impl<'a> DeliveryView<'a> {
-    /// The channel the message went to (`destination.type`).
-    pub fn channel(&self) -> Option<&'a ChannelType> {
-        self.destination?.kind.as_ref()
+    /// The channel the message went to (`destination.type`), by value.
+    pub fn channel(&self) -> Option<ChannelType> {
+        self.destination?.kind.clone()
     }
 }
 
@@ -269,20 +271,20 @@ impl Event {
         }
     }
 
-    /// The channel of the event: the `type` of its [`source`](Event::source) (where it came
-    /// from), or for a delivery event of its destination (where the message went).
+    /// The channel of the event, by value: the `type` of its [`source`](Event::source) (where
+    /// it came from), or for a delivery event of its destination (where the message went).
     ///
     /// ```
     /// use smooch_events::{parse_webhook, v2::ChannelType, Webhook};
     ///
     /// let body = std::fs::read("fixtures/v2/conversation_message.json")?;
     /// let Webhook::V2(body) = parse_webhook(&body)? else { unreachable!() };
-    /// assert_eq!(body.events[0].channel(), Some(&ChannelType::Telegram));
+    /// assert_eq!(body.events[0].channel(), Some(ChannelType::Telegram));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn channel(&self) -> Option<&ChannelType> {
+    pub fn channel(&self) -> Option<ChannelType> {
         match self.source() {
-            Some(source) => source.kind.as_ref(),
+            Some(source) => source.kind.clone(),
             None => self.delivery()?.channel(),
         }
     }

@@ -135,7 +135,7 @@ fn every_documented_event_names_where_it_came_from() {
             source,
             "{kind}"
         );
-        assert_eq!(event.channel().cloned(), channel, "{kind}");
+        assert_eq!(event.channel(), channel, "{kind}");
     }
     // The source is the whole object: the message's, with its integration and the channel's ids.
     let message = example("conversation:message");
@@ -253,7 +253,7 @@ fn the_three_delivery_events_give_one_delivery() {
         let event = example(kind);
         let delivery = event.delivery().unwrap();
         assert_eq!(delivery.message_id, Some(message), "{kind}");
-        assert_eq!(delivery.channel(), Some(&channel), "{kind}");
+        assert_eq!(delivery.channel(), Some(channel.clone()), "{kind}");
         let ids: Vec<_> = delivery
             .external_messages
             .iter()
@@ -272,7 +272,7 @@ fn the_three_delivery_events_give_one_delivery() {
     let failure = &written("fields_examples_omit")[6];
     let delivery = failure.delivery().unwrap();
     assert_eq!(delivery.message_id, Some("65f2c2bd8a1e7c00aa000007"));
-    assert_eq!(delivery.channel(), Some(&ChannelType::Messenger));
+    assert_eq!(delivery.channel(), Some(ChannelType::Messenger));
     assert_eq!(delivery.external_messages.len(), 2);
     assert_eq!(delivery.external_messages[1].id.as_deref(), Some("m_2"));
     assert_eq!(delivery.is_final_event, Some(false));
@@ -391,7 +391,7 @@ fn a_message_says_what_a_person_typed_and_what_it_holds() {
         assert_eq!(message.text_or_fallback(), fallback, "{kind}");
         assert_eq!(message.media_url(), media, "{kind}");
         assert_eq!(message.reply_payload(), None, "{kind}");
-        assert_eq!(message.channel(), Some(&channel), "{kind}");
+        assert_eq!(message.channel(), Some(channel.clone()), "{kind}");
     }
 
     let hello = example("conversation:message");
@@ -399,7 +399,7 @@ fn a_message_says_what_a_person_typed_and_what_it_holds() {
     assert_eq!(message.text(), Some("hello"));
     assert_eq!(message.text_or_fallback(), Some("hello"));
     assert_eq!((message.media_url(), message.reply_payload()), (None, None));
-    assert_eq!(message.channel(), Some(&ChannelType::Telegram));
+    assert_eq!(message.channel(), Some(ChannelType::Telegram));
     assert_eq!(ms(message.received.as_ref()), 1601488856820);
     for kind in Event::TYPES
         .iter()
@@ -439,17 +439,17 @@ fn several_events_each_answer_for_themselves() {
             (
                 event.type_name(),
                 event.user_id(),
-                event.channel().map(ChannelType::as_str),
+                event.channel(),
             )
         })
         .collect();
     assert_eq!(
         kinds,
         [
-            ("conversation:message", Some(STEVE), Some("web")),
-            ("conversation:read", Some(STEVE), Some("web")),
-            ("conversation:message:delivery:channel", Some(STEVE), Some("web")),
-            ("user:update", Some("1a64f7f75028fef55f815007"), Some("web")),
+            ("conversation:message", Some(STEVE), Some(ChannelType::Web)),
+            ("conversation:read", Some(STEVE), Some(ChannelType::Web)),
+            ("conversation:message:delivery:channel", Some(STEVE), Some(ChannelType::Web)),
+            ("user:update", Some("1a64f7f75028fef55f815007"), Some(ChannelType::Web)),
             ("switchboard:passControl", None, None),
         ]
     );

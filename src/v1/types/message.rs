@@ -120,9 +120,10 @@ impl Message {
         self.payload.as_deref()
     }
 
-    /// The channel the message came from (`source.type`): `messenger`, `web`, `twilio`, …
-    pub fn channel(&self) -> Option<&Platform> {
-        self.source.as_ref()?.kind.as_ref()
+    /// The channel the message came from (`source.type`: `messenger`, `web`, `twilio`, …), by
+    /// value, so that it compares with `==`: `message.channel() == Some(Platform::Messenger)`.
+    pub fn channel(&self) -> Option<Platform> {
+        self.source.as_ref()?.kind.clone()
     }
 
     /// The message's actions; empty when there are none.

@@ -89,9 +89,10 @@ impl Message {
         self.content.as_ref()?.reply_payload()
     }
 
-    /// The channel the message came from (`source.type`): `whatsapp`, `messenger`, `web`, …
-    pub fn channel(&self) -> Option<&ChannelType> {
-        self.source.as_ref()?.kind.as_ref()
+    /// The channel the message came from (`source.type`: `whatsapp`, `messenger`, `web`, …), by
+    /// value, so that it compares with `==`: `message.channel() == Some(ChannelType::Whatsapp)`.
+    pub fn channel(&self) -> Option<ChannelType> {
+        self.source.as_ref()?.kind.clone()
     }
 }
 
