@@ -86,12 +86,31 @@
 //! # Reading an event: one call per question
 //!
 //! Whatever its type, an event answers the questions a receiver asks every day in one call,
-//! `None` (or empty) where its type does not carry the answer, so the common path needs no
-//! `match` and no chain of `Option`s: the [`v2`] and [`v1`] module docs list them
-//! ([`v2::Event::user_id`], [`v2::Event::channel`], [`v2::Event::postback`],
-//! [`v2::Event::error`], …). A message's `text()` is what a person typed; the generated text of a
-//! location, carousel or form response is `text_or_fallback()`. `examples/bot.rs` is a whole bot
-//! written with them.
+//! `None` (or empty, or `false`) where its type does not carry the answer, so the common path
+//! needs no `match` and no chain of `Option`s: the [`v2`] and [`v1`] module pages list them in a
+//! table ([`v2::Event::user_id`], [`v2::Event::channel`], [`v2::Event::postback`],
+//! [`v2::Event::integration_in_control`], [`v2::Event::dedupe_key`], …). Where both versions
+//! answer the same question, the accessor has the same name in both (v2's). A message's `text()`
+//! is what a person typed; the generated text of a location, carousel or form response is
+//! `text_or_fallback()`. Channels, event types and reasons come by value, so they compare with
+//! `==`:
+//!
+//! ```
+//! use smooch_events::{parse_webhook, v2, Webhook};
+//!
+//! let Webhook::V2(body) = parse_webhook(&std::fs::read("fixtures/v2/conversation_message.json")?)? else {
+//!     unreachable!()
+//! };
+//! let event = &body.events[0];
+//! assert!(event.kind() == v2::EventType::ConversationMessage);
+//! assert!(event.channel() == Some(v2::ChannelType::Telegram));
+//! assert!(event.is_from_user());
+//! // A payload is one call away, sent or not: no `Option` to unwrap first.
+//! let v2::Event::ConversationMessage(e) = event else { unreachable!() };
+//! let conversation = e.payload().conversation.as_ref().unwrap();
+//! assert_eq!(conversation.id.as_deref(), Some("f52b01137aa6c250bc7251fa"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Rust names and JSON names
 //!
@@ -143,6 +162,7 @@
 
 mod de;
 mod error;
+mod location;
 mod parse;
 pub mod v1;
 pub mod v2;
@@ -155,6 +175,7 @@ pub use de::open_enum::OtherValue;
 pub use de::time;
 pub use de::walk::{IssueKind, ValidationErrors, ValidationIssue};
 pub use error::ParseError;
+pub use location::LocationView;
 pub use parse::{parse_event, parse_webhook};
 pub use v1::Event;
 pub use versions::Webhook;

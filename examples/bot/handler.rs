@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use smooch_events::v2::{AuthorType, Event};
+use smooch_events::v2::Event;
 
 /// The name of this bot's switchboard integration: it answers only in conversations where it is
 /// in control (where no switchboard is set up, it answers everywhere).
@@ -52,7 +52,7 @@ impl Bot {
     /// Decides what to do about one event.
     pub(crate) fn handle(&mut self, event: &Event) -> Action {
         if let Some(id) = event.id() {
-            let key = (id.to_owned(), event.type_name().to_owned());
+            let key = (id.to_owned(), event.trigger().to_owned());
             if !self.seen.insert(key) {
                 return Action::Duplicate;
             }
@@ -89,7 +89,7 @@ impl Bot {
                 let message = error.and_then(|error| error.message).unwrap_or("no message");
                 Action::Log(format!(
                     "{} in {conversation}: {code} ({message})",
-                    event.type_name()
+                    event.trigger()
                 ))
             }
             Event::ConversationMessageDeliveryFailure(_) => {
@@ -103,8 +103,8 @@ impl Bot {
                     .map_or_else(|| "an unknown channel".to_owned(), |channel| channel.to_string());
                 Action::Log(format!("message {message} to {channel} not delivered: {code}"))
             }
-            Event::Unknown(_) => Action::Log(format!("unknown event type {:?}", event.type_name())),
-            _ => Action::Ignore(event.type_name().to_owned()),
+            Event::Unknown(_) => Action::Log(format!("unknown event type {:?}", event.trigger())),
+            _ => Action::Ignore(event.trigger().to_owned()),
         }
     }
 }
@@ -114,10 +114,7 @@ fn answer_message(event: &Event) -> Action {
     let Some(message) = event.message() else {
         return Action::Ignore("a message event without a message".to_owned());
     };
-    if event
-        .author()
-        .is_some_and(|author| author.kind == Some(AuthorType::Business))
-    {
+    if event.is_from_business() {
         return Action::Ignore("a business message".to_owned());
     }
     let text = if let Some(payload) = message.reply_payload() {
@@ -154,14 +151,12 @@ fn reply(event: &Event, text: String) -> Action {
 
 /// The name of the switchboard integration in control of the event's conversation.
 fn in_control(event: &Event) -> Option<&str> {
-    let integration = event.conversation()?.active_switchboard_integration.as_ref()?;
-    integration.name.as_deref()
+    event.integration_in_control()?.name
 }
 
 /// The name of the switchboard integration offered control of the event's conversation.
 fn offered_to(event: &Event) -> Option<&str> {
-    let integration = event.conversation()?.pending_switchboard_integration.as_ref()?;
-    integration.name.as_deref()
+    event.integration_offered_control()?.name
 }
 
 impl fmt::Display for Action {
@@ -189,7 +184,7 @@ impl fmt::Display for Action {
 
 /// One line of the bot's output: the file, the event's type and id, and what the bot does.
 pub(crate) fn line(file: &str, event: &Event, action: &Action) -> String {
-    let kind = match event.type_name() {
+    let kind = match event.trigger() {
         "" => "(no type)",
         kind => kind,
     };

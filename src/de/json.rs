@@ -192,6 +192,12 @@ pub(crate) fn read_strict_entries<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
+/// The JSON text of the pair `[a, b]`: a key of two strings that no other pair shares, whatever
+/// the strings hold (a separator could be in either).
+pub(crate) fn pair_key(a: &str, b: &str) -> String {
+    Value::Array(vec![Value::from(a), Value::from(b)]).to_string()
+}
+
 /// `text`, cut to at most `max` bytes (at a character boundary, with `…` where it was cut).
 pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {

@@ -122,6 +122,15 @@ pub(crate) fn all_fixtures() -> Vec<String> {
         .collect()
 }
 
+/// Every v1 and v1.1 fixture that is a whole body (all but the two referral fragments, which
+/// have no `trigger`), as [`all_fixtures`] names them.
+pub(crate) fn v1_bodies() -> Vec<String> {
+    all_fixtures()
+        .into_iter()
+        .filter(|name| !name.starts_with("later-docs-fragments/"))
+        .collect()
+}
+
 /// Every v2 fixture: each `*.json` under `fixtures/v2/` (the documented examples and `written/`),
 /// as paths relative to `fixtures/` (`v2/conversation_message.json`), sorted.
 pub(crate) fn v2_fixtures() -> Vec<String> {

@@ -142,7 +142,7 @@ fn every_delivery_trigger_gives_one_delivery() {
     for (name, message, channel, external, is_final) in expected {
         let event = parse(name);
         let delivery = event.delivery().unwrap();
-        assert_eq!(delivery.message_id(), Some(message), "{name}");
+        assert_eq!(delivery.message_id, Some(message), "{name}");
         assert_eq!(delivery.messages.len(), 1, "{name}");
         assert_eq!(delivery.channel(), Some(channel.clone()), "{name}");
         let ids: Vec<_> = delivery

@@ -164,7 +164,7 @@ fn nulls_are_kept_where_they_were() {
     });
     let (event, problems) = tolerated(&body);
     assert_eq!(problems, Vec::<String>::new());
-    assert_eq!(event.timestamp(), None);
+    assert_eq!(event.created_at(), None);
 }
 
 #[test]
@@ -177,8 +177,8 @@ fn an_unknown_trigger_is_kept_exactly_wherever_it_stands() {
     let (event, _) = tolerated(&body);
     let Event::Unknown(unknown) = &event else { panic!() };
     assert_eq!(Value::Object(unknown.body.clone()), body);
-    assert_eq!(event.app_user_id(), Some("u"));
-    assert_eq!(event.timestamp().unwrap().timestamp_millis(), 1480349392500);
+    assert_eq!(event.user_id(), Some("u"));
+    assert_eq!(event.created_at().unwrap().timestamp_millis(), 1480349392500);
 }
 
 #[test]

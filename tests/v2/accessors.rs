@@ -171,7 +171,7 @@ fn only_messages_and_activities_have_an_author() {
     }
     // A business author: the activity of `conversation:typing` in `fields_examples_omit`.
     let typing = &written("fields_examples_omit")[7];
-    assert_eq!(typing.type_name(), "conversation:typing");
+    assert_eq!(typing.trigger(), "conversation:typing");
     let author = typing.author().unwrap();
     assert_eq!(author.kind, Some(AuthorType::Business));
     assert_eq!(author.display_name.as_deref(), Some("Acme Support"));
@@ -318,7 +318,7 @@ fn every_failure_gives_its_error_in_one_shape() {
     }
     // `client:remove` for a failed link: an untyped error, with a key of its own.
     let removed = &written("fields_examples_omit")[0];
-    assert_eq!(removed.type_name(), "client:remove");
+    assert_eq!(removed.trigger(), "client:remove");
     let error = removed.error().unwrap();
     assert_eq!(error.code, Some("link_failed"));
     assert_eq!(error.message, Some("The user did not confirm the link"));
@@ -435,21 +435,23 @@ fn several_events_each_answer_for_themselves() {
     let kinds: Vec<_> = body
         .events
         .iter()
-        .map(|event| {
-            (
-                event.type_name(),
-                event.user_id(),
-                event.channel(),
-            )
-        })
+        .map(|event| (event.trigger(), event.user_id(), event.channel()))
         .collect();
     assert_eq!(
         kinds,
         [
             ("conversation:message", Some(STEVE), Some(ChannelType::Web)),
             ("conversation:read", Some(STEVE), Some(ChannelType::Web)),
-            ("conversation:message:delivery:channel", Some(STEVE), Some(ChannelType::Web)),
-            ("user:update", Some("1a64f7f75028fef55f815007"), Some(ChannelType::Web)),
+            (
+                "conversation:message:delivery:channel",
+                Some(STEVE),
+                Some(ChannelType::Web)
+            ),
+            (
+                "user:update",
+                Some("1a64f7f75028fef55f815007"),
+                Some(ChannelType::Web)
+            ),
             ("switchboard:passControl", None, None),
         ]
     );

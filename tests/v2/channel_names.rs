@@ -104,7 +104,7 @@ fn v2_places(events: &[Event]) -> [Option<ChannelType>; 4] {
     let Event::ClientAdd(add) = &events[2] else {
         panic!("{:?}", events[2])
     };
-    let client = add.payload.as_ref().unwrap().client.as_ref().unwrap();
+    let client = add.payload().client.as_ref().unwrap();
     let conversation = events[0].conversation().unwrap();
     let integration = conversation.active_switchboard_integration.as_ref().unwrap();
     [
