@@ -112,6 +112,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # One handler for v1 and v2
+//!
+//! [`Webhook::incoming`] gives the messages and postbacks of a body of either version the same
+//! way, as [`Incoming`] values (who, where, when, and what was said or tapped), so that one
+//! handler answers both during a migration, with no `match` on the version. `examples/bot.rs` is
+//! a whole bot written with it.
+//!
+//! ```
+//! use smooch_events::{parse_webhook, IncomingKind};
+//!
+//! for file in ["fixtures/message_appUser_text.json", "fixtures/v2/conversation_postback.json"] {
+//!     for item in parse_webhook(&std::fs::read(file)?)?.incoming() {
+//!         match &item.kind {
+//!             IncomingKind::Message(message) if message.is_from_user() => {
+//!                 assert_eq!(message.text, Some("Hi! Do you have time to chat?"));
+//!                 assert_eq!(item.user_id, Some("c7f6e6d6c3a637261bd9656f"));
+//!             }
+//!             IncomingKind::Postback(postback) => assert_eq!(postback.payload, Some("Greet")),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Rust names and JSON names
 //!
 //! A field is the JSON key in snake_case (`appUser` is `app_user`, `isFinalEvent` is
@@ -162,6 +187,7 @@
 
 mod de;
 mod error;
+mod incoming;
 mod location;
 mod parse;
 pub mod v1;
@@ -175,6 +201,7 @@ pub use de::open_enum::OtherValue;
 pub use de::time;
 pub use de::walk::{IssueKind, ValidationErrors, ValidationIssue};
 pub use error::ParseError;
+pub use incoming::{Incoming, IncomingIter, IncomingKind, IncomingMessage, IncomingPostback};
 pub use location::LocationView;
 pub use parse::{parse_event, parse_webhook};
 pub use v1::Event;

@@ -1,7 +1,8 @@
 //! [`LocationView`]: where a user is, as a location message of either version says it.
 //!
 //! Both versions answer this question with the same facts (v1's `coordinates`; v2's
-//! `coordinates` and `location`), so one view serves both. Nothing here imports a version.
+//! `coordinates` and `location`), so one view serves both, and the version-neutral
+//! [`IncomingMessage`](crate::IncomingMessage) gives it as it is. Nothing here imports a version.
 
 /// A location a user shared: its coordinates, and the place's name and address when the message
 /// names them (v2 only; v1 sends coordinates alone). Given by `Message::location()` of

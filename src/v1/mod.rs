@@ -31,6 +31,9 @@
 //! | how the user came | [`referral`](Event::referral) |
 //! | which users were merged | [`surviving_user_id`](Event::surviving_user_id), [`discarded_user_id`](Event::discarded_user_id) |
 //! | what became of a message sent | [`delivery`](Event::delivery), [`error`](Event::error) |
+//!
+//! The same questions for a body of either version, without a `match` on the version, are
+//! [`Webhook::incoming`](crate::Webhook::incoming).
 
 use serde::de;
 use serde::ser::SerializeMap;

@@ -37,6 +37,8 @@
 //!
 //! Channels, types and reasons come by value, so that they compare with `==`:
 //! `event.channel() == Some(ChannelType::Whatsapp)`, `event.kind() == EventType::ConversationMessage`.
+//! The same questions for a body of either version, without a `match` on the version, are
+//! [`Webhook::incoming`](crate::Webhook::incoming).
 
 use chrono::{DateTime, Utc};
 

@@ -7,7 +7,6 @@ mod common;
 
 mod accessors;
 mod bad_input;
-mod bot;
 mod channel_names;
 mod fixtures;
 mod open_enums;
