@@ -69,7 +69,8 @@
 //!   and more, each reported with its JSON path.
 //! - [`WebhookSecrets`] checks the `X-API-Key` header in constant time against every valid
 //!   secret, limits the body size and parses a body of either version, telling which HTTP status
-//!   to answer.
+//!   to answer. With the `axum` feature, the extractor `smooch_events::axum::VerifiedWebhook`
+//!   does the same inside an axum service of your own.
 //! - [`time`] holds the serde modules for the two time formats.
 //!
 //! A [`ParseError`] says which kind of problem a body has, and names the trigger (`v2` for a v2
@@ -185,6 +186,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod de;
 mod error;
 mod incoming;
