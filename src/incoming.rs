@@ -213,12 +213,10 @@ fn from_v1(event: &v1::Event, index: usize) -> Option<Incoming<'_>> {
         key: None,
     };
     if let Some(message) = message {
-        let author = match &message.role {
-            Some(_) if message.is_from_user() => Author::User,
-            Some(_) if message.is_from_business() => Author::Business,
-            Some(_) => Author::Unknown,
-            None if matches!(event, v1::Event::MessageAppUser(_)) => Author::User,
-            None => Author::Business,
+        let author = match event.role_of(Some(message)) {
+            Some(v1::Role::AppUser) => Author::User,
+            Some(v1::Role::AppMaker | v1::Role::Whisper) => Author::Business,
+            _ => Author::Unknown,
         };
         incoming.channel = message
             .channel()

@@ -250,11 +250,8 @@ impl Event {
     /// which only the user does. `false` for the other triggers.
     pub fn is_from_user(&self) -> bool {
         match self {
-            Event::MessageAppUser(_) | Event::MessageAppMaker(_) => {
-                self.message_role() == Some(Role::AppUser)
-            }
             Event::Postback(_) | Event::ConversationRead(_) | Event::TypingAppUser(_) => true,
-            _ => false,
+            _ => self.role_of(self.messages().first()) == Some(Role::AppUser),
         }
     }
 
@@ -262,17 +259,21 @@ impl Event {
     /// `role` of their first message (`appMaker` or `whisper`; by the trigger when the message
     /// has no `role`). `false` for the other triggers.
     pub fn is_from_business(&self) -> bool {
-        matches!(self.message_role(), Some(Role::AppMaker | Role::Whisper))
+        matches!(
+            self.role_of(self.messages().first()),
+            Some(Role::AppMaker | Role::Whisper)
+        )
     }
 
-    /// The role of the first message of a message trigger, else the one its trigger names.
-    fn message_role(&self) -> Option<Role> {
+    /// Who wrote `message` of this message trigger: its `role`, else the one the trigger names
+    /// (`message:appUser`, `message:appMaker`); `None` for the other triggers.
+    pub(crate) fn role_of(&self, message: Option<&Message>) -> Option<Role> {
         let trigger = match self {
             Event::MessageAppUser(_) => Role::AppUser,
             Event::MessageAppMaker(_) => Role::AppMaker,
             _ => return None,
         };
-        match self.messages().first().and_then(|message| message.role.as_ref()) {
+        match message.and_then(|message| message.role.as_ref()) {
             Some(role) => Some(role.clone()),
             None => Some(trigger),
         }
