@@ -9,7 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
-use crate::de::json::pair_key;
+use crate::de::json::list_key;
 use crate::location::LocationView;
 use crate::v2::{ChannelType, SwitchboardView};
 use crate::versions::Webhook;
@@ -39,7 +39,10 @@ impl Webhook {
     pub fn incoming(&self) -> IncomingIter<'_> {
         let state = match self {
             Webhook::V1(event) => State::V1 { event, next: 0 },
-            Webhook::V2(body) => State::V2(body.events.iter()),
+            Webhook::V2(body) => State::V2 {
+                app_id: body.app_id(),
+                events: body.events.iter(),
+            },
         };
         IncomingIter { state }
     }
@@ -54,6 +57,8 @@ impl Webhook {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Incoming<'a> {
+    /// The id of the app (v1 `app._id`, v2 `app.id`).
+    pub app_id: Option<&'a str>,
     /// The trigger of the v1 body, or the `type` of the v2 event: `message:appUser`,
     /// `conversation:message`, `postback`, `conversation:postback`.
     pub event_type: &'a str,
@@ -79,19 +84,18 @@ pub struct Incoming<'a> {
     pub integration_in_control: Option<SwitchboardView<'a>>,
     /// What it is: a message, or a tapped postback button.
     pub kind: IncomingKind<'a>,
-    /// The type and id that make the dedupe key, when there is an id.
-    key: Option<(&'a str, &'a str)>,
+    /// The id that makes the dedupe key with the app's id and the type, when there is one.
+    key: Option<&'a str>,
 }
 
 impl Incoming<'_> {
-    /// What a bot stores to drop the duplicates that retries deliver: the type and id of the
-    /// event, as the JSON text of the pair, as v2's [`Event::dedupe_key`](v2::Event::dedupe_key)
-    /// gives it. A v1 body has no event id, so a v1 message's key is its trigger and the
-    /// message's `_id` (a retry sends the same message again); a v1 postback has none (`None`:
-    /// handle it idempotently).
+    /// What a bot stores to drop the duplicates that retries deliver: the app's id, the type and
+    /// the id of the event, as v2's [`Event::dedupe_key`](v2::Event::dedupe_key) gives them. A v1
+    /// body has no event id, so a v1 message's key has its trigger and the message's `_id` (a
+    /// retry sends the same message again); a v1 postback has none (`None`: handle it
+    /// idempotently).
     pub fn dedupe_key(&self) -> Option<String> {
-        let (kind, id) = self.key?;
-        Some(pair_key(kind, id))
+        Some(list_key(&[self.app_id, Some(self.event_type), Some(self.key?)]))
     }
 }
 
@@ -171,8 +175,11 @@ pub struct IncomingIter<'a> {
 enum State<'a> {
     /// A v1 body, and the index of its next message or postback.
     V1 { event: &'a v1::Event, next: usize },
-    /// The events of a v2 body not yet looked at.
-    V2(std::slice::Iter<'a, v2::Event>),
+    /// The app of a v2 body, and its events not yet looked at.
+    V2 {
+        app_id: Option<&'a str>,
+        events: std::slice::Iter<'a, v2::Event>,
+    },
 }
 
 impl<'a> Iterator for IncomingIter<'a> {
@@ -185,7 +192,10 @@ impl<'a> Iterator for IncomingIter<'a> {
                 *next += 1;
                 from_v1(event, index)
             }
-            State::V2(events) => events.find_map(from_v2),
+            State::V2 { app_id, events } => {
+                let app_id = *app_id;
+                events.find_map(|event| from_v2(app_id, event))
+            }
         }
     }
 }
@@ -197,9 +207,9 @@ fn from_v1(event: &v1::Event, index: usize) -> Option<Incoming<'_>> {
         v1::Event::Postback(e) => (None, Some(e.postbacks.get(index)?)),
         _ => return None,
     };
-    let trigger = event.trigger();
     let mut incoming = Incoming {
-        event_type: trigger,
+        app_id: event.app_id(),
+        event_type: event.trigger(),
         event_id: None,
         user_id: event.user_id(),
         conversation_id: event.conversation_id(),
@@ -222,7 +232,7 @@ fn from_v1(event: &v1::Event, index: usize) -> Option<Incoming<'_>> {
             .channel()
             .map(|platform| ChannelType::from(platform.as_str()));
         incoming.time = message.received.or(incoming.time);
-        incoming.key = Some((trigger, &message.id));
+        incoming.key = Some(&message.id);
         incoming.kind = IncomingKind::Message(IncomingMessage {
             id: Some(&message.id),
             message_type: message.kind.as_ref().map(v1::MessageType::as_str),
@@ -242,8 +252,8 @@ fn from_v1(event: &v1::Event, index: usize) -> Option<Incoming<'_>> {
     Some(incoming)
 }
 
-/// The message or postback of a v2 event, if it is one.
-fn from_v2(event: &v2::Event) -> Option<Incoming<'_>> {
+/// The message or postback of a v2 event of the app `app_id`, if it is one.
+fn from_v2<'a>(app_id: Option<&'a str>, event: &'a v2::Event) -> Option<Incoming<'a>> {
     let kind = match event {
         v2::Event::ConversationMessage(_) => {
             let message = event.message()?;
@@ -275,6 +285,7 @@ fn from_v2(event: &v2::Event) -> Option<Incoming<'_>> {
     };
     let received = event.message().and_then(|message| message.received.as_ref());
     Some(Incoming {
+        app_id,
         event_type: event.trigger(),
         event_id: event.id(),
         user_id: event.user_id(),
@@ -283,6 +294,6 @@ fn from_v2(event: &v2::Event) -> Option<Incoming<'_>> {
         time: received.map(|time| time.to_utc()).or_else(|| event.created_at()),
         integration_in_control: event.integration_in_control(),
         kind,
-        key: event.id().map(|id| (event.trigger(), id)),
+        key: event.id(),
     })
 }

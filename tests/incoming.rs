@@ -15,13 +15,14 @@ fn items(name: &str) -> (Webhook, Vec<String>) {
     (webhook, shown)
 }
 
-/// The JSON text of a pair, as a dedupe key.
-fn key(kind: &str, id: &str) -> String {
-    serde_json::to_string(&[kind, id]).unwrap()
+/// The JSON text of an app id, a type and an id, as a dedupe key.
+fn key(app_id: Option<&str>, kind: &str, id: &str) -> String {
+    serde_json::to_string(&(app_id, kind, id)).unwrap()
 }
 
-/// Asserts that `item` answers what the v2 accessors answer for `event`.
-fn assert_v2(name: &str, item: &Incoming<'_>, event: &v2::Event) {
+/// Asserts that `item` answers what the v2 accessors answer for `event`, of `body`.
+fn assert_v2(name: &str, item: &Incoming<'_>, event: &v2::Event, body: &v2::Body) {
+    assert_eq!(item.app_id, body.app_id(), "{name}");
     assert_eq!(item.event_type, event.trigger(), "{name}");
     assert_eq!(item.event_id, event.id(), "{name}");
     assert_eq!(item.user_id, event.user_id(), "{name}");
@@ -32,7 +33,7 @@ fn assert_v2(name: &str, item: &Incoming<'_>, event: &v2::Event) {
         event.integration_in_control(),
         "{name}"
     );
-    assert_eq!(item.dedupe_key(), event.dedupe_key(), "{name}");
+    assert_eq!(item.dedupe_key(), event.dedupe_key(body.app_id()), "{name}");
     match (&item.kind, event.message()) {
         (IncomingKind::Message(incoming), Some(message)) => {
             let received = message.received.as_ref().map(|time| time.to_utc());
@@ -62,6 +63,7 @@ fn assert_v2(name: &str, item: &Incoming<'_>, event: &v2::Event) {
 /// Asserts that `item` answers what the v1 accessors answer for the message or postback at
 /// `index` of `event`.
 fn assert_v1(name: &str, item: &Incoming<'_>, event: &v1::Event, index: usize) {
+    assert_eq!(item.app_id, event.app_id(), "{name}");
     assert_eq!(item.event_type, event.trigger(), "{name}");
     assert_eq!(item.event_id, None, "{name}");
     assert_eq!(item.user_id, event.user_id(), "{name}");
@@ -75,11 +77,8 @@ fn assert_v1(name: &str, item: &Incoming<'_>, event: &v1::Event, index: usize) {
                 .map(|platform| ChannelType::from(platform.as_str()));
             assert_eq!(item.channel, channel, "{name}");
             assert_eq!(item.time, message.received.or(event.created_at()), "{name}");
-            assert_eq!(
-                item.dedupe_key(),
-                Some(key(event.trigger(), &message.id)),
-                "{name}"
-            );
+            let expected = key(event.app_id(), event.trigger(), &message.id);
+            assert_eq!(item.dedupe_key(), Some(expected), "{name}");
             assert_eq!(incoming.id, Some(message.id.as_str()), "{name}");
             let kind = message.kind.as_ref().map(v1::MessageType::as_str);
             assert_eq!(incoming.message_type, kind, "{name}");
@@ -125,7 +124,8 @@ fn every_v2_fixture_gives_what_the_v2_accessors_give() {
     let (mut messages, mut postbacks) = (0, 0);
     for name in v2_fixtures() {
         let webhook = parse_webhook(&fixture(&name)).unwrap();
-        let events = &webhook.as_v2().unwrap().events;
+        let body = webhook.as_v2().unwrap();
+        let events = &body.events;
         let expected: Vec<&v2::Event> = events
             .iter()
             .filter(|event| event.message().is_some() || event.kind() == v2::EventType::ConversationPostback)
@@ -133,7 +133,7 @@ fn every_v2_fixture_gives_what_the_v2_accessors_give() {
         let items: Vec<Incoming<'_>> = webhook.incoming().collect();
         assert_eq!(items.len(), expected.len(), "{name}");
         for (item, event) in items.iter().zip(expected) {
-            assert_v2(&name, item, event);
+            assert_v2(&name, item, event, body);
             match item.kind {
                 IncomingKind::Message(_) => messages += 1,
                 _ => postbacks += 1,

@@ -78,7 +78,7 @@ impl Bot {
         match webhook {
             Webhook::V2(body) => {
                 for event in body.events.iter().filter(|event| !is_incoming(event)) {
-                    let action = match self.first_time(event.dedupe_key()) {
+                    let action = match self.first_time(event.dedupe_key(body.app_id())) {
                         true => v2_other(event),
                         false => Action::Duplicate,
                     };

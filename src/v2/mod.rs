@@ -123,7 +123,7 @@ macro_rules! events {
             ///
             /// [`id`](Event::id), [`created_at`](Event::created_at), [`kind`](Event::kind) (the
             /// type as a value), [`trigger`](Event::trigger) (its text) and
-            /// [`dedupe_key`](Event::dedupe_key) work for every variant, and so do the accessors
+            /// [`dedupe_key`](Event::dedupe_key) (with the body's app id) work for every variant, and so do the accessors
             /// (see the [module](crate::v2) page). Serializing an event gives the event object
             /// back, `type` included. Each event struct is boxed, so that an `Event` stays small
             /// whatever its type; its payload is one call away, [`payload()`](ConversationMessageEvent::payload).
@@ -281,12 +281,15 @@ impl Event {
         self.trigger()
     }
 
-    /// What a bot stores to drop the duplicates that retries deliver: the event's `type` and
-    /// `id` together, as the JSON text of the pair (`["conversation:message","5f74a0d52b5315fc007e798a"]`,
-    /// unambiguous whatever the two hold). The spec says an event's id is unique; the type is in
-    /// the key because the spec's own examples give one id to events of 21 types, and a key
-    /// that mistook one of those for a retry of another would drop an event. `None` for an
-    /// event without an id: nothing tells its retries apart, so handle it (idempotently).
+    /// What a bot stores to drop the duplicates that retries deliver: the id of the app (give
+    /// the body's, [`Body::app_id`]), the event's `type` and its `id`, as the JSON text of the
+    /// three (`["5ebee0975ac5304b664a12fa","conversation:message","5f74a0d52b5315fc007e798a"]`,
+    /// `null` for an app without an id; unambiguous whatever they hold). The spec says an
+    /// event's id is unique; the type is in the key because the spec's own examples give one
+    /// id to events of 21 types, and the app because one endpoint may take the webhooks of
+    /// several apps: a key that mistook one event for a retry of another would drop it.
+    /// `None` for an event without an id: nothing tells its retries apart, so handle it
+    /// idempotently. `smooch-receiver` keys its events by the same three.
     ///
     /// Retries come for up to 15 minutes: keep the keys at least that long, in a store every
     /// process of the bot shares.
@@ -297,12 +300,17 @@ impl Event {
     /// let body = std::fs::read("fixtures/v2/conversation_message.json")?;
     /// let Webhook::V2(body) = parse_webhook(&body)? else { unreachable!() };
     /// assert_eq!(
-    ///     body.events[0].dedupe_key().as_deref(),
-    ///     Some(r#"["conversation:message","5f74a0d52b5315fc007e798a"]"#)
+    ///     body.events[0].dedupe_key(body.app_id()).as_deref(),
+    ///     Some(r#"["5ebee0975ac5304b664a12fa","conversation:message","5f74a0d52b5315fc007e798a"]"#)
     /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn dedupe_key(&self) -> Option<String> {
-        Some(crate::de::json::pair_key(self.trigger(), self.id()?))
+    pub fn dedupe_key(&self, app_id: Option<&str>) -> Option<String> {
+        let id = self.id()?;
+        Some(crate::de::json::list_key(&[
+            app_id,
+            Some(self.trigger()),
+            Some(id),
+        ]))
     }
 }

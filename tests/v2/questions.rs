@@ -102,30 +102,42 @@ fn a_kind_compares_with_a_variant_and_counts_events() {
 }
 
 #[test]
-fn the_dedupe_key_is_the_type_and_the_id() {
-    for (name, event, json) in every_event() {
-        let expected = json["id"]
-            .as_str()
-            .map(|id| serde_json::to_string(&[json["type"].as_str().unwrap_or_default(), id]).unwrap());
-        assert_eq!(event.dedupe_key(), expected, "{name}");
+fn the_dedupe_key_is_the_app_the_type_and_the_id() {
+    for name in v2_fixtures() {
+        let json: Value = serde_json::from_slice(&fixture(&name)).unwrap();
+        let body = parse_v2(&name);
+        for (i, event) in body.events.iter().enumerate() {
+            let sent = &json["events"][i];
+            let expected = sent["id"].as_str().map(|id| {
+                let kind = sent["type"].as_str().unwrap_or_default();
+                serde_json::to_string(&(json["app"]["id"].as_str(), kind, id)).unwrap()
+            });
+            assert_eq!(event.dedupe_key(body.app_id()), expected, "{name} events[{i}]");
+        }
     }
     assert_eq!(
-        example("conversation:message").dedupe_key().as_deref(),
-        Some(r#"["conversation:message","5f74a0d52b5315fc007e798a"]"#)
+        example("conversation:message")
+            .dedupe_key(Some("5ebee0975ac5304b664a12fa"))
+            .as_deref(),
+        Some(r#"["5ebee0975ac5304b664a12fa","conversation:message","5f74a0d52b5315fc007e798a"]"#)
     );
     // The spec's examples give one id to 21 types: the keys still tell them apart.
     let keys: std::collections::HashSet<String> = Event::TYPES
         .iter()
-        .filter_map(|kind| example(kind).dedupe_key())
+        .filter_map(|kind| example(kind).dedupe_key(Some("a")))
         .collect();
     assert_eq!(keys.len(), 25);
+    // One event of two apps is two events; an app without an id is `null`, not `""`.
+    let event = example("user:remove");
+    assert_ne!(event.dedupe_key(Some("a")), event.dedupe_key(Some("b")));
+    assert_ne!(event.dedupe_key(None), event.dedupe_key(Some("")));
     // Nothing a type or an id holds makes two events one key.
     let a = crate::common::parse_v2_json(&serde_json::json!({"events": [
         {"type": "a\",\"b", "id": "c"}, {"type": "a", "id": "b\",\"c"}]}));
-    assert_ne!(a.events[0].dedupe_key(), a.events[1].dedupe_key());
+    assert_ne!(a.events[0].dedupe_key(None), a.events[1].dedupe_key(None));
     // No id, no key.
     let no_id = crate::common::parse_v2_json(&serde_json::json!({"events": [{"type": "user:remove"}]}));
-    assert_eq!(no_id.events[0].dedupe_key(), None);
+    assert_eq!(no_id.events[0].dedupe_key(Some("a")), None);
 }
 
 #[test]
