@@ -1,9 +1,9 @@
-//! Load run of the receiver: durable on SQLite, durable on PostgreSQL, and the in-memory hand-off
-//! (the receiver before issue 11: a bounded queue, nothing on disk), on the same machine, in the
-//! same run.
+//! Load run of the receiver: durable on SQLite, durable on PostgreSQL in plain text
+//! (`sslmode=disable`) and over TLS (`sslmode=require`), and the in-memory hand-off (the receiver
+//! before issue 11: a bounded queue, nothing on disk), on the same machine, in the same run.
 //!
 //! Each receiver runs as its own process (this executable, started again with
-//! `RECEIVER_LOAD_ROLE=sqlite`, `postgres` or `memory`), so that its peak memory is its own: `VmHWM` from
+//! `RECEIVER_LOAD_ROLE=sqlite`, `postgres`, `postgres-tls` or `memory`), so that its peak memory is its own: `VmHWM` from
 //! `/proc/<pid>/status`, read before it is stopped; its CPU time per request comes from
 //! `/proc/<pid>/task/*/stat` (for PostgreSQL, the server's backends are not counted there). All
 //! run the receiver's whole request path (the key check, room in the byte budget, the body under
@@ -20,7 +20,7 @@
 //! `cargo bench --bench receiver_load` prints a table and one JSON line starting with
 //! `{"bench":"receiver_load"`. Without `--bench` (as under `cargo test --benches`), it makes one
 //! short round: a smoke test whose numbers mean little. `RECEIVER_LOAD_ONLY=sqlite` (or
-//! `postgres`, `memory`) runs one receiver only, for a profiler; each receiver logs to a file in a
+//! `postgres`, `postgres-tls`, `memory`) runs one receiver only, for a profiler; each receiver logs to a file in a
 //! temporary directory, or in `RECEIVER_LOAD_LOGS` if set.
 
 use std::collections::VecDeque;
@@ -35,7 +35,8 @@ use std::time::{Duration, Instant};
 
 use smooch_receiver::metrics::Metrics;
 use smooch_receiver::store::{
-    Accepted, DeadLetter, Failed, Incoming, Settings, Stats, Store, StoreError, StoreFuture, Webhook,
+    Accepted, DeadLetter, Failed, Incoming, Purged, Settings, Stats, Store, StoreError, StoreFuture, Stored,
+    Taken,
 };
 use smooch_receiver::{LogApplication, Logging, Options, Receiver};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
@@ -48,7 +49,12 @@ const CONNECTIONS: usize = 100;
 const SECRET: &str = "load-secret-3b7c9e01";
 
 /// The receivers, in the order of the table.
-const MODES: [&str; 3] = ["sqlite", "postgres", "memory"];
+const MODES: [&str; 4] = ["sqlite", "postgres", "postgres-tls", "memory"];
+
+/// Whether a receiver stores in PostgreSQL.
+fn is_postgres(mode: &str) -> bool {
+    mode.starts_with("postgres")
+}
 
 fn main() {
     match std::env::var("RECEIVER_LOAD_ROLE") {
@@ -89,7 +95,8 @@ fn serve(mode: &str) {
             let settings = Settings {
                 lease: options.limits.lease,
                 wal_limit: options.limits.wal_limit,
-                metrics: Arc::clone(&metrics),
+                timeout: options.limits.store_timeout,
+                observer: Arc::clone(&metrics) as Arc<dyn smooch_receiver::store::Observer>,
             };
             smooch_receiver::store::open(&options.store, &settings)
                 .await
@@ -108,9 +115,10 @@ fn serve(mode: &str) {
 
 /// The hand-off of the receiver before issue 11, behind the same trait: a queue of at most
 /// `capacity` webhooks in memory, a 503 when it stays full for a second, nothing kept on disk
-/// (so nothing survives a crash), no idempotency.
+/// (so nothing survives a crash), no idempotency; one lane, each event handed out once.
 struct MemoryHandoff {
-    queue: Mutex<VecDeque<Webhook>>,
+    queue: Mutex<VecDeque<Stored>>,
+    held: std::sync::atomic::AtomicBool,
     capacity: usize,
     room: Notify,
     work: Notify,
@@ -121,6 +129,7 @@ impl MemoryHandoff {
     fn new(capacity: usize) -> MemoryHandoff {
         MemoryHandoff {
             queue: Mutex::new(VecDeque::with_capacity(capacity)),
+            held: std::sync::atomic::AtomicBool::new(false),
             capacity,
             room: Notify::new(),
             work: Notify::new(),
@@ -139,13 +148,18 @@ impl Store for MemoryHandoff {
                     let mut queue = self.queue.lock().unwrap();
                     if queue.len() < self.capacity {
                         let id = self.next_id.fetch_add(1, Relaxed);
-                        queue.push_back(Webhook {
+                        queue.push_back(Stored {
                             id,
+                            key: webhook.key,
+                            lane: "memory".to_owned(),
+                            kind: webhook.kinds,
+                            webhook_id: id,
                             received_at: webhook.received_at,
-                            kinds: webhook.kinds,
                             app_id: webhook.app_id,
                             attempts: 0,
-                            body: webhook.body,
+                            index: 0,
+                            events: 1,
+                            body: Arc::new(webhook.body),
                         });
                         self.work.notify_one();
                         return Ok(Accepted::New(id));
@@ -162,10 +176,25 @@ impl Store for MemoryHandoff {
         Box::pin(async { Ok(0) })
     }
 
-    fn claim(&self, max_rows: usize, _max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>> {
+    fn take(&self, _max: usize) -> StoreFuture<'_, Vec<Taken>> {
+        let waiting = !self.queue.lock().unwrap().is_empty();
+        let taken = waiting && !self.held.swap(true, Relaxed);
+        Box::pin(async move {
+            Ok(if taken {
+                vec![Taken {
+                    lane: "memory".to_owned(),
+                    after: 0,
+                }]
+            } else {
+                Vec::new()
+            })
+        })
+    }
+
+    fn next(&self, _lane: &str, _after: i64, max: usize, _max_bytes: usize) -> StoreFuture<'_, Vec<Stored>> {
         let mut queue = self.queue.lock().unwrap();
-        let count = queue.len().min(max_rows);
-        let batch: Vec<Webhook> = queue.drain(..count).collect();
+        let count = queue.len().min(max);
+        let batch: Vec<Stored> = queue.drain(..count).collect();
         drop(queue);
         if !batch.is_empty() {
             self.room.notify_waiters();
@@ -173,24 +202,26 @@ impl Store for MemoryHandoff {
         Box::pin(async move { Ok(batch) })
     }
 
-    fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>> {
-        Box::pin(async move { Ok(ids) })
-    }
-
-    fn done(&self, _ids: Vec<i64>) -> StoreFuture<'_, ()> {
+    fn done(&self, _marks: Vec<(String, i64)>) -> StoreFuture<'_, ()> {
         Box::pin(async { Ok(()) })
     }
 
-    fn failed(&self, _id: i64, _error: String, _max_attempts: u32) -> StoreFuture<'_, Failed> {
+    fn failed(&self, _delivery: &Stored, _error: String, _max_attempts: u32) -> StoreFuture<'_, Failed> {
         Box::pin(async { Ok(Failed::Retry { attempts: 1 }) })
     }
 
-    fn release(&self, _ids: Vec<i64>) -> StoreFuture<'_, ()> {
+    fn extend(&self, lanes: Vec<String>) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(async move { Ok(lanes) })
+    }
+
+    fn release(&self, _lanes: Vec<String>) -> StoreFuture<'_, ()> {
+        self.held.store(false, Relaxed);
+        self.work.notify_one();
         Box::pin(async { Ok(()) })
     }
 
-    fn purge(&self, _age: Duration, _max_rows: usize) -> StoreFuture<'_, u64> {
-        Box::pin(async { Ok(0) })
+    fn purge(&self, _age: Duration, _max_rows: usize) -> StoreFuture<'_, Purged> {
+        Box::pin(async { Ok(Purged::default()) })
     }
 
     fn stats(&self) -> StoreFuture<'_, Stats> {
@@ -268,7 +299,7 @@ fn load() {
         // The order alternates, so that none always runs first.
         let mut modes: Vec<&'static str> = MODES.to_vec();
         if database_url().is_none() {
-            modes.retain(|mode| *mode != "postgres");
+            modes.retain(|mode| !is_postgres(mode));
         }
         if round % 2 == 1 {
             modes.reverse();
@@ -355,7 +386,7 @@ async fn run_one(
     let db = dir.path().join("webhooks.sqlite3");
     let schema = format!("load_{}_{}", std::process::id(), *next_seq);
     let location = match mode {
-        "postgres" => {
+        "postgres" | "postgres-tls" => {
             let base = database_url().expect("a database for the PostgreSQL run");
             let client = pg_connect(&base).await;
             client
@@ -364,7 +395,11 @@ async fn run_one(
                 ))
                 .await
                 .unwrap();
-            format!("{base}?options=-csearch_path%3D{schema}")
+            // Plain text said explicitly: the default, `prefer`, would use TLS where the server
+            // offers it.
+            let tls = if mode == "postgres" { "disable" } else { "require" };
+            let separator = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{separator}options=-csearch_path%3D{schema}&sslmode={tls}")
         }
         _ => db.to_str().unwrap().to_owned(),
     };
@@ -410,7 +445,7 @@ async fn run_one(
                     .unwrap() as usize,
             )
         }
-        "postgres" => {
+        "postgres" | "postgres-tls" => {
             let base = database_url().unwrap();
             let client = pg_connect(&base).await;
             let count: i64 = client
@@ -614,6 +649,7 @@ fn report(runs: &[Run], seconds: u64) {
         let name = match mode {
             "sqlite" => "durable: SQLite, grouped commits, fsync before the 200",
             "postgres" => "durable: PostgreSQL (local), grouped multi-row inserts, commit before the 200",
+            "postgres-tls" => "durable: PostgreSQL (local) over TLS (`sslmode=require`), the same",
             _ => "in-memory hand-off (before issue 11)",
         };
         println!("| {name} | {rate:.0} | {p50:.2} | {p99:.2} | {max:.1} | {peak:.1} | {cpu:.0} | {errors} |");
@@ -645,8 +681,9 @@ fn report(runs: &[Run], seconds: u64) {
     };
     println!();
     for (over, under, target, key) in [
-        ("sqlite", "memory", 0.6, "sqlite_over_memory"),
-        ("postgres", "sqlite", 0.5, "postgres_over_sqlite"),
+        ("sqlite", "memory", Some(0.6), "sqlite_over_memory"),
+        ("postgres", "sqlite", Some(0.5), "postgres_over_sqlite"),
+        ("postgres-tls", "postgres", None, "postgres_tls_over_postgres"),
     ] {
         let ratios = ratio(over, under);
         if ratios.is_empty() {
@@ -654,8 +691,9 @@ fn report(runs: &[Run], seconds: u64) {
         }
         let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
         let median = median(ratios);
+        let target = target.map_or_else(String::new, |target| format!("; target at least {target}"));
         println!(
-            "{over} / {under} throughput: {median:.2} (rounds: {}; target at least {target})",
+            "{over} / {under} throughput: {median:.2} (rounds: {}{target})",
             each.join(", ")
         );
         json.push(format!("\"{key}\":{median:.3}"));

@@ -9,16 +9,19 @@ use crate::store::{Accepted, Admin, Incoming};
 /// The most dead letters `dead-letters list` shows (the newest).
 pub const LIST_LIMIT: usize = 100;
 
-/// `stats`: the webhooks by state, the oldest pending one, the dead letters.
+/// `stats`: the deliveries waiting (in how many lanes, the oldest), done and set aside; the
+/// bodies stored; the dead letters.
 pub async fn stats(admin: &dyn Admin) -> Result<String, String> {
     let stats = admin.stats().await.map_err(|error| error.to_string())?;
     Ok(format!(
-        "pending        {}\ndone           {}\nfailed         {}\noldest pending {}\n\
-         dead letters   {} ({} not replayed)\n",
+        "pending        {} deliveries in {} lanes\noldest pending {}\ndone           {}\n\
+         set aside      {}\nwebhooks       {}\ndead letters   {} ({} not replayed)\n",
         stats.pending,
+        stats.lanes_waiting,
+        stats.oldest_pending.as_deref().unwrap_or("-"),
         stats.done,
         stats.failed,
-        stats.oldest_pending.as_deref().unwrap_or("-"),
+        stats.webhooks,
         stats.dead_letters,
         stats.dead_letters_waiting,
     ))
@@ -101,11 +104,13 @@ pub async fn replay(admin: &dyn Admin, id: i64) -> Result<String, String> {
         )
     })?;
     let webhook = Incoming {
-        key: describe::idempotency_key(&letter.body),
+        key: description.key,
         received_at: letter.received_at,
         kinds: description.kinds,
         app_id: description.app_id,
         body: letter.body,
+        events: description.events,
+        reservation: crate::store::Reservation::none(),
     };
     match admin
         .replay(id, webhook)
@@ -119,11 +124,11 @@ pub async fn replay(admin: &dyn Admin, id: i64) -> Result<String, String> {
     }
 }
 
-/// `requeue`: the webhooks set aside go back to the application.
-pub async fn requeue(admin: &dyn Admin) -> Result<String, String> {
-    let count = admin.requeue().await.map_err(|error| error.to_string())?;
+/// `requeue`: the deliveries set aside (all, or those of one lane) go back to the application.
+pub async fn requeue(admin: &dyn Admin, lane: Option<String>) -> Result<String, String> {
+    let count = admin.requeue(lane).await.map_err(|error| error.to_string())?;
     Ok(format!(
-        "{count} webhook(s) set aside are pending again; running receivers take them within a second\n"
+        "{count} delivery(ies) set aside are pending again; running receivers take them within a second\n"
     ))
 }
 

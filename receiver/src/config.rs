@@ -3,20 +3,38 @@
 //! [`Options`] is the whole of them (clap reads it from the command line and the environment);
 //! [`Limits`] the bounds among them. A variable that starts with `SMOOCH_` and is not one of
 //! [`Options`]'s is refused at start, naming the nearest known one ([`check_variables`]).
+//!
+//! The values of the options listed in [`SECRET_VARIABLES`] are never shown: `--help` hides them,
+//! `Debug` hides them, and a URL among them is shown through [`redact_url`] wherever it appears
+//! (the start log line, an error).
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use axum::http::Uri;
 use clap::Args;
 
 /// The default body limit: 1 MiB, as `smooch_events::WebhookSecrets`.
 const DEFAULT_MAX_BODY: usize = 1 << 20;
 
-/// Everything a receiver is started with.
-#[derive(Args, Clone, Debug, PartialEq, Eq)]
+/// The variables (and their flags) whose value is a secret or may hold one: the webhook secrets;
+/// the store, whose PostgreSQL URL may hold the database's password; the forward URL, which may
+/// hold credentials in its user info or its query. Each has `hide_env_values` (`--help` shows the
+/// variable, never its value), and its value is shown nowhere else but through [`redact_url`]
+/// (or as `***`). A new secret-bearing option goes here too: the tests go through this list.
+pub const SECRET_VARIABLES: &[&str] = &["SMOOCH_WEBHOOK_SECRETS", "SMOOCH_STORE", "SMOOCH_FORWARD_URL"];
+
+/// The fewest characters a webhook secret may have: a shorter one can be found by trying keys
+/// (a secret of one character was found in 66 requests).
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// Everything a receiver is started with. Its `Debug` hides the values of the
+/// [`SECRET_VARIABLES`].
+#[derive(Args, Clone, PartialEq, Eq)]
 pub struct Options {
-    /// Valid X-API-Key secrets, comma-separated (two during a rotation). Prefer the file or the
-    /// variable to the flag: a flag shows in `ps`.
+    /// Valid X-API-Key secrets, comma-separated (two during a rotation), each of 16 characters at
+    /// least. Prefer the file or the variable to the flag: a flag shows in `ps`.
     #[arg(
         long,
         env = "SMOOCH_WEBHOOK_SECRETS",
@@ -45,10 +63,12 @@ pub struct Options {
     pub admin_listen: Option<String>,
 
     /// Where webhooks are stored: a SQLite file (created on first start), or postgres://… for a
-    /// PostgreSQL database shared by several receivers.
+    /// PostgreSQL database shared by several receivers (TLS as libpq reads the URL:
+    /// ?sslmode=verify-full&sslrootcert=/path/ca.pem).
     #[arg(
         long,
         env = "SMOOCH_STORE",
+        hide_env_values = true,
         default_value = "smooch-webhooks.sqlite3",
         value_name = "PATH|URL",
         global = true
@@ -57,7 +77,13 @@ pub struct Options {
 
     /// POST each stored webhook, byte for byte, to this http:// URL (done on a 2xx); without it,
     /// the application logs them.
-    #[arg(long, env = "SMOOCH_FORWARD_URL", value_name = "URL", global = true)]
+    #[arg(
+        long,
+        env = "SMOOCH_FORWARD_URL",
+        hide_env_values = true,
+        value_name = "URL",
+        global = true
+    )]
     pub forward_url: Option<String>,
 
     /// How long one forwarding POST may take before it counts as failed.
@@ -161,6 +187,11 @@ pub struct Limits {
     )]
     pub max_attempts: u32,
 
+    /// Deliveries at once (1 to 1024), across conversations: within one conversation (a lane),
+    /// one at a time, in order.
+    #[arg(long, env = "SMOOCH_CONCURRENCY", default_value = "16", value_parser = parse_concurrency, value_name = "COUNT", global = true)]
+    pub concurrency: usize,
+
     /// PostgreSQL: how long a receiver holds the webhooks it claimed; those of a receiver that
     /// died come back after it.
     #[arg(long, env = "SMOOCH_LEASE", default_value = "60s", value_parser = parse_duration_arg, value_name = "DURATION", global = true)]
@@ -193,6 +224,7 @@ impl Default for Limits {
             store_timeout: Duration::from_secs(4),
             shutdown_timeout: Duration::from_secs(10),
             max_attempts: 5,
+            concurrency: 16,
             lease: Duration::from_secs(60),
             retention: Duration::from_secs(7 * 24 * 3600),
             wal_limit: 64 << 20,
@@ -216,21 +248,41 @@ impl Default for Options {
     }
 }
 
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |value: &Option<String>| value.as_ref().map(|_| "***");
+        f.debug_struct("Options")
+            .field("webhook_secrets", &hidden(&self.webhook_secrets))
+            .field("webhook_secrets_file", &self.webhook_secrets_file)
+            .field("listen", &self.listen)
+            .field("admin_listen", &self.admin_listen)
+            .field("store", &redact_url(&self.store))
+            .field("forward_url", &self.forward_url.as_deref().map(redact_url))
+            .field("forward_timeout", &self.forward_timeout)
+            .field("log", &self.log)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
 impl Options {
     /// The secrets, from SMOOCH_WEBHOOK_SECRETS or the file SMOOCH_WEBHOOK_SECRETS_FILE (one of
-    /// them, not both), without blanks.
+    /// them, not both), without blanks; each of [`MIN_SECRET_CHARS`] characters at least.
     pub fn secrets(&self) -> Result<Vec<String>, String> {
-        let text = match (&self.webhook_secrets, &self.webhook_secrets_file) {
+        let (text, source) = match (&self.webhook_secrets, &self.webhook_secrets_file) {
             (Some(_), Some(_)) => {
                 return Err("set SMOOCH_WEBHOOK_SECRETS or SMOOCH_WEBHOOK_SECRETS_FILE, not both".to_owned())
             }
-            (Some(list), None) => list.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path).map_err(|error| {
-                format!(
-                    "SMOOCH_WEBHOOK_SECRETS_FILE: cannot read {}: {error}",
-                    path.display()
-                )
-            })?,
+            (Some(list), None) => (list.clone(), "SMOOCH_WEBHOOK_SECRETS".to_owned()),
+            (None, Some(path)) => (
+                std::fs::read_to_string(path).map_err(|error| {
+                    format!(
+                        "SMOOCH_WEBHOOK_SECRETS_FILE: cannot read {}: {error}",
+                        path.display()
+                    )
+                })?,
+                format!("SMOOCH_WEBHOOK_SECRETS_FILE ({})", path.display()),
+            ),
             (None, None) => {
                 return Err(
                     "set SMOOCH_WEBHOOK_SECRETS (comma-separated) or SMOOCH_WEBHOOK_SECRETS_FILE \
@@ -248,6 +300,19 @@ impl Options {
         if secrets.is_empty() {
             return Err("the webhook secrets hold no secret".to_owned());
         }
+        let short = secrets
+            .iter()
+            .enumerate()
+            .find(|(_, secret)| secret.chars().count() < MIN_SECRET_CHARS);
+        if let Some((index, secret)) = short {
+            return Err(format!(
+                "{source}: secret {} of {} has {} characters: each needs at least {MIN_SECRET_CHARS} \
+                 characters, or it can be found by trying keys (make one with `openssl rand -hex 32`)",
+                index + 1,
+                secrets.len(),
+                secret.chars().count(),
+            ));
+        }
         Ok(secrets)
     }
 
@@ -255,7 +320,7 @@ impl Options {
     pub fn check(&self) -> Result<(), String> {
         self.limits.check()?;
         if let Some(url) = &self.forward_url {
-            crate::forward::check_url(url)?;
+            check_url(url)?;
         }
         // (Port 0 is a port chosen at bind: two of them never clash.)
         if self.admin_listen.as_deref() == Some(self.listen.as_str()) && !self.listen.ends_with(":0") {
@@ -294,6 +359,82 @@ impl Limits {
         }
         Ok(())
     }
+}
+
+/// Refuses a forward URL (`SMOOCH_FORWARD_URL`) the forwarder cannot POST to; the error shows it
+/// redacted.
+pub(crate) fn check_url(url: &str) -> Result<Uri, String> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|error| format!("SMOOCH_FORWARD_URL: {} is not a URL: {error}", redact_url(url)))?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        return Err(format!(
+            "SMOOCH_FORWARD_URL: {}: only http:// URLs with a host (put a TLS proxy in front of an https one)",
+            redact_url(url)
+        ));
+    }
+    Ok(uri)
+}
+
+/// `url` as it may be shown, in a log line or an error: the password of its user info, every
+/// value of its query and its fragment replaced by `***`
+/// (`postgres://smooch:***@db:5432/smooch?sslmode=***`). When the user info cannot be told from
+/// the rest (an `@` after a `/`, `?` or `#`: a password not percent-encoded, or an `@` in the path)
+/// all before the last `@` is hidden. What is not a URL (a file path) is shown as it is.
+///
+/// The one redaction of URLs: every URL the receiver shows goes through it.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://").filter(|(scheme, _)| is_scheme(scheme)) else {
+        return url.to_owned();
+    };
+    let mut shown = format!("{scheme}://");
+    let rest = match rest.rfind('@') {
+        Some(at) => {
+            let user_info = &rest[..at];
+            if user_info.contains(['/', '?', '#']) {
+                shown.push_str("***");
+            } else if let Some((user, _password)) = user_info.split_once(':') {
+                shown.push_str(user);
+                shown.push_str(":***");
+            } else {
+                shown.push_str(user_info);
+            }
+            shown.push('@');
+            &rest[at + 1..]
+        }
+        None => rest,
+    };
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((rest, _)) => (rest, true),
+        None => (rest, false),
+    };
+    match rest.split_once('?') {
+        Some((path, query)) => {
+            shown.push_str(path);
+            shown.push('?');
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _)) => format!("{name}=***"),
+                    None => "***".to_owned(),
+                })
+                .collect();
+            shown.push_str(&pairs.join("&"));
+        }
+        None => shown.push_str(rest),
+    }
+    if fragment {
+        shown.push_str("#***");
+    }
+    shown
+}
+
+/// Whether `text` is a URL scheme: a letter, then letters, digits, `+`, `-` or `.`.
+pub(crate) fn is_scheme(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_alphabetic())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 /// Refuses any variable of `variables` that starts with `SMOOCH_` and is not one of `known`,
@@ -337,6 +478,15 @@ fn parse_bytes_arg(value: &str) -> Result<usize, String> {
 fn parse_duration_arg(value: &str) -> Result<Duration, String> {
     parse_duration(value)
         .ok_or_else(|| format!("{value:?} is not a duration such as 500ms, 10s, 2m, 1h or 7d"))
+}
+
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|count| (1..=1024).contains(count))
+        .ok_or_else(|| format!("{value:?} is not a count from 1 to 1024"))
 }
 
 fn parse_level(value: &str) -> Result<tracing::Level, String> {
@@ -423,7 +573,7 @@ mod tests {
         // (No SMOOCH_ variable is set while the unit tests run.)
         assert_eq!(parse(&[]).unwrap(), Options::default());
         let options = parse(&[
-            "--webhook-secrets=a,b",
+            "--webhook-secrets=first-secret-0123,second-secret-456",
             "--listen=127.0.0.1:0",
             "--admin-listen=127.0.0.1:9",
             "--store=/tmp/x.sqlite3",
@@ -444,6 +594,7 @@ mod tests {
             "--store-timeout=3s",
             "--shutdown-timeout=3s",
             "--max-attempts=2",
+            "--concurrency=32",
             "--lease=3s",
             "--retention=1h",
             "--wal-limit=1MiB",
@@ -453,7 +604,7 @@ mod tests {
         assert_eq!(
             options,
             Options {
-                webhook_secrets: Some("a,b".to_owned()),
+                webhook_secrets: Some("first-secret-0123,second-secret-456".to_owned()),
                 webhook_secrets_file: None,
                 listen: "127.0.0.1:0".to_owned(),
                 admin_listen: Some("127.0.0.1:9".to_owned()),
@@ -476,6 +627,7 @@ mod tests {
                     store_timeout: three,
                     shutdown_timeout: three,
                     max_attempts: 2,
+                    concurrency: 32,
                     lease: three,
                     retention: Duration::from_secs(3600),
                     wal_limit: 1 << 20,
@@ -483,7 +635,10 @@ mod tests {
             }
         );
         options.check().unwrap();
-        assert_eq!(options.secrets().unwrap(), ["a", "b"]);
+        assert_eq!(
+            options.secrets().unwrap(),
+            ["first-secret-0123", "second-secret-456"]
+        );
         // Every option has a variable.
         for arg in Cli::command().get_arguments() {
             let env = arg.get_env().map(|env| env.to_string_lossy().into_owned());
@@ -501,6 +656,14 @@ mod tests {
             .unwrap_err()
             .contains("--body-timeout"));
         assert!(parse(&["--log=loud"]).unwrap_err().contains("--log"));
+        for count in ["0", "1025", "many"] {
+            let error = parse(&[&format!("--concurrency={count}")]).unwrap_err();
+            assert!(
+                error.contains("--concurrency") && error.contains("from 1 to 1024"),
+                "{error}"
+            );
+        }
+        assert_eq!(parse(&["--concurrency=1024"]).unwrap().limits.concurrency, 1024);
         let error = parse(&["--header-timout=1s"]).unwrap_err();
         assert!(error.contains("--header-timeout"), "{error}");
         let with = |options: Options| options.check().unwrap_err();
@@ -536,7 +699,7 @@ mod tests {
         let file = dir.path().join("secrets");
         std::fs::write(
             &file,
-            "# not a comment: every line is a secret\n\n  new-one \nold-one\n",
+            "# not a comment: every line is a secret\n\n  new-one-0123456789 \nold-one-0123456789\n",
         )
         .unwrap();
         let from_file = Options {
@@ -545,10 +708,14 @@ mod tests {
         };
         assert_eq!(
             from_file.secrets().unwrap(),
-            ["# not a comment: every line is a secret", "new-one", "old-one"]
+            [
+                "# not a comment: every line is a secret",
+                "new-one-0123456789",
+                "old-one-0123456789"
+            ]
         );
         let both = Options {
-            webhook_secrets: Some("a".to_owned()),
+            webhook_secrets: Some("a-secret-0123456789".to_owned()),
             ..from_file
         };
         assert!(both.secrets().unwrap_err().contains("not both"));
@@ -566,6 +733,110 @@ mod tests {
             ..Options::default()
         };
         assert!(missing.secrets().unwrap_err().contains("cannot read"));
+    }
+
+    #[test]
+    fn a_webhook_secret_needs_16_characters() {
+        let with = |secrets: &str| Options {
+            webhook_secrets: Some(secrets.to_owned()),
+            ..Options::default()
+        };
+        assert_eq!(with("0123456789abcdef").secrets().unwrap(), ["0123456789abcdef"]);
+        // Characters, not bytes: 16 characters of 2 bytes each, and 15 of them.
+        assert!(with(&"é".repeat(16)).secrets().is_ok());
+        let error = with(&format!("0123456789abcdef,{}", "é".repeat(15)))
+            .secrets()
+            .unwrap_err();
+        assert_eq!(
+            error,
+            "SMOOCH_WEBHOOK_SECRETS: secret 2 of 2 has 15 characters: each needs at least 16 \
+             characters, or it can be found by trying keys (make one with `openssl rand -hex 32`)"
+        );
+        let error = with(" x ").secrets().unwrap_err();
+        assert!(
+            error.starts_with("SMOOCH_WEBHOOK_SECRETS: secret 1 of 1 has 1 characters"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn every_secret_bearing_option_is_hidden_from_help_and_debug() {
+        let command = Cli::command();
+        let env = |arg: &clap::Arg| arg.get_env().map(|env| env.to_string_lossy().into_owned());
+        let hidden: Vec<String> = command
+            .get_arguments()
+            .filter(|arg| arg.is_hide_env_values_set())
+            .filter_map(env)
+            .collect();
+        assert_eq!(
+            hidden, SECRET_VARIABLES,
+            "the list and the options' attributes differ"
+        );
+        let value = "http://operator:hunter2@127.0.0.1:9/in?password=hunter2&token=hunter2";
+        for name in SECRET_VARIABLES {
+            let arg = command
+                .get_arguments()
+                .find(|arg| env(arg).as_deref() == Some(name))
+                .unwrap_or_else(|| panic!("{name} is no option's variable"));
+            let flag = format!("--{}={value}", arg.get_long().unwrap());
+            let options = parse(&[&flag]).unwrap();
+            let shown = format!("{options:?}");
+            assert!(!shown.contains("hunter2"), "{name}: {shown}");
+            assert!(
+                shown.contains("operator:***@") || shown.contains("Some(\"***\")"),
+                "{name}: {shown}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_url_is_shown_without_its_password_query_values_or_fragment() {
+        for (url, shown) in [
+            (
+                "postgres://smooch:pw@127.0.0.1:5432/db?options=-csearch_path%3Dx&password=pw2",
+                "postgres://smooch:***@127.0.0.1:5432/db?options=***&password=***",
+            ),
+            (
+                "http://user:p%40ss:w@h:1/in?token=t&flag#frag",
+                "http://user:***@h:1/in?token=***&***#***",
+            ),
+            ("Postgres://u:pw@h/db", "Postgres://u:***@h/db"),
+            ("http://127.0.0.1:8080/in", "http://127.0.0.1:8080/in"),
+            (
+                "postgres://smooch@%2Fvar%2Frun%2Fpostgresql/smooch",
+                "postgres://smooch@%2Fvar%2Frun%2Fpostgresql/smooch",
+            ),
+            // A password holding a `/`, `?` or `#`: all before the last `@` is hidden.
+            ("postgres://u:pa/ss@h/db", "postgres://***@h/db"),
+            ("postgres://u:pa?ss@h/db", "postgres://***@h/db"),
+            ("postgres://u:pa#ss@h/db", "postgres://***@h/db"),
+            // Not URLs: file paths, as they are.
+            (
+                "/var/lib/smooch/webhooks.sqlite3",
+                "/var/lib/smooch/webhooks.sqlite3",
+            ),
+            ("./odd://name@x", "./odd://name@x"),
+            ("webhooks.sqlite3", "webhooks.sqlite3"),
+        ] {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
+
+    #[test]
+    fn only_http_forward_urls_with_a_host_are_taken_and_shown_redacted() {
+        assert!(check_url("http://127.0.0.1:8080/in").is_ok());
+        let error = check_url("https://user:hunter2@example.com/?token=hunter2").unwrap_err();
+        assert_eq!(
+            error,
+            "SMOOCH_FORWARD_URL: https://user:***@example.com/?token=***: only http:// URLs with a host \
+             (put a TLS proxy in front of an https one)"
+        );
+        assert!(check_url("/relative").unwrap_err().contains("only http://"));
+        let error = check_url("http://user:hunter2@exa mple/").unwrap_err();
+        assert!(
+            error.contains("not a URL") && !error.contains("hunter2"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -1,21 +1,25 @@
-//! [`Forward`]: the application that POSTs each stored webhook to a URL (`SMOOCH_FORWARD_URL`), so
-//! that the receiver is a durable buffer in front of an application written in any language.
+//! [`Forward`]: the application that POSTs each delivery to a URL (`SMOOCH_FORWARD_URL`), so that
+//! the receiver is a durable buffer in front of an application written in any language.
 //!
-//! The body goes byte for byte as Smooch sent it, with these headers:
+//! Each event goes on its own, as [`Delivery::body`] gives it (the body byte for byte as Smooch
+//! sent it, for a body of one event), with these headers:
 //!
 //! | header | value |
 //! |---|---|
 //! | `Content-Type` | `application/json` |
-//! | `Idempotency-Key` | the webhook's row id: the same for every delivery of the same webhook |
-//! | `X-Smooch-Kinds` | the trigger (v1) or the event types, comma-separated (v2) |
+//! | `Idempotency-Key` | the event's key ([`Delivery::key`]): the same for every delivery of the same event, never another's |
+//! | `X-Smooch-Kinds` | the trigger (v1) or the event's type (v2) |
 //! | `X-Smooch-App-Id` | the app's id, when the body names one |
-//! | `X-Smooch-Attempt` | 1 for the first delivery, then one more after each failure |
+//! | `X-Smooch-Lane` | the event's lane (`conversation:<app>:<id>`, `user:<app>:<id>`, `appUser:<app>:<id>`), when it has one: the service may act on two lanes at once, never on two events of one lane |
+//! | `X-Smooch-Attempt` | 1 for the first try, then one more after each failure |
+//! | `X-Smooch-Delivery-Id`, `X-Smooch-Webhook-Id` | the rows of the delivery and of its body in the store |
 //!
-//! (Header values are percent-encoded where a byte is not visible ASCII.) A 2xx marks the webhook
-//! done; anything else, or no answer within `SMOOCH_FORWARD_TIMEOUT`, is a failure of the
-//! application: the supervisor retries with backoff and sets the webhook aside after
-//! `SMOOCH_MAX_ATTEMPTS`. Delivery is at least once: use `Idempotency-Key` to act once. Only
-//! `http://` URLs (forward to a local proxy for TLS).
+//! (Header values are percent-encoded where a byte is not visible ASCII.) A 2xx marks the
+//! delivery done; anything else, or no answer within `SMOOCH_FORWARD_TIMEOUT`, is a failure:
+//! the delivery is tried again after a backoff (after the `Retry-After` of a 429 or a 503,
+//! within the backoff's bounds), and set aside after `SMOOCH_MAX_ATTEMPTS`. Delivery is at least
+//! once: use `Idempotency-Key` to act once. Only `http://` URLs (forward to a local proxy for
+//! TLS).
 
 use std::time::Duration;
 
@@ -26,29 +30,25 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::store::Webhook;
-use crate::worker::Application;
+use crate::config::{check_url, redact_url};
+use crate::delivery::{Application, Delivery, Failure};
 
-/// Refuses a URL the forwarder cannot POST to.
-pub(crate) fn check_url(url: &str) -> Result<Uri, String> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|error| format!("SMOOCH_FORWARD_URL: {url:?} is not a URL: {error}"))?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(format!(
-            "SMOOCH_FORWARD_URL: {url:?}: only http:// URLs with a host (put a TLS proxy in front of an https one)"
-        ));
-    }
-    Ok(uri)
-}
-
-/// POSTs each webhook to a URL: the body byte for byte, with `Idempotency-Key` (the row id),
-/// `X-Smooch-Kinds`, `X-Smooch-App-Id` and `X-Smooch-Attempt`; done on a 2xx, a failure otherwise.
-#[derive(Clone, Debug)]
+/// POSTs each delivery to a URL, with the headers of the [module](self); done on a 2xx, a
+/// failure otherwise. Its `Debug` shows the URL redacted.
+#[derive(Clone)]
 pub struct Forward {
     client: Client<HttpConnector, Full<Bytes>>,
     url: Uri,
     timeout: Duration,
+}
+
+impl std::fmt::Debug for Forward {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Forward")
+            .field("url", &redact_url(&self.url.to_string()))
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Forward {
@@ -64,19 +64,24 @@ impl Forward {
         Ok(Forward { client, url, timeout })
     }
 
-    async fn post(&self, webhook: &Webhook) -> Result<(), String> {
+    async fn post(&self, delivery: &Delivery) -> Result<(), Failure> {
         let mut request = Request::builder()
             .method(Method::POST)
             .uri(self.url.clone())
             .header("content-type", "application/json")
-            .header("idempotency-key", webhook.id)
-            .header("x-smooch-kinds", header_value(&webhook.kinds))
-            .header("x-smooch-attempt", webhook.attempts + 1);
-        if let Some(app) = &webhook.app_id {
+            .header("idempotency-key", delivery.key())
+            .header("x-smooch-kinds", header_value(delivery.kind()))
+            .header("x-smooch-attempt", delivery.attempt())
+            .header("x-smooch-delivery-id", delivery.id())
+            .header("x-smooch-webhook-id", delivery.webhook_id());
+        if let Some(app) = delivery.app_id() {
             request = request.header("x-smooch-app-id", header_value(app));
         }
+        if let Some(lane) = delivery.lane() {
+            request = request.header("x-smooch-lane", header_value(lane));
+        }
         let request = request
-            .body(Full::new(Bytes::copy_from_slice(&webhook.body)))
+            .body(Full::new(delivery.bytes()))
             .map_err(|error| format!("forward: cannot build the request: {error}"))?;
         let response = self
             .client
@@ -84,26 +89,50 @@ impl Forward {
             .await
             .map_err(|error| format!("forward: {error}"))?;
         let status = response.status();
+        let wait = match status.as_u16() {
+            429 | 503 => response
+                .headers()
+                .get(hyper::header::RETRY_AFTER)
+                .and_then(|value| retry_after(value.to_str().ok()?, chrono::Utc::now())),
+            _ => None,
+        };
         // Read the answer to its end, so that the connection can carry the next one.
         let _ = response.into_body().collect().await;
         if status.is_success() {
-            Ok(())
-        } else {
-            Err(format!("forward: answered {status}"))
+            return Ok(());
         }
+        let failure = Failure::new(format!("forward: answered {status}"));
+        Err(match wait {
+            Some(wait) => failure.retry_after(wait),
+            None => failure,
+        })
     }
 }
 
 impl Application for Forward {
-    async fn handle(&self, webhook: &Webhook) -> Result<(), String> {
-        match tokio::time::timeout(self.timeout, self.post(webhook)).await {
+    async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
+        match tokio::time::timeout(self.timeout, self.post(delivery)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(format!(
+            Err(_) => Err(Failure::new(format!(
                 "forward: no answer within {} ms",
                 self.timeout.as_millis()
-            )),
+            ))),
         }
     }
+}
+
+/// A `Retry-After` value (seconds, or an HTTP date) as a wait from `now`.
+fn retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or_default(),
+    )
 }
 
 /// `text` as a header value: visible ASCII and spaces as they are, every other byte (and `%`)
@@ -125,13 +154,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_http_urls_with_a_host_are_taken() {
-        assert!(check_url("http://127.0.0.1:8080/in").is_ok());
-        assert!(check_url("https://example.com/")
-            .unwrap_err()
-            .contains("only http://"));
-        assert!(check_url("/relative").unwrap_err().contains("only http://"));
-        assert!(check_url("http://exa mple").unwrap_err().contains("not a URL"));
+    fn a_retry_after_in_seconds_or_as_a_date_is_a_wait() {
+        let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:28:30 GMT", now),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after("soon", now), None);
     }
 
     #[test]

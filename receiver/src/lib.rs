@@ -1,19 +1,26 @@
 //! `smooch-receiver`: a Smooch / Sunshine Conversations webhook receiver, `POST /webhook`, that
 //! stores every accepted body (in SQLite, or in PostgreSQL shared by several receivers) before
-//! its 200, and hands it to an [`Application`] from there.
+//! its 200, and hands each of its events to an [`Application`] from there: at least once, as
+//! fast as the application takes them, in order within each conversation.
 //!
 //! The binary `smooch-receiver` runs it with [`LogApplication`], or [`Forward`] when
-//! `SMOOCH_FORWARD_URL` is set (see the README). A Rust team embeds it with its own application:
+//! `SMOOCH_FORWARD_URL` is set (see the README). A Rust team embeds it with its own application,
+//! which gets each event parsed:
 //!
 //! ```no_run
-//! use smooch_receiver::{Application, Options, Receiver, Webhook};
+//! use smooch_receiver::{Application, Delivery, Failure, Options, Receiver};
+//! use smooch_events::Webhook;
 //!
 //! struct Tickets;
 //!
 //! impl Application for Tickets {
-//!     async fn handle(&self, webhook: &Webhook) -> Result<(), String> {
-//!         // Parse `webhook.body` with smooch_events, act on it (idempotently: by `webhook.id`).
-//!         println!("{} {}", webhook.id, webhook.kinds);
+//!     async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
+//!         // One event; act on it once (by `delivery.key()`: it may come again after a crash).
+//!         match delivery.event().map_err(|error| Failure::new(error.to_string()))? {
+//!             Webhook::V2(body) => println!("{} {:?}", delivery.key(), body.events[0].conversation_id()),
+//!             Webhook::V1(event) => println!("{} {}", delivery.key(), event.trigger()),
+//!             _ => {} // a version this crate does not know yet
+//!         }
 //!         Ok(())
 //!     }
 //! }
@@ -21,7 +28,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), String> {
 //!     let options = Options {
-//!         webhook_secrets: Some("old-secret,new-secret".to_owned()),
+//!         webhook_secrets: Some("old-secret-0123456789,new-secret-9876543210".to_owned()),
 //!         store: "webhooks.sqlite3".to_owned(),
 //!         ..Options::default()
 //!     };
@@ -36,23 +43,23 @@
 //! A request goes through these steps, the first that fails giving the answer: the key before any
 //! byte of the body (401), the size (413, the body kept as a dead letter), room in memory (503),
 //! the body under its timeout (408), the parse (400, a dead letter), the store (200 once durable,
-//! 503 if it cannot be); the
-//! application gets each stored webhook at least once, under supervision (a failing application
-//! is restarted, a webhook it keeps failing on is set aside). On the shutdown signal the receiver
-//! stops accepting, lets in-flight requests finish within the shutdown deadline, lets the
-//! application finish the webhook it holds, writes what is queued and returns `Ok`. A store that
-//! can no longer write makes it return [`Broken`] after the same shutdown, for the process to
-//! exit 1 and a supervisor (systemd, Kubernetes) to restart it.
+//! 503 if it cannot be). The [`delivery`](crate::Delivery) then hands each event to the
+//! application, lane by lane (see [`Application`]). On the shutdown signal the receiver stops
+//! accepting, lets in-flight requests and deliveries finish within the shutdown deadline,
+//! writes what is queued and returns `Ok`. A store that can no longer write makes it return
+//! [`Broken`] after the same shutdown, for the process to exit 1 and a supervisor (systemd,
+//! Kubernetes) to restart it.
 
 pub mod commands;
 pub mod config;
-mod describe;
+mod delivery;
+pub mod describe;
 mod forward;
 mod http;
 mod log;
 pub mod metrics;
 pub mod store;
-mod worker;
+pub mod tls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -63,12 +70,11 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use crate::config::{Limits, Options};
+pub use crate::delivery::{Application, Delivery, Failure, LogApplication};
 pub use crate::forward::Forward;
 pub use crate::log::Logging;
 use crate::metrics::Metrics;
-pub use crate::store::Webhook;
 use crate::store::{Settings, Store};
-pub use crate::worker::{Application, LogApplication};
 
 /// Why a receiver stopped other than when asked: the store broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,7 +83,7 @@ pub struct Broken(pub String);
 /// How often the histograms' samples are folded.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// Done webhooks deleted in one statement by the retention.
+/// Deliveries (and bodies) deleted in one statement by the retention.
 const PURGE_BATCH: usize = 500;
 
 /// A receiver, its listeners bound and its store open: [`serve`](Self::serve) runs it.
@@ -108,7 +114,8 @@ impl Receiver {
         let settings = Settings {
             lease: options.limits.lease,
             wal_limit: options.limits.wal_limit,
-            metrics: Arc::clone(&metrics),
+            timeout: options.limits.store_timeout,
+            observer: Arc::clone(&metrics) as Arc<dyn store::Observer>,
         };
         let store = store::open(&options.store, &settings)
             .await
@@ -194,15 +201,20 @@ impl Receiver {
                 store: Arc::clone(&store),
                 metrics: Arc::clone(&metrics),
                 draining: stopped.clone(),
+                store_timeout: limits.store_timeout,
                 log_dropped,
             });
-            tokio::spawn(http::admin::serve(listener, admin, admin_stopped))
+            tokio::spawn(http::admin::serve(listener, admin, limits.clone(), admin_stopped))
         });
-        let mut app = tokio::spawn(worker::supervise(
+        let mut app = tokio::spawn(delivery::deliver(
             Arc::clone(&store),
             Arc::new(application),
-            limits.max_attempts,
-            limits.lease,
+            delivery::Settings {
+                concurrency: limits.concurrency,
+                max_attempts: limits.max_attempts,
+                lease: limits.lease,
+                shutdown: limits.shutdown_timeout,
+            },
             Arc::clone(&metrics),
             stopped.clone(),
         ));
@@ -229,36 +241,51 @@ impl Receiver {
             }
         };
         let _ = stop.send(true);
-        let started = tokio::time::Instant::now();
-        // Both finish within the deadline: the server drops its last connections at it, the
-        // application is cut short at it (its webhook stays pending, to be done after the next
-        // start, or after its lease by another receiver).
-        if !http.is_finished() {
-            let _ = (&mut http).await;
+        let deadline = tokio::time::Instant::now() + deadline;
+        // Everything finishes within the deadline, whatever the database does: the server drops
+        // its last connections at it, the application is cut short at it (its webhook stays
+        // pending, to be done after the next start, or after its lease by another receiver), and
+        // so is the store's close (a write still queued then was never answered 200).
+        // (The server has the same deadline of its own, and logs what it dropped at it.)
+        if tokio::time::timeout_at(deadline + Duration::from_secs(1), &mut http)
+            .await
+            .is_err()
+        {
+            http.abort();
         }
-        match tokio::time::timeout_at(started + deadline, &mut app).await {
-            Ok(restarts) => tracing::info!(restarts = restarts.unwrap_or(0), "the application stopped"),
+        match tokio::time::timeout_at(deadline, &mut app).await {
+            Ok(failures) => tracing::info!(failures = failures.unwrap_or(0), "the delivery stopped"),
             Err(_) => {
-                tracing::warn!("the application did not stop by the deadline; its webhook stays pending");
+                tracing::warn!("the delivery did not stop by the deadline; what it held comes again");
                 app.abort();
             }
         }
-        let _ = retention.await;
+        let mut retention = retention;
+        if tokio::time::timeout_at(deadline, &mut retention).await.is_err() {
+            retention.abort();
+        }
         let _ = upkeep.await;
         let _ = admin_stop.send(true);
-        if let Some(admin) = admin {
-            let _ = admin.await;
+        if let Some(mut admin) = admin {
+            if tokio::time::timeout_at(deadline, &mut admin).await.is_err() {
+                admin.abort();
+            }
         }
-        if let Err(error) = store.close().await {
-            tracing::error!(error = %error, "closing the store");
+        match tokio::time::timeout_at(deadline, store.close()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => tracing::error!(error = %error, "closing the store"),
+            Err(_) => tracing::warn!(
+                "the store did not close by the deadline; what it still held was never answered 200"
+            ),
         }
         tracing::info!("stopped");
         outcome
     }
 }
 
-/// Deletes the webhooks done more than `retention` ago, [`PURGE_BATCH`] at a time, every
-/// `retention / 2` (at most a minute), until `stop` turns true.
+/// Deletes the deliveries done more than `retention` ago, and the bodies received more than
+/// `retention` ago with no delivery left, [`PURGE_BATCH`] at a time, every `retention / 2` (at
+/// most a minute), until `stop` turns true.
 async fn retain(
     store: Arc<dyn Store>,
     retention: Duration,
@@ -274,18 +301,23 @@ async fn retain(
         loop {
             match store.purge(retention, PURGE_BATCH).await {
                 Ok(deleted) => {
-                    metrics.purged.increment(deleted);
-                    if deleted > 0 {
-                        tracing::debug!(deleted, "deleted done webhooks past the retention");
+                    metrics.purged.increment(deleted.webhooks);
+                    if deleted.webhooks > 0 || deleted.deliveries > 0 {
+                        tracing::debug!(
+                            webhooks = deleted.webhooks,
+                            deliveries = deleted.deliveries,
+                            "deleted what is past the retention"
+                        );
                     }
-                    if deleted < PURGE_BATCH as u64 || *stop.borrow() {
+                    let full = deleted.webhooks.max(deleted.deliveries) >= PURGE_BATCH as u64;
+                    if !full || *stop.borrow() {
                         break;
                     }
                     // Small batches, with room for the requests between them.
                     tokio::time::sleep(Duration::from_millis(10)).await;
                 }
                 Err(error) => {
-                    tracing::warn!(error = %error, "cannot delete done webhooks past the retention");
+                    tracing::warn!(error = %error, "cannot delete what is past the retention");
                     break;
                 }
             }

@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use smooch_receiver::config::check_variables;
+use smooch_receiver::config::{check_variables, redact_url};
 use smooch_receiver::store::open_admin;
 use smooch_receiver::{commands, Forward, LogApplication, Logging, Options, Receiver};
 
@@ -29,13 +29,19 @@ struct Cli {
 enum Command {
     /// Receive webhooks (the default).
     Serve,
-    /// Webhooks by state, the oldest pending one, dead letters.
+    /// Deliveries waiting (in how many lanes, the oldest), done and set aside; bodies stored;
+    /// dead letters.
     Stats,
     /// The refused bodies kept in `dead_letters`.
     #[command(subcommand)]
     DeadLetters(Letters),
-    /// Give the webhooks set aside (state failed) back to the application.
-    Requeue,
+    /// Give the deliveries set aside (state failed) back to the application: all, or one lane's.
+    Requeue {
+        /// Only the deliveries of this lane (as `X-Smooch-Lane` and the log name it, e.g.
+        /// conversation:<app id>:<conversation id>).
+        #[arg(long, value_name = "LANE")]
+        lane: Option<String>,
+    },
     /// Apply the store's migrations, and exit.
     Migrate,
 }
@@ -110,8 +116,8 @@ fn serve(options: &Options) -> ExitCode {
         tracing::info!(
             address = %receiver.address(),
             admin = %receiver.admin_address().map_or("-".to_owned(), |a| a.to_string()),
-            store = %store_name(&options.store),
-            forward = %options.forward_url.as_deref().unwrap_or("-"),
+            store = %redact_url(&options.store),
+            forward = %options.forward_url.as_deref().map_or("-".to_owned(), redact_url),
             "listening: POST /webhook"
         );
         let stopped = match &options.forward_url {
@@ -138,24 +144,6 @@ fn serve(options: &Options) -> ExitCode {
         tracing::warn!(dropped, "log lines were dropped: standard error did not keep up");
     }
     code
-}
-
-/// The store's location as the log shows it: a PostgreSQL URL without its password.
-fn store_name(location: &str) -> String {
-    match location.split_once("://") {
-        Some((scheme, rest)) if smooch_receiver::store::is_postgres(location) => {
-            let rest = match rest.split_once('@') {
-                Some((user, host)) => {
-                    let user = user.split(':').next().unwrap_or("");
-                    format!("{user}@{host}")
-                }
-                None => rest.to_owned(),
-            };
-            let rest = rest.split('?').next().unwrap_or("");
-            format!("{scheme}://{rest}")
-        }
-        _ => location.to_owned(),
-    }
 }
 
 /// Resolves on the first SIGTERM or Ctrl-C; a second one exits at once.
@@ -235,7 +223,7 @@ fn administer(options: &Options, command: Command) -> ExitCode {
             Command::DeadLetters(Letters::Replay { id }) => {
                 commands::replay(admin, id).await.map(String::into_bytes)
             }
-            Command::Requeue => commands::requeue(admin).await.map(String::into_bytes),
+            Command::Requeue { lane } => commands::requeue(admin, lane).await.map(String::into_bytes),
             Command::Migrate => commands::migrate(admin).await.map(String::into_bytes),
         }
     });

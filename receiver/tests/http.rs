@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use smooch_receiver::metrics::Metrics;
 use smooch_receiver::store::{
-    Accepted, DeadLetter, Failed, Incoming, Stats, Store, StoreFuture, DEAD_LETTER_PREFIX,
+    Accepted, DeadLetter, Failed, Incoming, Purged, Stats, Store, StoreFuture, Stored, Taken,
+    DEAD_LETTER_PREFIX,
 };
-use smooch_receiver::{Application, Broken, Limits, LogApplication, Options, Receiver, Webhook};
+use smooch_receiver::{Application, Broken, Delivery, Failure, Limits, LogApplication, Options, Receiver};
 use support::*;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -96,8 +97,8 @@ on_both_stores!(
     a_body_over_the_dead_letter_limit_leaves_its_size_and_its_first_64_kib,
     a_wrong_or_missing_key_is_answered_401_and_the_connection_closed,
     the_application_failing_is_restarted_and_never_stops_the_receiver,
-    an_application_far_behind_gets_every_webhook_once,
-    requeue_gives_the_webhooks_set_aside_back_without_a_restart,
+    an_application_far_behind_gets_every_delivery_once,
+    requeue_gives_the_deliveries_set_aside_back_without_a_restart,
     a_dead_letter_that_parses_now_is_replayed_once,
     done_webhooks_are_deleted_after_the_retention_in_small_batches,
     the_admin_listener_says_live_ready_and_counts,
@@ -422,21 +423,21 @@ async fn other_paths_and_methods_are_refused_with_404_and_405() {
 }
 
 /// An application that fails on chosen bodies: it panics on `"poison-panic"`, returns an error on
-/// `"poison-error"`, and counts every webhook it gets.
+/// `"poison-error"`, and counts every delivery it gets.
 #[derive(Default)]
 struct Fragile {
     seen: Mutex<BTreeMap<i64, u32>>,
 }
 
 impl Application for Fragile {
-    async fn handle(&self, webhook: &Webhook) -> Result<(), String> {
-        *self.seen.lock().unwrap().entry(webhook.id).or_default() += 1;
-        let text = String::from_utf8_lossy(&webhook.body);
+    async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
+        *self.seen.lock().unwrap().entry(delivery.id()).or_default() += 1;
+        let text = String::from_utf8_lossy(delivery.body());
         if text.contains("poison-panic") {
-            panic!("cannot handle row {}", webhook.id);
+            panic!("cannot handle delivery {}", delivery.id());
         }
         if text.contains("poison-error") {
-            return Err(format!("refused row {}", webhook.id));
+            return Err(format!("refused delivery {}", delivery.id()).into());
         }
         Ok(())
     }
@@ -449,11 +450,14 @@ fn text(marker: &str, seq: usize) -> Vec<u8> {
     serde_json::to_vec(&value).unwrap()
 }
 
-/// Waits until no webhook is pending, and returns the rows.
-async fn settled(store: &TestStore, limit: Duration) -> Vec<Row> {
-    eventually(limit, "every webhook done or set aside", || async {
-        let rows = store.rows().await;
-        rows.iter().all(|row| row.state != "pending").then_some(rows)
+/// Waits until every delivery is done or set aside, and returns them.
+async fn settled(store: &TestStore, limit: Duration) -> Vec<DeliveryRow> {
+    eventually(limit, "every delivery done or set aside", || async {
+        let deliveries = store.deliveries().await;
+        deliveries
+            .iter()
+            .all(|delivery| delivery.done || delivery.state == "failed")
+            .then_some(deliveries)
     })
     .await
 }
@@ -481,58 +485,70 @@ async fn the_application_failing_is_restarted_and_never_stops_the_receiver(store
         for body in &sent {
             assert_eq!(client.post(Some(CURRENT), body).await.status, 200);
         }
-        // The two bad webhooks are tried three times each, then set aside; the others are done.
+        // The two bad ones are tried three times each, then set aside (their lane goes on past
+        // them); the others are done.
         let done = settled(&store, Duration::from_secs(20)).await;
         let states: Vec<_> = done
             .iter()
-            .map(|row| (row.state.as_str(), row.attempts))
+            .map(|row| (row.done, row.state.as_str(), row.attempts))
             .collect();
         assert_eq!(
             states,
             [
-                ("done", 0),
-                ("failed", 3),
-                ("done", 0),
-                ("failed", 3),
-                ("done", 0)
+                (true, "pending", 0),
+                (false, "failed", 3),
+                (true, "pending", 0),
+                (false, "failed", 3),
+                (true, "pending", 0)
             ]
         );
         assert!(done[1]
             .last_error
             .as_deref()
             .unwrap()
-            .contains("panicked: cannot handle row"));
+            .contains("panicked: cannot handle delivery"));
         assert_eq!(
             done[3].last_error.as_deref(),
-            Some(format!("refused row {}", done[3].id).as_str())
+            Some(format!("refused delivery {}", done[3].id).as_str())
         );
         let seen: Vec<u32> = application.seen.lock().unwrap().values().copied().collect();
         assert_eq!(seen, [1, 3, 1, 3, 1]);
 
-        // All along, and after, the receiver answers and stores; the restarted application works.
+        // All along, and after, the receiver answers and stores; the delivery goes on.
         assert_eq!(client.post(Some(NEXT), &text("fine", 6)).await.status, 200);
         let rows = settled(&store, Duration::from_secs(10)).await;
-        assert_eq!(rows.last().unwrap().state, "done");
+        assert!(rows.last().unwrap().done);
         assert_eq!(application.seen.lock().unwrap().len(), 6);
         server.stop().await.unwrap();
     })
     .await;
 }
 
-/// An application that waits at its first webhook until it is let through, and counts every
-/// webhook it gets.
+/// An application that waits until it is let through, and counts every delivery it gets.
 #[derive(Default)]
 struct Gated {
+    open: std::sync::atomic::AtomicBool,
     gate: tokio::sync::Notify,
     seen: Mutex<BTreeMap<i64, u32>>,
 }
 
+impl Gated {
+    fn let_through(&self) {
+        self.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.gate.notify_waiters();
+    }
+}
+
 impl Application for Gated {
-    async fn handle(&self, webhook: &Webhook) -> Result<(), String> {
-        if self.seen.lock().unwrap().is_empty() {
-            self.gate.notified().await;
+    async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
+        while !self.open.load(std::sync::atomic::Ordering::SeqCst) {
+            let opened = self.gate.notified();
+            if self.open.load(std::sync::atomic::Ordering::SeqCst) {
+                break;
+            }
+            opened.await;
         }
-        *self.seen.lock().unwrap().entry(webhook.id).or_default() += 1;
+        *self.seen.lock().unwrap().entry(delivery.id()).or_default() += 1;
         Ok(())
     }
 }
@@ -555,7 +571,7 @@ async fn send_all_ok(address: std::net::SocketAddr, bodies: Arc<Vec<Vec<u8>>>, c
     }
 }
 
-async fn an_application_far_behind_gets_every_webhook_once(store: TestStore) {
+async fn an_application_far_behind_gets_every_delivery_once(store: TestStore) {
     const BODIES: usize = 5000;
 
     bounded(Duration::from_secs(90), async {
@@ -570,23 +586,19 @@ async fn an_application_far_behind_gets_every_webhook_once(store: TestStore) {
         );
         send_all_ok(server.address, Arc::clone(&bodies), 8).await;
         assert!(application.seen.lock().unwrap().is_empty(), "held at the gate");
-        application.gate.notify_one();
-        let rows = eventually(Duration::from_secs(60), "every webhook done", || async {
-            let rows = store.rows().await;
-            rows.iter().all(|row| row.state == "done").then_some(rows)
-        })
-        .await;
+        assert_eq!(store.rows().await.len(), BODIES);
+        application.let_through();
+        let deliveries = store.all_done(1, Duration::from_secs(60)).await;
         let seen = application.seen.lock().unwrap().clone();
-        assert_eq!(seen.len(), BODIES);
-        assert!(seen.values().all(|&n| n == 1), "a webhook handled twice");
-        let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+        assert!(seen.values().all(|&n| n == 1), "a delivery handled twice");
+        let ids: Vec<i64> = deliveries.iter().map(|row| row.id).collect();
         assert_eq!(seen.keys().copied().collect::<Vec<_>>(), ids);
         server.stop().await.unwrap();
     })
     .await;
 }
 
-async fn requeue_gives_the_webhooks_set_aside_back_without_a_restart(store: TestStore) {
+async fn requeue_gives_the_deliveries_set_aside_back_without_a_restart(store: TestStore) {
     bounded(Duration::from_secs(40), async {
         /// Fails while `failing` is set.
         #[derive(Default)]
@@ -595,11 +607,11 @@ async fn requeue_gives_the_webhooks_set_aside_back_without_a_restart(store: Test
             done: Mutex<Vec<i64>>,
         }
         impl Application for Switch {
-            async fn handle(&self, webhook: &Webhook) -> Result<(), String> {
+            async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
                 if self.failing.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Err("down".to_owned());
+                    return Err("down".into());
                 }
-                self.done.lock().unwrap().push(webhook.id);
+                self.done.lock().unwrap().push(delivery.id());
                 Ok(())
             }
         }
@@ -622,6 +634,7 @@ async fn requeue_gives_the_webhooks_set_aside_back_without_a_restart(store: Test
         }
         let rows = settled(&store, Duration::from_secs(20)).await;
         assert!(rows.iter().all(|row| row.state == "failed"), "{rows:?}");
+        let keys: Vec<Vec<u8>> = rows.iter().map(|row| row.key.clone()).collect();
         application
             .failing
             .store(false, std::sync::atomic::Ordering::Relaxed);
@@ -629,16 +642,17 @@ async fn requeue_gives_the_webhooks_set_aside_back_without_a_restart(store: Test
         let admin = smooch_receiver::store::open_admin(&store.location(), false)
             .await
             .unwrap();
-        let said = smooch_receiver::commands::requeue(&*admin).await.unwrap();
-        assert!(said.starts_with("3 webhook(s)"), "{said}");
-        let rows = eventually(Duration::from_secs(10), "the requeued webhooks done", || async {
-            let rows = store.rows().await;
-            rows.iter().all(|row| row.state == "done").then_some(rows)
-        })
-        .await;
-        let mut done = application.done.lock().unwrap().clone();
-        done.sort_unstable();
-        assert_eq!(done, rows.iter().map(|row| row.id).collect::<Vec<_>>());
+        let said = smooch_receiver::commands::requeue(&*admin, None).await.unwrap();
+        assert!(said.starts_with("3 delivery(ies)"), "{said}");
+        // Each at the back of its lane again: new rows, after the old ones, the same keys.
+        let rows = store.all_done(3, Duration::from_secs(10)).await;
+        assert_eq!(rows.iter().map(|row| row.key.clone()).collect::<Vec<_>>(), keys);
+        let done = application.done.lock().unwrap().clone();
+        assert_eq!(
+            done,
+            rows.iter().map(|row| row.id).collect::<Vec<_>>(),
+            "in order"
+        );
         server.stop().await.unwrap();
     })
     .await;
@@ -688,7 +702,9 @@ async fn a_dead_letter_that_parses_now_is_replayed_once(store: TestStore) {
         assert!(again.contains("replayed before"), "{again}");
         assert_eq!(store.rows().await.len(), 1);
         // The running receiver hands it to the application.
-        settled(&store, Duration::from_secs(10)).await;
+        let deliveries = store.all_done(1, Duration::from_secs(10)).await;
+        assert_eq!(deliveries.len(), 1);
+        assert_eq!(deliveries[0].webhook_id, rows[0].id);
         server.stop().await.unwrap();
     })
     .await;
@@ -704,29 +720,40 @@ async fn done_webhooks_are_deleted_after_the_retention_in_small_batches(store: T
         assert_eq!(client.post(Some(CURRENT), b"[]").await.status, 400);
         settled(&store, Duration::from_secs(10)).await;
         server.stop().await.unwrap();
-        // A failed one stays whatever its age.
+        // One set aside stays whatever its age, and so does its body.
         store
-            .execute("UPDATE webhooks SET state = 'failed' WHERE id = (SELECT max(id) FROM webhooks)")
+            .execute(
+                "UPDATE deliveries SET state = 'failed' WHERE id = (SELECT max(id) FROM deliveries); \
+                 DELETE FROM delivery_done WHERE delivery_id = (SELECT max(id) FROM deliveries)",
+            )
             .await;
 
         // The store deletes at most the batch asked, the oldest done first.
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        let metrics = Metrics::new();
         let settings = smooch_receiver::store::Settings {
             lease: Duration::from_secs(60),
             wal_limit: 64 << 20,
-            metrics,
+            timeout: Duration::from_secs(4),
+            observer: Arc::new(()),
         };
         let opened = smooch_receiver::store::open(&store.location(), &settings)
             .await
             .unwrap();
         assert_eq!(
             opened.purge(Duration::from_secs(3600), 2).await.unwrap(),
-            0,
+            Purged::default(),
             "none that old"
         );
-        assert_eq!(opened.purge(Duration::from_secs(1), 2).await.unwrap(), 2);
+        // Two deliveries done, and their bodies, which have none left.
+        assert_eq!(
+            opened.purge(Duration::from_secs(1), 2).await.unwrap(),
+            Purged {
+                deliveries: 2,
+                webhooks: 2
+            }
+        );
         assert_eq!(store.rows().await.len(), 3);
+        assert_eq!(store.deliveries().await.len(), 3);
         opened.close().await.unwrap();
         drop(opened);
 
@@ -739,12 +766,17 @@ async fn done_webhooks_are_deleted_after_the_retention_in_small_batches(store: T
             },
         )
         .await;
-        let rows = eventually(Duration::from_secs(10), "done webhooks deleted", || async {
+        let rows = eventually(Duration::from_secs(10), "done ones deleted", || async {
             let rows = store.rows().await;
             (rows.len() == 1).then_some(rows)
         })
         .await;
-        assert_eq!(rows[0].state, "failed");
+        let deliveries = store.deliveries().await;
+        assert_eq!(deliveries.len(), 1);
+        assert_eq!(
+            (deliveries[0].webhook_id, deliveries[0].state.as_str()),
+            (rows[0].id, "failed")
+        );
         assert_eq!(store.dead_letters().await.len(), 1, "dead letters are kept");
         server.stop().await.unwrap();
     })
@@ -752,16 +784,6 @@ async fn done_webhooks_are_deleted_after_the_retention_in_small_batches(store: T
 }
 
 /// `GET path` on `address`: the status and the body.
-async fn get(address: std::net::SocketAddr, path: &str) -> (u16, String) {
-    let mut client = Client::connect(address).await;
-    client
-        .send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
-    let response = client.response().await;
-    (response.status, response.body)
-}
-
 async fn the_admin_listener_says_live_ready_and_counts(store: TestStore) {
     bounded(Duration::from_secs(30), async {
         let options = Options {
@@ -790,7 +812,9 @@ async fn the_admin_listener_says_live_ready_and_counts(store: TestStore) {
             "smooch_receiver_requests_total{status=\"404\",outcome=\"not found\"} 1",
             "smooch_receiver_dead_letters_kept_total{status=\"400\"} 1",
             "smooch_receiver_application_done_total 3",
-            "smooch_receiver_pending_webhooks 0",
+            "smooch_receiver_pending_deliveries 0",
+            "smooch_receiver_lanes_waiting 0",
+            "smooch_receiver_deliveries_in_flight 0",
             "smooch_receiver_dead_letters 1",
             "smooch_receiver_store_up 1",
             "smooch_receiver_buffered_bytes 0",
@@ -808,6 +832,48 @@ async fn the_admin_listener_says_live_ready_and_counts(store: TestStore) {
         }
         // No label takes a value from a body.
         assert!(!text.contains("message:appUser"), "{text}");
+        server.stop().await.unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_connections_over_its_cap_of_64_wait_for_a_free_slot() {
+    bounded(Duration::from_secs(30), async {
+        let store = TestStore::sqlite();
+        let slow = Limits {
+            header_timeout: Duration::from_secs(60),
+            ..limits()
+        };
+        let options = Options {
+            admin_listen: Some("127.0.0.1:0".to_owned()),
+            ..options(&store, slow)
+        };
+        let server = Server::run(Receiver::open(&options).await.unwrap(), LogApplication);
+        let admin = server.admin.unwrap();
+        // 64 connections that send nothing, 16 from each of four addresses (16: the cap of one).
+        let mut holders = Vec::new();
+        for host in 10..14 {
+            let address = std::net::IpAddr::from([127, 0, 0, host]);
+            for _ in 0..16 {
+                holders.push(Client::connect_from(address, admin).await);
+            }
+        }
+        // The 65th connects (the backlog holds it) but is not served while they are open.
+        let mut probe = Client::connect_from([127, 0, 0, 20].into(), admin).await;
+        probe
+            .send(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(500), probe.response()).await;
+        assert!(waiting.is_err(), "served over the cap: {waiting:?}");
+        // The webhook port is served meanwhile.
+        let mut client = Client::connect(server.address).await;
+        assert_eq!(client.post(Some(CURRENT), &text("admin", 0)).await.status, 200);
+        // One leaves: the 65th is served.
+        drop(holders.pop());
+        let response = probe.response().await;
+        assert_eq!((response.status, response.body.as_str()), (200, "ok"));
         server.stop().await.unwrap();
     })
     .await;
@@ -963,7 +1029,7 @@ async fn done_marks_survive_a_write_group_that_fails() {
         let lock = open(path);
         lock.execute_batch("BEGIN IMMEDIATE").unwrap();
         // The application handles the five; their done mark goes with a group that cannot begin.
-        application.gate.notify_one();
+        application.let_through();
         eventually(Duration::from_secs(10), "the five handled", || async {
             (application.seen.lock().unwrap().len() == 5).then_some(())
         })
@@ -972,12 +1038,8 @@ async fn done_marks_survive_a_write_group_that_fails() {
         lock.execute_batch("COMMIT").unwrap();
         // A later write (a request) carries the marks; nothing restarts.
         assert_eq!(client.post(Some(CURRENT), &text("after", 9)).await.status, 200);
-        let rows = eventually(Duration::from_secs(10), "every webhook done", || async {
-            let rows = store.rows().await;
-            rows.iter().all(|row| row.state == "done").then_some(rows)
-        })
-        .await;
-        assert_eq!(rows.len(), 6);
+        let deliveries = store.all_done(6, Duration::from_secs(10)).await;
+        assert_eq!(deliveries.len(), 6);
         let seen = application.seen.lock().unwrap().clone();
         assert!(seen.values().all(|&n| n == 1), "handled twice: {seen:?}");
         server.stop().await.unwrap();
@@ -1134,22 +1196,25 @@ impl Store for Breakable {
     fn dead_letter(&self, letter: DeadLetter) -> StoreFuture<'_, i64> {
         self.inner.dead_letter(letter)
     }
-    fn claim(&self, max_rows: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Webhook>> {
-        self.inner.claim(max_rows, max_bytes)
+    fn take(&self, max: usize) -> StoreFuture<'_, Vec<Taken>> {
+        self.inner.take(max)
     }
-    fn extend(&self, ids: Vec<i64>) -> StoreFuture<'_, Vec<i64>> {
-        self.inner.extend(ids)
+    fn next(&self, lane: &str, after: i64, max: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Stored>> {
+        self.inner.next(lane, after, max, max_bytes)
     }
-    fn done(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
-        self.inner.done(ids)
+    fn done(&self, marks: Vec<(String, i64)>) -> StoreFuture<'_, ()> {
+        self.inner.done(marks)
     }
-    fn failed(&self, id: i64, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
-        self.inner.failed(id, error, max_attempts)
+    fn failed(&self, delivery: &Stored, error: String, max_attempts: u32) -> StoreFuture<'_, Failed> {
+        self.inner.failed(delivery, error, max_attempts)
     }
-    fn release(&self, ids: Vec<i64>) -> StoreFuture<'_, ()> {
-        self.inner.release(ids)
+    fn extend(&self, lanes: Vec<String>) -> StoreFuture<'_, Vec<String>> {
+        self.inner.extend(lanes)
     }
-    fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, u64> {
+    fn release(&self, lanes: Vec<String>) -> StoreFuture<'_, ()> {
+        self.inner.release(lanes)
+    }
+    fn purge(&self, age: Duration, max_rows: usize) -> StoreFuture<'_, Purged> {
         self.inner.purge(age, max_rows)
     }
     fn stats(&self) -> StoreFuture<'_, Stats> {
@@ -1180,7 +1245,8 @@ async fn a_broken_store_stops_the_receiver_with_an_error_instead_of_answering_50
         let settings = smooch_receiver::store::Settings {
             lease: Duration::from_secs(60),
             wal_limit: 64 << 20,
-            metrics: Arc::clone(&metrics),
+            timeout: Duration::from_secs(4),
+            observer: Arc::clone(&metrics) as Arc<dyn smooch_receiver::store::Observer>,
         };
         let store = Arc::new(Breakable {
             inner: smooch_receiver::store::open(&test_store.location(), &settings)

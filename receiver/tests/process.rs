@@ -53,17 +53,9 @@ async fn send_all(
     statuses
 }
 
-/// Waits, at most `limit`, until every stored webhook is `done`.
+/// Waits, at most `limit`, until every delivery stored is done.
 async fn every_webhook_done(store: &TestStore, limit: Duration) {
-    eventually(limit, "every webhook done", || async {
-        store
-            .rows()
-            .await
-            .iter()
-            .all(|row| row.state == "done")
-            .then_some(())
-    })
-    .await;
+    store.all_done(1, limit).await;
 }
 
 /// How many rows hold each body.
@@ -280,6 +272,85 @@ async fn hundreds_of_connections_stuck_in_their_headers_do_not_stop_a_real_reque
         assert_eq!(
             again.post(Some(NEXT), &fixture("postback.json")).await.status,
             200
+        );
+        process.stop();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_stalled_in_their_headers_on_the_admin_port_do_not_stop_the_receiver() {
+    const STALLED: usize = 300;
+    // The admin listener's documented caps (README, "Watch").
+    const ADMIN_PER_ADDRESS: usize = 16;
+
+    bounded(Duration::from_secs(90), async {
+        let store = TestStore::sqlite();
+        // Fewer file descriptors than stalled connections, as under `ulimit -n 256`.
+        let process = Process::start_with_open_files(
+            &store.location(),
+            &store.dir().join("receiver.log"),
+            &[
+                ("SMOOCH_ADMIN_LISTEN", "127.0.0.1:0"),
+                ("SMOOCH_HEADER_TIMEOUT", "1s"),
+                ("SMOOCH_MAX_CONNECTIONS", "128"),
+            ],
+            256,
+        );
+        let admin = process.admin.expect("an admin listener");
+        // One host opens connections to the admin port and never finishes their headers.
+        let mut stalled = Vec::new();
+        for _ in 0..STALLED {
+            let Some(mut client) = Client::connect_within(admin, Duration::from_millis(500)).await else {
+                break; // the backlog is full
+            };
+            let _ = client.send(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n").await;
+            stalled.push((Instant::now(), client));
+        }
+        assert!(!stalled.is_empty());
+
+        // Another host is served at once, on the webhook port and on the admin port.
+        let other = "127.0.0.2".parse().unwrap();
+        let mut client = Client::connect_from(other, process.address).await;
+        let answered = tokio::time::timeout(
+            Duration::from_secs(2),
+            client.post(Some(CURRENT), &fixture("postback.json")),
+        )
+        .await
+        .expect("a webhook answered within 2 s");
+        assert_eq!(answered.status, 200);
+        let mut probe = Client::connect_from(other, admin).await;
+        probe
+            .send(b"GET /livez HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .unwrap();
+        let live = tokio::time::timeout(Duration::from_secs(2), probe.response())
+            .await
+            .expect("/livez answered within 2 s");
+        assert_eq!((live.status, live.body.as_str()), (200, "ok"));
+
+        // Every stalled connection is closed: those over the caps at once, the others after the
+        // header timeout.
+        let mut closing = tokio::task::JoinSet::new();
+        for (opened, mut client) in stalled {
+            closing.spawn(async move {
+                client
+                    .closed_within(Duration::from_secs(10))
+                    .await
+                    .map(|_| opened.elapsed())
+            });
+        }
+        let mut held = 0;
+        while let Some(closed) = closing.join_next().await {
+            let open_for = closed.unwrap().expect("closed by the receiver");
+            assert!(open_for < Duration::from_secs(5), "open for {open_for:?}");
+            if open_for >= Duration::from_millis(800) {
+                held += 1;
+            }
+        }
+        assert!(
+            (1..=ADMIN_PER_ADDRESS).contains(&held),
+            "{held} held until the header timeout"
         );
         process.stop();
     })

@@ -1,10 +1,12 @@
-//! The HTTP side: the webhook listener (its connections, their limits and timeouts, and
-//! `POST /webhook` in [`webhook`]) and the admin listener ([`admin`]).
+//! The HTTP side: the two listeners, their connections, limits and timeouts ([`serve_connections`]),
+//! `POST /webhook` ([`webhook`]) and the admin endpoints ([`admin`]).
 //!
-//! Connections are served by hyper's HTTP/1 server, one task each, at most
-//! [`Limits::max_connections`] at once (the others wait in the listen backlog), and at most
-//! [`Limits::max_connections_per_address`] from one address (more are closed at once, so that one
-//! host holding connections open cannot take the slots of the others). Each connection's socket
+//! Both listeners serve their connections the same way, each with its own counts (the admin
+//! listener's are smaller: [`admin::limits`]). Connections are served by hyper's HTTP/1 server,
+//! one task each, at most [`Limits::max_connections`] at once (the others wait in the listen
+//! backlog), and at most [`Limits::max_connections_per_address`] from one address (more are closed
+//! at once, so that one host holding connections open cannot take the slots of the others: nor,
+//! on the admin port, the file descriptors the webhook port needs). Each connection's socket
 //! is wrapped in [`connection::TimedIo`], which closes it when the client is too slow: the headers
 //! of a request must arrive within [`Limits::header_timeout`] of its first byte (of the accept,
 //! for the first request), a kept-alive connection may stay idle [`Limits::idle_timeout`] between
@@ -45,6 +47,7 @@ use tokio::time::timeout;
 use self::connection::{Phase, TimedIo};
 use self::webhook::{Line, Peer, Shared};
 use crate::config::Limits;
+use crate::metrics::Metrics;
 
 /// The most bytes hyper holds for one connection: the request's headers must fit (431 above), and
 /// it reads no further ahead into a body than this.
@@ -143,23 +146,62 @@ impl Drop for Counted {
 }
 
 /// Logs `message` unless it was logged less than [`WARNING_EVERY`] ago.
-fn warn_at_most_every(last: &mut Option<Instant>, message: &str, max: usize) {
+fn warn_at_most_every(last: &mut Option<Instant>, listener: Listener, message: &str, max: usize) {
     if !matches!(last, Some(at) if at.elapsed() < WARNING_EVERY) {
-        tracing::warn!(max, "{message}");
+        tracing::warn!(listener = listener.name(), max, "{message}");
         *last = Some(Instant::now());
     }
 }
 
-/// Serves `listener` until `stop` turns true, then stops accepting, lets the connections finish
-/// their requests within [`Limits::shutdown_timeout`], and drops those still open after it.
-/// Returns how many connections were dropped that way.
-pub(crate) async fn serve(
+/// Which listener connections come to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Listener {
+    /// `POST /webhook`: its connections are counted in the metrics, and a request cut short before
+    /// the handler (headers too large, too slow) gets its log line, as every other request.
+    Webhook,
+    /// `/livez`, `/readyz` and `/metrics`: requests are not logged, connections not counted but
+    /// for those refused.
+    Admin,
+}
+
+impl Listener {
+    /// Its name, in its log lines.
+    fn name(self) -> &'static str {
+        match self {
+            Listener::Webhook => "webhook",
+            Listener::Admin => "admin",
+        }
+    }
+
+    /// The `reason` its connections closed at once (their address at its cap) are counted under.
+    fn per_address(self) -> &'static str {
+        match self {
+            Listener::Webhook => "per_address",
+            Listener::Admin => "admin_per_address",
+        }
+    }
+}
+
+/// Serves the webhook listener until `stop` turns true: see [`serve_connections`].
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: watch::Receiver<bool>) -> usize {
+    let limits = shared.limits.clone();
+    let metrics = Arc::clone(&shared.metrics);
+    let router = webhook::router(shared);
+    serve_connections(listener, Listener::Webhook, &limits, router, metrics, stop).await
+}
+
+/// Serves `listener` with `router` under `limits` until `stop` turns true, then stops accepting,
+/// lets the connections finish their requests within [`Limits::shutdown_timeout`], and drops those
+/// still open after it. Returns how many connections were dropped that way.
+pub(crate) async fn serve_connections(
     listener: TcpListener,
-    shared: Arc<Shared>,
+    kind: Listener,
+    limits: &Limits,
+    router: axum::Router,
+    metrics: Arc<Metrics>,
     mut stop: watch::Receiver<bool>,
 ) -> usize {
-    let limits: Limits = shared.limits.clone();
-    let app = TowerToHyperService::new(webhook::router(Arc::clone(&shared)));
+    let app = TowerToHyperService::new(router);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     let per_address = Arc::new(PerAddress::default());
     let in_flight = Arc::new(InFlight::default());
@@ -171,6 +213,7 @@ pub(crate) async fn serve(
         if slots.available_permits() == 0 {
             warn_at_most_every(
                 &mut at_limit,
+                kind,
                 "at the connection limit: new connections wait in the backlog",
                 limits.max_connections,
             );
@@ -198,9 +241,10 @@ pub(crate) async fn serve(
         let Some(counted) = per_address.admit(peer.ip(), limits.max_connections_per_address) else {
             // Closed before a byte is read: no request, no line, but a warning now and then.
             drop(stream);
-            shared.metrics.refused("per_address");
+            metrics.refused(kind.per_address());
             warn_at_most_every(
                 &mut at_address_limit,
+                kind,
                 "an address is at its connection limit: its new connections are closed",
                 limits.max_connections_per_address,
             );
@@ -208,7 +252,7 @@ pub(crate) async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let phase = Phase::new();
-        let io = TimedIo::new(stream, Arc::clone(&phase), &limits);
+        let io = TimedIo::new(stream, Arc::clone(&phase), limits);
         let app = app.clone();
         let (service_phase, service_flight) = (Arc::clone(&phase), Arc::clone(&in_flight));
         let service = service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -251,33 +295,43 @@ pub(crate) async fn serve(
             .max_buf_size(READ_BUFFER)
             .serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
-        let metrics = Arc::clone(&shared.metrics);
-        metrics.connections.increment(1.0);
+        let metrics = Arc::clone(&metrics);
+        if kind == Listener::Webhook {
+            metrics.connections.increment(1.0);
+        }
         connections.spawn(async move {
             let started = Instant::now();
             let ended = connection.await;
-            if phase.cut_short() {
+            if kind == Listener::Webhook && phase.cut_short() {
                 refused_line(ended.as_ref().err(), &phase, started, peer, &metrics);
             } else if let Err(error) = ended {
-                tracing::debug!(peer = %peer, error = %error, "connection closed");
+                tracing::debug!(listener = kind.name(), peer = %peer, error = %error, "connection closed");
             }
-            metrics.connections.decrement(1.0);
+            if kind == Listener::Webhook {
+                metrics.connections.decrement(1.0);
+            }
             drop((slot, counted));
         });
     }
     drop(listener);
     let open = graceful.count();
-    tracing::info!(open, "stopped accepting; finishing the open connections");
+    match kind {
+        Listener::Webhook => tracing::info!(open, "stopped accepting; finishing the open connections"),
+        Listener::Admin => tracing::debug!(open, "admin listener: stopped accepting"),
+    }
     let deadline = tokio::time::Instant::now() + limits.shutdown_timeout;
     let dropped = match tokio::time::timeout_at(deadline, graceful.shutdown()).await {
         Ok(()) => 0,
         Err(_) => {
             while connections.try_join_next().is_some() {}
             let dropped = connections.len();
-            tracing::warn!(
-                dropped,
-                "connections still open at the shutdown deadline are dropped (none was answered 200)"
-            );
+            match kind {
+                Listener::Webhook => tracing::warn!(
+                    dropped,
+                    "connections still open at the shutdown deadline are dropped (none was answered 200)"
+                ),
+                Listener::Admin => tracing::debug!(dropped, "admin listener: open connections dropped"),
+            }
             connections.abort_all();
             dropped
         }
@@ -299,7 +353,7 @@ fn refused_line(
     phase: &Phase,
     started: Instant,
     peer: SocketAddr,
-    metrics: &crate::metrics::Metrics,
+    metrics: &Metrics,
 ) {
     let (status, outcome) = match error {
         Some(error) if error.is_parse_too_large() => (Some(431), "headers too large"),

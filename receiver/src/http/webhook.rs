@@ -34,7 +34,7 @@ use crate::config::Limits;
 use crate::describe::{self, Secrets};
 use crate::log::{Opt, Shown};
 use crate::metrics::Metrics;
-use crate::store::{self, Accepted, DeadLetter, Incoming as Webhook, Store, DEAD_LETTER_PREFIX};
+use crate::store::{self, Accepted, DeadLetter, Incoming as Webhook, Reservation, Store, DEAD_LETTER_PREFIX};
 
 /// What every request handler shares.
 pub(crate) struct Shared {
@@ -80,10 +80,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 pub(crate) struct Peer(pub(crate) SocketAddr);
 
 /// Room for bodies in memory: [`Limits::max_buffered_bytes`] in all, taken before a body is read
-/// (or as a chunked body arrives) and given back when its request is answered (so a body waiting
-/// for the store still counts).
-pub(crate) struct Budget {
-    bytes: Arc<Semaphore>,
+/// (or as a chunked body arrives) and given back once the body is let go: when its request is
+/// answered, or, for a body handed to the store, once the store is done with it (so a body still
+/// queued for a stuck store counts, though its request was answered 503).
+#[derive(Clone)]
+pub(crate) struct Budget(Arc<BudgetInner>);
+
+struct BudgetInner {
+    bytes: Semaphore,
     total: usize,
     metrics: Arc<Metrics>,
 }
@@ -92,35 +96,36 @@ impl Budget {
     /// Room for `bytes` bytes in all.
     pub(crate) fn new(bytes: usize, metrics: Arc<Metrics>) -> Budget {
         let total = bytes.min(Semaphore::MAX_PERMITS);
-        Budget {
-            bytes: Arc::new(Semaphore::new(total)),
+        Budget(Arc::new(BudgetInner {
+            bytes: Semaphore::new(total),
             total,
             metrics,
-        }
+        }))
     }
 
     /// No room yet.
-    pub(crate) fn empty(&self) -> Room<'_> {
+    pub(crate) fn empty(&self) -> Room {
         Room {
-            budget: self,
+            budget: self.clone(),
             held: 0,
         }
     }
 
     fn report(&self) {
-        self.metrics
+        self.0
+            .metrics
             .buffered
-            .set((self.total - self.bytes.available_permits()) as f64);
+            .set((self.0.total - self.0.bytes.available_permits()) as f64);
     }
 }
 
 /// Room taken in a [`Budget`]; given back when dropped.
-pub(crate) struct Room<'a> {
-    budget: &'a Budget,
+pub(crate) struct Room {
+    budget: Budget,
     held: usize,
 }
 
-impl Room<'_> {
+impl Room {
     /// Grows the room to `bytes`, waiting up to `wait` for it; `false` when there was none.
     pub(crate) async fn grow_to(&mut self, bytes: usize, wait: Duration) -> bool {
         if bytes <= self.held {
@@ -129,7 +134,7 @@ impl Room<'_> {
         let Ok(more) = u32::try_from(bytes - self.held) else {
             return false;
         };
-        match timeout(wait, self.budget.bytes.acquire_many(more)).await {
+        match timeout(wait, self.budget.0.bytes.acquire_many(more)).await {
             Ok(Ok(permit)) => {
                 permit.forget();
                 self.held = bytes;
@@ -143,14 +148,14 @@ impl Room<'_> {
     /// Gives back what is held above `bytes`.
     pub(crate) fn shrink_to(&mut self, bytes: usize) {
         if bytes < self.held {
-            self.budget.bytes.add_permits(self.held - bytes);
+            self.budget.0.bytes.add_permits(self.held - bytes);
             self.held = bytes;
             self.budget.report();
         }
     }
 }
 
-impl Drop for Room<'_> {
+impl Drop for Room {
     fn drop(&mut self) {
         self.shrink_to(0);
     }
@@ -287,7 +292,7 @@ async fn read_body(
     body: &mut Body,
     out: &mut Vec<u8>,
     limit: usize,
-    room: &mut Room<'_>,
+    room: &mut Room,
     wait: Duration,
 ) -> Result<(), ReadError> {
     while let Some(frame) = body.frame().await {
@@ -391,7 +396,7 @@ async fn handle(
             let error = format!(
                 "the body is over the limit of {limit} bytes ({seen} bytes read when reading stopped)"
             );
-            return keep_dead_letter(shared, bytes, seen, 413, error, received_at, line).await;
+            return keep_dead_letter(shared, refused(bytes, seen, 413, error, received_at, room), line).await;
         }
         Err(_) => return body_timeout(line, limits, bytes.len()),
     }
@@ -402,7 +407,7 @@ async fn handle(
         line.outcome = "too large";
         let size = bytes.len() as u64;
         let error = format!("the body is {size} bytes, over the limit of {limit}");
-        return keep_dead_letter(shared, bytes, size, 413, error, received_at, line).await;
+        return keep_dead_letter(shared, refused(bytes, size, 413, error, received_at, room), line).await;
     }
 
     // Its parse: a body that is not a webhook body is kept as a dead letter, then answered 400.
@@ -415,7 +420,8 @@ async fn handle(
             // The message may quote a value of the body: only at debug.
             tracing::debug!(error = %Shown::up_to(&refusal.error, 512), "invalid body");
             let size = bytes.len() as u64;
-            return keep_dead_letter(shared, bytes, size, 400, refusal.error, received_at, line).await;
+            let letter = refused(bytes, size, 400, refusal.error, received_at, room);
+            return keep_dead_letter(shared, letter, line).await;
         }
     };
     line.kinds = Some(description.kinds.clone());
@@ -423,11 +429,14 @@ async fn handle(
 
     // The store, before the 200.
     let webhook = Webhook {
-        key: describe::idempotency_key(&bytes),
+        key: description.key,
         received_at,
         kinds: description.kinds,
         app_id: description.app_id,
         body: bytes,
+        events: description.events,
+        // The body's room goes with it: given back once the store is done with it.
+        reservation: Reservation::new(room),
     };
     match timeout(limits.store_timeout, shared.store.accept(webhook)).await {
         Ok(Ok(accepted)) => {
@@ -493,27 +502,32 @@ async fn keep_over_limit(
     }
     // Over the dead-letter limit, reading stops at the prefix: that is the point. A timeout keeps
     // what arrived.
-    keep_dead_letter(shared, kept, size, 413, error, received_at, line).await
+    keep_dead_letter(shared, refused(kept, size, 413, error, received_at, room), line).await
 }
 
-/// Stores a refused body in `dead_letters`, then answers `status` with `error`; 503 if it cannot
-/// be stored (so that Smooch sends it again).
-async fn keep_dead_letter(
-    shared: &Shared,
+/// A refused body, as a dead letter (its room in memory with it).
+fn refused(
     body: Vec<u8>,
     size: u64,
     status: u16,
     error: String,
     received_at: String,
-    line: &mut Line,
-) -> Reply {
-    let letter = DeadLetter {
+    room: Room,
+) -> DeadLetter {
+    DeadLetter {
         received_at,
         status,
-        error: error.clone(),
+        error,
         size,
         body,
-    };
+        reservation: Reservation::new(room),
+    }
+}
+
+/// Stores a refused body in `dead_letters`, then answers its status with its error; 503 if it
+/// cannot be stored (so that Smooch sends it again).
+async fn keep_dead_letter(shared: &Shared, letter: DeadLetter, line: &mut Line) -> Reply {
+    let (status, error) = (letter.status, letter.error.clone());
     match timeout(shared.limits.store_timeout, shared.store.dead_letter(letter)).await {
         Ok(Ok(id)) => {
             line.dead_letter_id = Some(id);

@@ -4,6 +4,10 @@
 //! binary run as a real process.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod certs;
+pub mod proxy;
+pub mod sink;
+
 use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -96,8 +100,7 @@ pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
 
 /// `url` with `search_path` set to `schema` (as an operator puts the tables in a schema).
 pub fn with_schema(url: &str, schema: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-csearch_path%3D{schema}")
+    with_parameters(url, &format!("options=-csearch_path%3D{schema}"))
 }
 
 impl TestStore {
@@ -157,12 +160,30 @@ impl TestStore {
     /// Runs `sql` (statements without results).
     pub async fn execute(&self, sql: &str) {
         match self {
-            TestStore::Sqlite { path, .. } => open(path).execute_batch(sql).unwrap(),
+            // (Creating the file if need be: the tables of an older receiver, say.)
+            TestStore::Sqlite { path, .. } => Connection::open(path).unwrap().execute_batch(sql).unwrap(),
             TestStore::Postgres { .. } => pg_connect(&self.location())
                 .await
                 .batch_execute(sql)
                 .await
                 .unwrap(),
+        }
+    }
+
+    /// Holds the write lock of the store as an operator can (SQLite: `BEGIN IMMEDIATE` on a
+    /// connection of its own; PostgreSQL: `LOCK TABLE webhooks`), until the guard is dropped.
+    pub async fn lock_writes(&self) -> WriteLock {
+        match self {
+            TestStore::Sqlite { path, .. } => {
+                let connection = open(path);
+                connection.execute_batch("BEGIN IMMEDIATE").unwrap();
+                WriteLock::Sqlite(connection)
+            }
+            TestStore::Postgres { .. } => {
+                let client = pg_connect(&self.location()).await;
+                client.batch_execute("BEGIN; LOCK TABLE webhooks").await.unwrap();
+                WriteLock::Postgres(client)
+            }
         }
     }
 
@@ -176,7 +197,7 @@ impl TestStore {
                     .query(
                         "SELECT id, idempotency_key, \
                          to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), \
-                         kinds, app_id, body, state, attempts, last_error FROM webhooks ORDER BY id",
+                         kinds, app_id, body FROM webhooks ORDER BY id",
                         &[],
                     )
                     .await
@@ -189,13 +210,71 @@ impl TestStore {
                         kinds: row.get(3),
                         app_id: row.get(4),
                         body: row.get(5),
-                        state: row.get(6),
-                        attempts: row.get::<_, i32>(7) as u32,
-                        last_error: row.get(8),
                     })
                     .collect()
             }
         }
+    }
+
+    /// Every row of `deliveries`, by id, with whether it has a done mark.
+    pub async fn deliveries(&self) -> Vec<DeliveryRow> {
+        const SQL: &str =
+            "SELECT d.id, d.webhook_id, d.event_index, d.events, d.lane, d.key, d.kind, d.state, \
+                           d.attempts, d.last_error, \
+                           EXISTS (SELECT 1 FROM delivery_done AS x WHERE x.delivery_id = d.id) \
+                           FROM deliveries AS d ORDER BY d.id";
+        match self {
+            TestStore::Sqlite { path, .. } => {
+                let connection = open(path);
+                let mut statement = connection.prepare(SQL).unwrap();
+                let rows = statement
+                    .query_map([], |row| {
+                        Ok(DeliveryRow {
+                            id: row.get(0)?,
+                            webhook_id: row.get(1)?,
+                            index: row.get(2)?,
+                            events: row.get(3)?,
+                            lane: row.get(4)?,
+                            key: row.get(5)?,
+                            kind: row.get(6)?,
+                            state: row.get(7)?,
+                            attempts: row.get(8)?,
+                            last_error: row.get(9)?,
+                            done: row.get(10)?,
+                        })
+                    })
+                    .unwrap();
+                rows.collect::<Result<_, _>>().unwrap()
+            }
+            TestStore::Postgres { .. } => {
+                let client = pg_connect(&self.location()).await;
+                let rows = client.query(SQL, &[]).await.unwrap();
+                rows.iter()
+                    .map(|row| DeliveryRow {
+                        id: row.get(0),
+                        webhook_id: row.get(1),
+                        index: row.get::<_, i32>(2) as u32,
+                        events: row.get::<_, i32>(3) as u32,
+                        lane: row.get(4),
+                        key: row.get(5),
+                        kind: row.get(6),
+                        state: row.get(7),
+                        attempts: row.get::<_, i32>(8) as u32,
+                        last_error: row.get(9),
+                        done: row.get(10),
+                    })
+                    .collect()
+            }
+        }
+    }
+
+    /// The deliveries, once every one is done (and there are `count` at least), within `limit`.
+    pub async fn all_done(&self, count: usize, limit: Duration) -> Vec<DeliveryRow> {
+        eventually(limit, &format!("{count} deliveries done"), || async {
+            let deliveries = self.deliveries().await;
+            (deliveries.len() >= count && deliveries.iter().all(|d| d.done)).then_some(deliveries)
+        })
+        .await
     }
 
     /// Every row of `dead_letters`, by id.
@@ -247,6 +326,64 @@ impl TestStore {
             }
         }
     }
+}
+
+/// The write lock of [`TestStore::lock_writes`]; released (the transaction ended) when dropped.
+pub enum WriteLock {
+    Sqlite(Connection),
+    Postgres(tokio_postgres::Client),
+}
+
+impl WriteLock {
+    /// Ends the transaction, and with it the lock.
+    pub async fn release(self) {
+        match self {
+            WriteLock::Sqlite(connection) => connection.execute_batch("COMMIT").unwrap(),
+            WriteLock::Postgres(client) => client.batch_execute("COMMIT").await.unwrap(),
+        }
+    }
+}
+
+/// `url` (a PostgreSQL URL with a host and a port) with another host.
+pub fn with_host(url: &str, host: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((userinfo, host_port)) => (format!("{userinfo}@"), host_port),
+        None => (String::new(), authority),
+    };
+    let port = host_port
+        .rsplit_once(':')
+        .map_or(String::new(), |(_, port)| format!(":{port}"));
+    format!("{scheme}://{userinfo}{host}{port}/{path}")
+}
+
+/// `url` with the query parameters `parameters` (`a=b&c=d`) added.
+pub fn with_parameters(url: &str, parameters: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{parameters}")
+}
+
+/// `url` (a PostgreSQL URL with a host and a port) with another port.
+pub fn with_port(url: &str, port: u16) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (authority, path) = rest.split_once('/').unwrap();
+    let (userinfo, host) = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (format!("{userinfo}@"), host),
+        None => (String::new(), authority),
+    };
+    let host = host.rsplit_once(':').map_or(host, |(host, _)| host);
+    format!("{scheme}://{userinfo}{host}:{port}/{path}")
+}
+
+/// The resident memory of process `pid`, in KiB (Linux).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("a VmRSS line")
 }
 
 fn rand_suffix() -> u128 {
@@ -336,10 +473,13 @@ impl Client {
 
     /// Connects, or `None` if the connection is refused or takes longer than [`IO_TIMEOUT`].
     pub async fn try_connect(address: SocketAddr) -> Option<Client> {
-        let stream = timeout(IO_TIMEOUT, TcpStream::connect(address))
-            .await
-            .ok()?
-            .ok()?;
+        Client::connect_within(address, IO_TIMEOUT).await
+    }
+
+    /// Connects, or `None` if the connection is refused or takes longer than `limit` (a full
+    /// listen backlog makes the kernel drop the handshake, and the connect wait).
+    pub async fn connect_within(address: SocketAddr, limit: Duration) -> Option<Client> {
+        let stream = timeout(limit, TcpStream::connect(address)).await.ok()?.ok()?;
         Some(Client::from_stream(stream))
     }
 
@@ -429,6 +569,31 @@ impl Client {
     }
 }
 
+/// POSTs `body` until it is answered something else than 503 (at most five times, as Smooch
+/// retries), each on a connection of its own; returns that answer's status.
+pub async fn post_retrying(address: SocketAddr, body: &[u8]) -> u16 {
+    let mut status = 0;
+    for _ in 0..5 {
+        let mut client = Client::connect(address).await;
+        status = client.post(Some(CURRENT), body).await.status;
+        if status != 503 {
+            break;
+        }
+    }
+    status
+}
+
+/// `GET path` on a connection of its own: the status and the body.
+pub async fn get(address: SocketAddr, path: &str) -> (u16, String) {
+    let mut client = Client::connect(address).await;
+    client
+        .send(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+        .await
+        .unwrap();
+    let response = client.response().await;
+    (response.status, response.body)
+}
+
 /// The fixtures folder of the library, beside this crate.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -491,6 +656,30 @@ pub fn distinct_bodies(count: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
+/// The app id of the v2 bodies the tests write.
+pub const APP: &str = "5ebee0975ac5304b664a12fa";
+
+/// One v2 `conversation:message` event (a user's text in `conversation`), as JSON text.
+pub fn v2_message_event(conversation: &str, event: &str, text: &str) -> String {
+    format!(
+        r#"{{"id":"{event}","createdAt":"2020-09-30T15:14:29.834Z","type":"conversation:message","payload":{{"conversation":{{"id":"{conversation}","type":"personal"}},"message":{{"id":"m-{event}","received":"2020-09-30T18:00:56.820Z","author":{{"userId":"u-{conversation}","displayName":"Steve","type":"user"}},"content":{{"type":"text","text":"{text}"}},"source":{{"type":"telegram"}}}}}}}}"#
+    )
+}
+
+/// A v2 body of `events` (JSON texts), as Smooch sends it.
+pub fn v2_body(events: &[String]) -> Vec<u8> {
+    format!(
+        r#"{{"app":{{"id":"{APP}"}},"webhook":{{"id":"5f4eaef81e3dcc117c7ba48a","version":"v2"}},"events":[{}]}}"#,
+        events.join(",")
+    )
+    .into_bytes()
+}
+
+/// A v2 body of one `conversation:message` event.
+pub fn v2_message(conversation: &str, event: &str, text: &str) -> Vec<u8> {
+    v2_body(&[v2_message_event(conversation, event, text)])
+}
+
 /// A row of `webhooks`.
 #[derive(Debug, Clone)]
 pub struct Row {
@@ -500,9 +689,29 @@ pub struct Row {
     pub kinds: String,
     pub app_id: Option<String>,
     pub body: Vec<u8>,
+}
+
+/// A row of `deliveries`, and whether it has a done mark.
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub index: u32,
+    pub events: u32,
+    pub lane: String,
+    pub key: Vec<u8>,
+    pub kind: String,
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+    pub done: bool,
+}
+
+impl DeliveryRow {
+    /// The key as the forward's `Idempotency-Key` gives it.
+    pub fn key_hex(&self) -> String {
+        self.key.iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
 /// A row of `dead_letters`.
@@ -529,10 +738,7 @@ pub fn open(db: &Path) -> Connection {
 fn sqlite_rows(db: &Path) -> Vec<Row> {
     let connection = open(db);
     let mut statement = connection
-        .prepare(
-            "SELECT id, idempotency_key, received_at, kinds, app_id, body, state, attempts, last_error \
-             FROM webhooks ORDER BY id",
-        )
+        .prepare("SELECT id, idempotency_key, received_at, kinds, app_id, body FROM webhooks ORDER BY id")
         .unwrap();
     let rows = statement
         .query_map([], |row| {
@@ -543,9 +749,6 @@ fn sqlite_rows(db: &Path) -> Vec<Row> {
                 kinds: row.get(3)?,
                 app_id: row.get(4)?,
                 body: row.get(5)?,
-                state: row.get(6)?,
-                attempts: row.get(7)?,
-                last_error: row.get(8)?,
             })
         })
         .unwrap();
@@ -603,8 +806,22 @@ impl Process {
     /// Starts the binary with `SMOOCH_STORE=store`, the two secrets, `127.0.0.1:0`, and `env`;
     /// waits for its "listening" line (at most 20 s) and reads the addresses from it.
     pub fn start(store: &str, log: &Path, env: &[(&str, &str)]) -> Process {
+        Process::start_command(Command::new(receiver_binary()), store, log, env)
+    }
+
+    /// The same, the process allowed at most `files` open file descriptors (`ulimit -n`).
+    pub fn start_with_open_files(store: &str, log: &Path, env: &[(&str, &str)], files: u32) -> Process {
+        let mut command = Command::new("sh");
+        // `exec`: the process is the receiver itself, for the signals.
+        command
+            .arg("-c")
+            .arg(format!("ulimit -n {files} && exec \"$0\""))
+            .arg(receiver_binary());
+        Process::start_command(command, store, log, env)
+    }
+
+    fn start_command(mut command: Command, store: &str, log: &Path, env: &[(&str, &str)]) -> Process {
         let log_file = std::fs::File::create(log).unwrap();
-        let mut command = Command::new(receiver_binary());
         command
             .env_clear()
             .env("SMOOCH_WEBHOOK_SECRETS", format!("{NEXT},{CURRENT}"))
