@@ -108,7 +108,7 @@ fn main() -> ExitCode {
             if let Err(problems) = webhook.validate() {
                 invalid = true;
                 for issue in problems.issues() {
-                    let _ = writeln!(out, "{file}: {}: {issue}", issue.kind);
+                    let _ = writeln!(out, "{file}: {issue}");
                 }
             }
         }
@@ -139,7 +139,7 @@ fn print_summary(out: &mut impl Write, file: &str, webhook: &Webhook) -> std::io
         Webhook::V2(body) if body.events.is_empty() => writeln!(out, "{file}: v2, no events"),
         Webhook::V2(body) => {
             for event in &body.events {
-                let name = match event.type_name() {
+                let name = match event.trigger() {
                     "" => "(no type)",
                     name => name,
                 };
@@ -306,7 +306,7 @@ fn cut(text: &str) -> String {
 /// A few words on what a v1 event says.
 fn summary(event: &Event) -> String {
     let mut parts = Vec::new();
-    if let Some(user) = event.app_user_id() {
+    if let Some(user) = event.user_id() {
         parts.push(format!("appUser {user}"));
     }
     let source = |source: Option<&Source>| {
@@ -375,7 +375,7 @@ fn summary(event: &Event) -> String {
         ),
         other => parts.push(format!("({})", other.trigger())),
     }
-    if let Some(time) = event.timestamp() {
+    if let Some(time) = event.created_at() {
         parts.push(format!(
             "at {}",
             time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

@@ -69,7 +69,8 @@
 //!   and more, each reported with its JSON path.
 //! - [`WebhookSecrets`] checks the `X-API-Key` header in constant time against every valid
 //!   secret, limits the body size and parses a body of either version, telling which HTTP status
-//!   to answer.
+//!   to answer. With the `axum` feature, the extractor `smooch_events::axum::VerifiedWebhook`
+//!   does the same inside an axum service of your own.
 //! - [`time`] holds the serde modules for the two time formats.
 //!
 //! A [`ParseError`] says which kind of problem a body has, and names the trigger (`v2` for a v2
@@ -86,12 +87,56 @@
 //! # Reading an event: one call per question
 //!
 //! Whatever its type, an event answers the questions a receiver asks every day in one call,
-//! `None` (or empty) where its type does not carry the answer, so the common path needs no
-//! `match` and no chain of `Option`s: the [`v2`] and [`v1`] module docs list them
-//! ([`v2::Event::user_id`], [`v2::Event::channel`], [`v2::Event::postback`],
-//! [`v2::Event::error`], …). A message's `text()` is what a person typed; the generated text of a
-//! location, carousel or form response is `text_or_fallback()`. `examples/bot.rs` is a whole bot
-//! written with them.
+//! `None` (or empty, or `false`) where its type does not carry the answer, so the common path
+//! needs no `match` and no chain of `Option`s: the [`v2`] and [`v1`] module pages list them in a
+//! table ([`v2::Event::user_id`], [`v2::Event::channel`], [`v2::Event::postback`],
+//! [`v2::Event::integration_in_control`], [`v2::Event::dedupe_key`], …). Where both versions
+//! answer the same question, the accessor has the same name in both (v2's). A message's `text()`
+//! is what a person typed; the generated text of a location, carousel or form response is
+//! `text_or_fallback()`. Channels, event types and reasons come by value, so they compare with
+//! `==`:
+//!
+//! ```
+//! use smooch_events::{parse_webhook, v2, Webhook};
+//!
+//! let Webhook::V2(body) = parse_webhook(&std::fs::read("fixtures/v2/conversation_message.json")?)? else {
+//!     unreachable!()
+//! };
+//! let event = &body.events[0];
+//! assert!(event.kind() == v2::EventType::ConversationMessage);
+//! assert!(event.channel() == Some(v2::ChannelType::Telegram));
+//! assert!(event.is_from_user());
+//! // A payload is one call away, sent or not: no `Option` to unwrap first.
+//! let v2::Event::ConversationMessage(e) = event else { unreachable!() };
+//! let conversation = e.payload().conversation.as_ref().unwrap();
+//! assert_eq!(conversation.id.as_deref(), Some("f52b01137aa6c250bc7251fa"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # One handler for v1 and v2
+//!
+//! [`Webhook::incoming`] gives the messages and postbacks of a body of either version the same
+//! way, as [`Incoming`] values (who, where, when, and what was said or tapped), so that one
+//! handler answers both during a migration, with no `match` on the version. `examples/bot.rs` is
+//! a whole bot written with it.
+//!
+//! ```
+//! use smooch_events::{parse_webhook, IncomingKind};
+//!
+//! for file in ["fixtures/message_appUser_text.json", "fixtures/v2/conversation_postback.json"] {
+//!     for item in parse_webhook(&std::fs::read(file)?)?.incoming() {
+//!         match &item.kind {
+//!             IncomingKind::Message(message) if message.is_from_user() => {
+//!                 assert_eq!(message.text, Some("Hi! Do you have time to chat?"));
+//!                 assert_eq!(item.user_id, Some("c7f6e6d6c3a637261bd9656f"));
+//!             }
+//!             IncomingKind::Postback(postback) => assert_eq!(postback.payload, Some("Greet")),
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Rust names and JSON names
 //!
@@ -141,8 +186,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod axum;
 mod de;
 mod error;
+mod incoming;
+mod location;
 mod parse;
 pub mod v1;
 pub mod v2;
@@ -155,6 +204,8 @@ pub use de::open_enum::OtherValue;
 pub use de::time;
 pub use de::walk::{IssueKind, ValidationErrors, ValidationIssue};
 pub use error::ParseError;
+pub use incoming::{Incoming, IncomingIter, IncomingKind, IncomingMessage, IncomingPostback};
+pub use location::LocationView;
 pub use parse::{parse_event, parse_webhook};
 pub use v1::Event;
 pub use versions::Webhook;

@@ -111,7 +111,7 @@ impl Webhook {
     pub fn event_types(&self) -> Vec<&str> {
         match self {
             Webhook::V1(event) => vec![event.trigger()],
-            Webhook::V2(webhook) => webhook.events.iter().map(v2::Event::type_name).collect(),
+            Webhook::V2(webhook) => webhook.events.iter().map(v2::Event::trigger).collect(),
         }
     }
 

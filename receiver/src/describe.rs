@@ -101,7 +101,7 @@ pub(crate) fn describe(body: &[u8]) -> Result<Description, Refusal> {
             let events = match &parsed {
                 Webhook::V1(event) => vec![EventMeta {
                     key,
-                    lane: match event.app_user_id() {
+                    lane: match event.user_id() {
                         Some(user) => lane("appUser", app_id, user),
                         None => event_lane(&key),
                     },
@@ -120,7 +120,7 @@ pub(crate) fn describe(body: &[u8]) -> Result<Description, Refusal> {
                                 (None, None) => event_lane(&key),
                             },
                             key,
-                            kind: cut(event.type_name(), MAX_KINDS).to_owned(),
+                            kind: cut(event.trigger(), MAX_KINDS).to_owned(),
                         }
                     })
                     .collect(),
@@ -191,7 +191,7 @@ fn event_key(
     match event.id() {
         Some(id) => {
             // Lengths first: no two triples hash the same text.
-            for part in [app_id.unwrap_or(""), event.type_name(), id] {
+            for part in [app_id.unwrap_or(""), event.trigger(), id] {
                 hash.update((part.len() as u64).to_be_bytes());
                 hash.update(part.as_bytes());
             }

@@ -192,6 +192,18 @@ pub(crate) fn read_strict_entries<'de, A: MapAccess<'de>>(
     Ok(())
 }
 
+/// The JSON text of the list of `parts` (`null` for a part that is absent): a key that no other
+/// list of parts shares, whatever the parts hold (a separator could be in any of them).
+pub(crate) fn list_key(parts: &[Option<&str>]) -> String {
+    Value::Array(
+        parts
+            .iter()
+            .map(|part| part.map_or(Value::Null, Value::from))
+            .collect(),
+    )
+    .to_string()
+}
+
 /// `text`, cut to at most `max` bytes (at a character boundary, with `…` where it was cut).
 pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
     if text.len() <= max {

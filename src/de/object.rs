@@ -359,13 +359,7 @@ macro_rules! object {
         [$( $uf:ident : $uty:ty = $uk:literal $(as $uc:ty)? ),*]
         [$( $of:ident : $oty:ty = $ok:literal $(as $oc:ty)? ),*]
     ) => {
-        impl $name {
-            /// A value with the given required fields and every other field absent.
-            #[allow(clippy::too_many_arguments)]
-            pub fn new($($rf: impl Into<$rty>),*) -> Self {
-                Self { $($rf: $rf.into(),)* ..Default::default() }
-            }
-        }
+        $crate::de::object::object!(@new $name, $rest, [$( $rf : $rty = $rk ),*]);
 
         impl $crate::de::object::Fields for $name {
             const EXPECTING: &'static str = $expecting;
@@ -452,8 +446,9 @@ macro_rules! object {
                 })
             }
 
+            /// The fields in the order they are written back (the flattened struct after them),
+            /// then the values kept in `extra`: the order of the body.
             fn walk(&self, c: &mut $crate::de::walk::Checker) {
-                $crate::de::object::object!(@walk self.$rest, c);
                 $( c.at($rk, |c| <$crate::de::object::codec!($rty $(as $rc)?) as $crate::de::codec::Codec>::walk(&self.$rf, c)); )*
                 $( match &self.$ef {
                     Some(value) => c.at($ek, |c| <$crate::de::object::codec!($ety $(as $ec)?) as $crate::de::codec::Codec>::walk(value, c)),
@@ -476,6 +471,7 @@ macro_rules! object {
                 $( if let Some(value) = &self.$of {
                     c.at($ok, |c| <$crate::de::object::codec!($oty $(as $oc)?) as $crate::de::codec::Codec>::walk(value, c));
                 } )*
+                $crate::de::object::object!(@walk self.$rest, c);
                 #[allow(unused_variables)]
                 for (key, value) in $crate::de::object::object!(@extra_ref self.$rest) {
                     match key.as_str() {
@@ -554,6 +550,32 @@ macro_rules! object {
             }
         }
 
+    };
+
+    // `new()`, whose docs say which fields it sets: none, or the required ones.
+    (@new $name:ident, $rest:ident, []) => {
+        impl $name {
+            #[doc = concat!("An empty `", stringify!($name), "`: every field `None`, and `",
+                stringify!($rest), "` empty. The fields are public: set those you need.")]
+            pub fn new() -> Self {
+                Self::default()
+            }
+        }
+    };
+    (@new $name:ident, $rest:ident, [$( $rf:ident : $rty:ty = $rk:literal ),+]) => {
+        impl $name {
+            #[doc = concat!("A `", stringify!($name),
+                "` with its required fields set from the arguments, in this order:")]
+            ///
+            $( #[doc = concat!("- `", stringify!($rf), "` (`", $rk, "`)")] )+
+            ///
+            #[doc = concat!("Every other field is `None`, and `", stringify!($rest),
+                "` is empty. The fields are public: set those you need.")]
+            #[allow(clippy::too_many_arguments)]
+            pub fn new($($rf: impl Into<$rty>),*) -> Self {
+                Self { $($rf: $rf.into(),)* ..Default::default() }
+            }
+        }
     };
 
     // `Serialize`: the fields in their order, then `extra`; or none, for a struct that writes

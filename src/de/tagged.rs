@@ -649,7 +649,8 @@ macro_rules! tagged {
             #[doc = concat!("The values of `", $tag, "` this crate models, each with its own variant.")]
             pub const $types: &'static [&'static str] = &[$($value),*];
 
-            #[doc = concat!("The value of `", $tag, "`.")]
+            #[doc = concat!("The value of `", $tag, "`: for [`", stringify!($name),
+                "::Unknown`], as sent, or `\"\"` when the object has no string `", $tag, "`.")]
             pub fn $type_fn(&self) -> &str {
                 match self {
                     $( $name::$variant(_) => $value, )*

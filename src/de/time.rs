@@ -418,10 +418,11 @@ scalar_codec!(UnixSeconds, IsoTime);
 /// An ISO-8601 time, as the crate's types hold one: the instant it means, and the text it was
 /// sent as when that is not the usual spelling, so that it is written back exactly as it came.
 ///
-/// It dereferences to the `DateTime<Utc>`, so `time.timestamp_millis()` and `*time < other`
-/// read it directly. Two `IsoTime`s are equal when they hold the same instant *and* will be
-/// written the same way; compare the instants with `*a == *b`, or with a `DateTime<Utc>`
-/// (`time == datetime` compares the instant).
+/// It dereferences to the `DateTime<Utc>`, so `time.timestamp_millis()`, `time.time()` (the
+/// time of day) and `*time < other` read it directly; [`IsoTime::to_utc`] copies it out. Two
+/// `IsoTime`s are equal when they hold the same instant *and* will be written the same way;
+/// compare the instants with `*a == *b`, or with a `DateTime<Utc>` (`time == datetime` compares
+/// the instant).
 ///
 /// ```
 /// use smooch_events::time::IsoTime;
@@ -444,13 +445,27 @@ pub struct IsoTime {
 }
 
 impl IsoTime {
-    /// The time, written the usual way.
+    /// An `IsoTime` of `time` that keeps no text: it is written the usual way (UTC, `Z`,
+    /// milliseconds, or 6 or 9 fraction digits when the time has them).
     pub fn new(time: DateTime<Utc>) -> Self {
         IsoTime { time, sent: None }
     }
 
-    /// The instant.
-    pub fn time(&self) -> DateTime<Utc> {
+    /// The instant, as a `DateTime<Utc>`: the same name as chrono's `DateTime::to_utc`, so that
+    /// `time.to_utc()` reads alike on an `IsoTime` and on the `DateTime<Utc>` of a v1 Unix time
+    /// (`envelope.timestamp`, `message.received`). Every other method of `DateTime<Utc>` is
+    /// reached through `Deref`, chrono's `time()` (the time of day) included.
+    ///
+    /// ```
+    /// use chrono::NaiveTime;
+    /// use smooch_events::time::IsoTime;
+    ///
+    /// let time: IsoTime = "2020-09-30T15:14:29.834Z".parse()?;
+    /// assert_eq!(time.to_utc().timestamp_millis(), 1601478869834);
+    /// assert_eq!(time.time(), NaiveTime::from_hms_milli_opt(15, 14, 29, 834).unwrap());
+    /// # Ok::<(), chrono::ParseError>(())
+    /// ```
+    pub fn to_utc(&self) -> DateTime<Utc> {
         self.time
     }
 

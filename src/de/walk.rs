@@ -4,8 +4,21 @@
 //! The generic part (kept values, missing fields, empty ids, implausible times) is done by each
 //! struct's `walk`, which `object!` writes; each version adds the rules that depend on the event.
 //! Every problem carries its [`IssueKind`]: a value kept, a requirement of the spec, or advice.
+//!
+//! # The order of the problems
+//!
+//! Problems come in the order of the body as the crate writes it back (see the crate docs, *Key
+//! order of what is written back*): a v2 body's `app` and `webhook` before `events[0]`, each
+//! object's fields in their order, its kept values after them. The generic walk goes in that
+//! order and numbers every path it enters ([`Checker::stop_numbering`] ends that); the rules and
+//! the U+FFFD pass run after it, and [`Checker::finish`] puts each problem where its path was
+//! entered, or, for a path the walk did not enter (a field reported missing by a rule, a key
+//! inside a free-form map), right after the nearest object around it that the walk entered. A v1
+//! body's `app`, written back after the trigger's own keys but sent first, leads
+//! ([`Checker::lead`]).
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -64,11 +77,13 @@ pub struct ValidationIssue {
 }
 
 impl fmt::Display for ValidationIssue {
+    /// `KIND: PATH: PROBLEM` (`spec: events[0].payload.message.content.mediaUrl: is missing`), or
+    /// `KIND: PROBLEM` for a problem of the whole body.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.path.is_empty() {
-            f.write_str(&self.message)
+            write!(f, "{}: {}", self.kind, self.message)
         } else {
-            write!(f, "{}: {}", self.path, self.message)
+            write!(f, "{}: {}: {}", self.kind, self.path, self.message)
         }
     }
 }
@@ -81,7 +96,24 @@ pub struct ValidationErrors {
 }
 
 impl ValidationErrors {
-    /// The problems, in the order of the body.
+    /// The problems, in the order of the body: the order the crate writes a body back in (the
+    /// crate docs, *Key order of what is written back*), so a v2 body's `app` and `webhook` come
+    /// before `events[0]`, and `events[0]` before `events[1]`; each object's fields in that
+    /// order, the values it kept after them. A v1 body's `app`, which Smooch sends right after
+    /// `trigger`, comes first.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    ///
+    /// let body = br#"{"app": {"id": ""}, "events": [{"id": "", "type": "user:remove",
+    ///     "createdAt": "2024-06-01T12:00:00.000Z"}]}"#;
+    /// let problems = smooch_events::parse_webhook(body)?
+    ///     .validate_at(Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap())
+    ///     .unwrap_err();
+    /// let paths: Vec<&str> = problems.issues().iter().map(|issue| issue.path.as_str()).collect();
+    /// assert_eq!(paths, ["app.id", "events[0].id", "events[0].payload"]);
+    /// # Ok::<(), smooch_events::ParseError>(())
+    /// ```
     pub fn issues(&self) -> &[ValidationIssue] {
         &self.issues
     }
@@ -99,7 +131,8 @@ impl ValidationErrors {
 }
 
 impl fmt::Display for ValidationErrors {
-    /// One line: `<subject>: <n> problem(s): <path>: <reason>; …`.
+    /// One line: `<subject>: <n> problem(s): <kind>: <path>: <reason>; …`, each problem as its
+    /// [`ValidationIssue`] shows it, in the order of the body.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.issues.len();
         write!(
@@ -134,28 +167,103 @@ pub(crate) struct Checker {
     now: DateTime<Utc>,
     path: String,
     issues: Vec<ValidationIssue>,
+    /// Where each path entered while numbering stands in the order of the body.
+    places: HashMap<String, Place>,
+    /// How many paths were entered while numbering.
+    entered: usize,
+    /// Whether entering a path numbers it (during the generic walk, which goes in body order).
+    numbering: bool,
+    /// A top-level key whose problems come before all others (see [`Checker::lead`]).
+    lead: Option<&'static str>,
+}
+
+/// Where a path stands in the order of the body: the number it was entered with, and the last
+/// number entered inside it.
+#[derive(Clone, Copy)]
+struct Place {
+    first: usize,
+    last: usize,
 }
 
 impl Checker {
-    /// A checker whose clock says `now`.
+    /// A checker whose clock says `now`, numbering the paths it enters.
     pub(crate) fn new(now: DateTime<Utc>) -> Self {
         Checker {
             now,
             path: String::new(),
             issues: Vec::new(),
+            places: HashMap::new(),
+            entered: 0,
+            numbering: true,
+            lead: None,
         }
     }
 
-    /// The problems found, as the result of `validate()`.
-    pub(crate) fn finish(self, subject: &str) -> Result<(), ValidationErrors> {
+    /// Puts the problems at the top-level `key` and inside it before all others: for a key the
+    /// walk reaches late but bodies send first (a v1 body's `app`, in the envelope that is written
+    /// after the trigger's own keys, is sent right after `trigger`).
+    pub(crate) fn lead(&mut self, key: &'static str) {
+        self.lead = Some(key);
+    }
+
+    /// Ends the numbering of paths: call it after the generic walk, before the rules that look
+    /// at the body again, so that their problems are placed among the walk's.
+    pub(crate) fn stop_numbering(&mut self) {
+        self.numbering = false;
+    }
+
+    /// The problems found, in the order of the body, as the result of `validate()`.
+    pub(crate) fn finish(mut self, subject: &str) -> Result<(), ValidationErrors> {
         if self.issues.is_empty() {
-            Ok(())
-        } else {
-            Err(ValidationErrors {
-                subject: subject.to_owned(),
-                issues: self.issues,
-            })
+            return Ok(());
         }
+        let (places, lead) = (&self.places, self.lead);
+        let leads = |path: &str| {
+            lead.is_some_and(|key| {
+                path.strip_prefix(key)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+            })
+        };
+        // A stable sort: problems at one place keep the order they were found in.
+        self.issues
+            .sort_by_cached_key(|issue| (!leads(&issue.path), rank(places, &issue.path)));
+        Err(ValidationErrors {
+            subject: subject.to_owned(),
+            issues: self.issues,
+        })
+    }
+
+    /// Marks the current path as entered (while numbering); returns whether this numbered it.
+    fn enter(&mut self) -> bool {
+        if !self.numbering || self.places.contains_key(&self.path) {
+            return false;
+        }
+        let first = self.entered;
+        self.entered += 1;
+        self.places
+            .insert(self.path.clone(), Place { first, last: first });
+        true
+    }
+
+    /// Marks the current path, numbered by [`Checker::enter`], as left: what was entered inside it
+    /// is within it.
+    fn leave(&mut self, numbered: bool) {
+        if numbered {
+            let last = self.entered - 1;
+            if let Some(place) = self.places.get_mut(&self.path) {
+                place.last = last;
+            }
+        }
+    }
+
+    /// Runs `check` with the path extended by `extend`, numbering that path while numbering.
+    fn inside(&mut self, extend: impl FnOnce(&mut String), check: impl FnOnce(&mut Self)) {
+        let len = self.path.len();
+        extend(&mut self.path);
+        let numbered = self.enter();
+        check(self);
+        self.leave(numbered);
+        self.path.truncate(len);
     }
 
     /// Reports a problem of `kind` at the current path.
@@ -179,29 +287,30 @@ impl Checker {
 
     /// Runs `check` with `key` appended to the path.
     pub(crate) fn at(&mut self, key: &str, check: impl FnOnce(&mut Self)) {
-        let len = self.path.len();
-        if len > 0 {
-            self.path.push('.');
-        }
-        self.path.push_str(key);
-        check(self);
-        self.path.truncate(len);
+        self.inside(
+            |path| {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            },
+            check,
+        );
     }
 
     /// Runs `check` with `[i]` appended to the path.
     pub(crate) fn index(&mut self, i: usize, check: impl FnOnce(&mut Self)) {
-        let len = self.path.len();
-        let _ = write!(self.path, "[{i}]");
-        check(self);
-        self.path.truncate(len);
+        self.inside(
+            |path| {
+                let _ = write!(path, "[{i}]");
+            },
+            check,
+        );
     }
 
     /// Runs `check` with `suffix` (a path already written: `._id`, `[2].type`) appended.
     pub(crate) fn within(&mut self, suffix: &str, check: impl FnOnce(&mut Self)) {
-        let len = self.path.len();
-        self.path.push_str(suffix);
-        check(self);
-        self.path.truncate(len);
+        self.inside(|path| path.push_str(suffix), check);
     }
 
     /// Runs `check` on the value under `key`, if there is one.
@@ -282,4 +391,25 @@ impl Checker {
             _ => {}
         }
     }
+}
+
+/// Where a problem at `path` goes in the order of the body: where the path was entered, or, for a
+/// path the numbered walk did not enter, right after everything inside the nearest enclosing path
+/// it did (the body itself when none).
+fn rank(places: &HashMap<String, Place>, path: &str) -> usize {
+    if path.is_empty() {
+        return 0;
+    }
+    if let Some(place) = places.get(path) {
+        return 2 * place.first;
+    }
+    let mut prefix = path;
+    while let Some(end) = prefix.rfind(['.', '[']) {
+        prefix = &prefix[..end];
+        if let Some(place) = places.get(prefix) {
+            return 2 * place.last + 1;
+        }
+    }
+    // Inside no path the walk entered: after everything.
+    usize::MAX
 }

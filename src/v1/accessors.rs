@@ -2,13 +2,17 @@
 //! views they return.
 //!
 //! Each accessor answers for every trigger that carries the answer and gives `None` (or an empty
-//! slice) for the others, so the common path needs neither a `match` on the trigger nor a chain
-//! of `Option`s.
+//! slice, or `false`) for the others, so the common path needs neither a `match` on the trigger
+//! nor a chain of `Option`s. A channel comes by value, so that it compares with `==`
+//! (`event.channel() == Some(Platform::Messenger)`). Where v2 asks the same question, the
+//! accessor has v2's name (`user_id`, `created_at`), so that one bot reads both versions alike.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::v1::{AppUser, ChannelError, Event, ExternalMessage, Message, Metadata, Platform, Source};
+use crate::v1::{
+    AppUser, ChannelError, Event, ExternalMessage, Message, Metadata, Platform, Referral, Role, Source,
+};
 
 /// The postback button a user tapped, as [`Event::postback`] reads it from a `postback` body:
 /// the tapped `action`'s payload, metadata and label.
@@ -43,14 +47,16 @@ pub struct PostbackView<'a> {
 /// let body = std::fs::read("fixtures/written/message_delivery_channel.json")?;
 /// let event = smooch_events::parse_event(&body)?;
 /// let delivery = event.delivery().unwrap();
-/// assert_eq!(delivery.message_id(), Some("5c3cbf1f0db8d0a2b4d4a11d"));
-/// assert_eq!(delivery.channel(), Some(&Platform::Messenger));
+/// assert_eq!(delivery.message_id, Some("5c3cbf1f0db8d0a2b4d4a11d"));
+/// assert_eq!(delivery.channel(), Some(Platform::Messenger));
 /// assert_eq!(delivery.is_final_event, Some(false));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct DeliveryView<'a> {
+    /// The id of the (first) message, as v2's `DeliveryView::message_id`.
+    pub message_id: Option<&'a str>,
     /// The messages: `messages` of a v1 delivery body, the single `message` of a v1.1 one.
     pub messages: &'a [Message],
     /// Where they went (the body's `destination`).
@@ -63,13 +69,17 @@ pub struct DeliveryView<'a> {
 
 impl<'a> DeliveryView<'a> {
     /// The id of the (first) message.
+    #[deprecated(
+        since = "0.2.0",
+        note = "use the field `message_id`, as in v2's `DeliveryView`"
+    )]
     pub fn message_id(&self) -> Option<&'a str> {
-        Some(&self.messages.first()?.id)
+        self.message_id
     }
 
-    /// The channel the messages went to (`destination.type`).
-    pub fn channel(&self) -> Option<&'a Platform> {
-        self.destination?.kind.as_ref()
+    /// The channel the messages went to (`destination.type`), by value.
+    pub fn channel(&self) -> Option<Platform> {
+        self.destination?.kind.clone()
     }
 }
 
@@ -107,10 +117,11 @@ impl<'a> From<&'a ChannelError> for ErrorView<'a> {
 }
 
 impl Event {
-    /// The time of the event: the envelope's `timestamp`, else the `received` time of the first
+    /// When the event happened: the envelope's `timestamp`, else the `received` time of the first
     /// message (message events carry their time there), else `None`. For an [`Event::Unknown`],
-    /// a `timestamp` number in its body.
-    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+    /// a `timestamp` number in its body. v2's [`Event::created_at`](crate::v2::Event::created_at)
+    /// answers the same question.
+    pub fn created_at(&self) -> Option<DateTime<Utc>> {
         if let Event::Unknown(unknown) = self {
             let seconds = unknown.body.get("timestamp")?;
             return crate::de::time::unix_seconds::deserialize(seconds).ok();
@@ -118,6 +129,15 @@ impl Event {
         self.envelope()?
             .timestamp
             .or_else(|| self.messages().first()?.received)
+    }
+
+    /// The time of the event; see [`Event::created_at`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `created_at()`, the name v2 gives the same answer"
+    )]
+    pub fn timestamp(&self) -> Option<DateTime<Utc>> {
+        self.created_at()
     }
 
     /// The id of the app the event belongs to, if sent (every v1 payload since July 2016 has it).
@@ -149,12 +169,52 @@ impl Event {
         }
     }
 
-    /// The id of the user the event is about, for every trigger that carries one (an
-    /// [`Event::Unknown`] included, when its body has an `appUser` with an `_id`).
-    pub fn app_user_id(&self) -> Option<&str> {
+    /// The id of the user the event is about (`appUser._id`, the smoochId; for `merge:appUser`
+    /// the surviving user's), for every trigger that carries one (an [`Event::Unknown`]
+    /// included, when its body has an `appUser` with an `_id`). It is the id v2 calls `user.id`,
+    /// and [`v2::Event::user_id`](crate::v2::Event::user_id) gives it there; it is not
+    /// `appUser.userId`, the app's own id for the user (v2's `externalId`), which is
+    /// `event.app_user()`'s `user_id` field.
+    pub fn user_id(&self) -> Option<&str> {
         match self {
             Event::Unknown(unknown) => unknown.body.get("appUser")?.get("_id")?.as_str(),
             _ => Some(&self.app_user()?.id),
+        }
+    }
+
+    /// The id of the user the event is about; see [`Event::user_id`].
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `user_id()`, the name v2 gives the same answer (`appUser._id`)"
+    )]
+    pub fn app_user_id(&self) -> Option<&str> {
+        self.user_id()
+    }
+
+    /// The id of the user that remains after a `merge:appUser` (`surviving._id`). `None` for
+    /// the other triggers.
+    pub fn surviving_user_id(&self) -> Option<&str> {
+        match self {
+            Event::MergeAppUser(e) => Some(&e.surviving.id),
+            _ => None,
+        }
+    }
+
+    /// The id of the user a `merge:appUser` merged into the surviving one and removed: the first
+    /// of `discarded` (the docs allow several; every documented body has one, and the field
+    /// `discarded` has them all). `None` for the other triggers.
+    ///
+    /// ```
+    /// let body = std::fs::read("fixtures/merge_appUser.json")?;
+    /// let event = smooch_events::parse_event(&body)?;
+    /// assert_eq!(event.surviving_user_id(), Some("a79a0ecfba3260bf145be257"));
+    /// assert_eq!(event.discarded_user_id(), Some("1ac30dad829178f6378f61f4"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn discarded_user_id(&self) -> Option<&str> {
+        match self {
+            Event::MergeAppUser(e) => Some(&e.discarded.first()?.id),
+            _ => None,
         }
     }
 
@@ -184,6 +244,52 @@ impl Event {
         matches!(self, Event::Unknown(_))
     }
 
+    /// Whether the user wrote the messages or did the thing: `message:appUser` and
+    /// `message:appMaker` by the `role` of their first message (`appUser`; by the trigger when
+    /// the message has no `role`), and `postback`, `conversation:read` and `typing:appUser`,
+    /// which only the user does. `false` for the other triggers.
+    pub fn is_from_user(&self) -> bool {
+        match self {
+            Event::Postback(_) | Event::ConversationRead(_) | Event::TypingAppUser(_) => true,
+            _ => self.role_of(self.messages().first()) == Some(Role::AppUser),
+        }
+    }
+
+    /// Whether the business wrote the messages: `message:appUser` and `message:appMaker` by the
+    /// `role` of their first message (`appMaker` or `whisper`; by the trigger when the message
+    /// has no `role`). `false` for the other triggers.
+    pub fn is_from_business(&self) -> bool {
+        matches!(
+            self.role_of(self.messages().first()),
+            Some(Role::AppMaker | Role::Whisper)
+        )
+    }
+
+    /// Who wrote `message` of this message trigger: its `role`, else the one the trigger names
+    /// (`message:appUser`, `message:appMaker`); `None` for the other triggers.
+    pub(crate) fn role_of(&self, message: Option<&Message>) -> Option<Role> {
+        let trigger = match self {
+            Event::MessageAppUser(_) => Role::AppUser,
+            Event::MessageAppMaker(_) => Role::AppMaker,
+            _ => return None,
+        };
+        match message.and_then(|message| message.role.as_ref()) {
+            Some(role) => Some(role.clone()),
+            None => Some(trigger),
+        }
+    }
+
+    /// The referral the user came through: of `conversation:referral`, and of a
+    /// `conversation:start` that came from one (a Messenger `ref` link, a WeChat QR code).
+    /// `None` for the other triggers.
+    pub fn referral(&self) -> Option<&Referral> {
+        match self {
+            Event::ConversationStart(e) => e.referral.as_ref(),
+            Event::ConversationReferral(e) => e.referral.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Where the event came from: the `source` of `conversation:read`, `:start` and
     /// `:referral`, the first message's for `message:appUser` and `message:appMaker`, the first
     /// payment's for `payment:success`. `None` for the other triggers (a delivery has a
@@ -199,20 +305,20 @@ impl Event {
         }
     }
 
-    /// The channel of the event: the `type` of its [`source`](Event::source) (where it came
-    /// from), or for a delivery trigger of its destination (where the messages went).
+    /// The channel of the event, by value: the `type` of its [`source`](Event::source) (where
+    /// it came from), or for a delivery trigger of its destination (where the messages went).
     ///
     /// ```
     /// use smooch_events::v1::Platform;
     ///
     /// let body = std::fs::read("fixtures/message_appUser_text.json")?;
     /// let event = smooch_events::parse_event(&body)?;
-    /// assert_eq!(event.channel(), Some(&Platform::Messenger));
+    /// assert_eq!(event.channel(), Some(Platform::Messenger));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn channel(&self) -> Option<&Platform> {
+    pub fn channel(&self) -> Option<Platform> {
         match self.source() {
-            Some(source) => source.kind.as_ref(),
+            Some(source) => source.kind.clone(),
             None => self.delivery()?.channel(),
         }
     }
@@ -250,8 +356,10 @@ impl Event {
             ),
             _ => return None,
         };
+        let messages = self.messages();
         Some(DeliveryView {
-            messages: self.messages(),
+            message_id: messages.first().map(|message| message.id.as_str()),
+            messages,
             destination: self.envelope()?.destination.as_ref(),
             external_messages,
             is_final_event,

@@ -1,9 +1,9 @@
 //! Smooch v1 and v1.1 webhook bodies: one JSON object per event, shaped by its `trigger`.
 //!
-//! [`Event`] has one variant per trigger (the dispatch below is the only place that knows every
-//! trigger); [`events`](self) has one module per family of triggers, and the objects several
-//! triggers share are in `types`. A body is read in one pass, whatever the position of `trigger`
-//! among its keys.
+//! [`Event`] has one variant per trigger, listed in a table on its page (the same table that makes
+//! the dispatch: no other place lists the triggers); the objects several triggers share are
+//! [`AppUser`], [`Message`], [`Source`], …. A body is read in one pass, whatever the position of
+//! `trigger` among its keys. Nothing here imports a v2 type.
 //!
 //! `Event` implements `Deserialize`, from any serde data format, with the same result as
 //! [`parse_event`](crate::parse_event). Prefer `parse_event` on the raw bytes of a request: it
@@ -15,11 +15,25 @@
 //! [`WebhookSecrets::verify_and_parse`](crate::WebhookSecrets::verify_and_parse), whose error
 //! tells the status to answer (400, which Smooch does not retry).
 //!
-//! Whatever its trigger, an event answers each common question in one call, `None` (or empty)
-//! where its trigger does not carry the answer: [`Event::trigger`], [`Event::timestamp`],
-//! [`Event::app_id`], [`Event::app_user_id`], [`Event::conversation_id`], [`Event::source`] and
-//! [`Event::channel`], [`Event::messages`] (then [`Message::text`], [`Message::media_url`],
-//! [`Message::reply_payload`]), [`Event::postback`], [`Event::delivery`] and [`Event::error`].
+//! # One call per question
+//!
+//! Whatever its trigger, an event answers each common question in one call, `None` (or empty, or
+//! `false`) where its trigger does not carry the answer. Where v2 asks the same question the name
+//! is v2's, so that one bot reads both versions alike:
+//!
+//! | Question | Accessor of [`Event`] |
+//! |---|---|
+//! | which event | [`trigger`](Event::trigger), [`created_at`](Event::created_at), [`app_id`](Event::app_id) |
+//! | where | [`conversation_id`](Event::conversation_id) (v1.1), [`source`](Event::source), [`channel`](Event::channel) |
+//! | who | [`app_user`](Event::app_user), [`user_id`](Event::user_id), [`is_from_user`](Event::is_from_user), [`is_from_business`](Event::is_from_business) |
+//! | what was said | [`messages`](Event::messages), then [`Message::text`], [`Message::media_url`], [`Message::reply_payload`], [`Message::location`], [`Message::is_from_user`] |
+//! | which button | [`postback`](Event::postback) |
+//! | how the user came | [`referral`](Event::referral) |
+//! | which users were merged | [`surviving_user_id`](Event::surviving_user_id), [`discarded_user_id`](Event::discarded_user_id) |
+//! | what became of a message sent | [`delivery`](Event::delivery), [`error`](Event::error) |
+//!
+//! The same questions for a body of either version, without a `match` on the version, are
+//! [`Webhook::incoming`](crate::Webhook::incoming).
 
 use serde::de;
 use serde::ser::SerializeMap;
@@ -67,7 +81,16 @@ macro_rules! events {
             /// crate does not model arrive as [`Event::Unknown`] with their body kept. Serializing
             /// an event gives the body back (see [`Event::trigger`] for the name).
             ///
-            /// Payloads are boxed so that an `Event` is two words, whatever the trigger.
+            /// Each variant holds its payload struct itself, whose fields are the body's keys
+            /// (`start.app_user`, `message.messages`), with the keys every trigger may carry in
+            /// its `envelope`: there is no `Option` between an event and its payload. Payloads
+            /// are boxed so that an `Event` is two words, whatever the trigger.
+            ///
+            /// | `trigger` | Variant | Payload |
+            /// |---|---|---|
+            $( #[doc = concat!("| `", $trigger, "` | [`", stringify!($variant), "`](Event::", stringify!($variant),
+                ") | [`", stringify!($payload), "`] |")] )*
+            /// | anything else | [`Unknown`](Event::Unknown) | [`UnknownEvent`] (the trigger and the whole body) |
             pub enum Event {
                 expecting: "a Smooch webhook body (a JSON object with a `trigger` string)",
                 tag: "trigger",

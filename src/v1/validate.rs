@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::de::object::Fields;
+use crate::de::codec::Codec;
 use crate::de::walk::{Checker, IssueKind, ValidationErrors};
 use crate::v1::types::action::{Action, ActionType};
 use crate::v1::types::channel_error::ChannelError;
@@ -61,34 +61,33 @@ impl Event {
     /// let problems = event.validate_at(now).unwrap_err();
     /// assert_eq!(
     ///     problems.to_string(),
-    ///     "conversation:read: 3 problems: timestamp: is before 2010 (2001-09-09T01:46:40.000Z); \
-    ///      appUser._id: is empty; \
-    ///      appUser.signedUpAt: expected an ISO-8601 time, found the number 1457550541431"
+    ///     "conversation:read: 3 problems: advice: appUser._id: is empty; \
+    ///      kept: appUser.signedUpAt: expected an ISO-8601 time, found the number 1457550541431; \
+    ///      advice: timestamp: is before 2010 (2001-09-09T01:46:40.000Z)"
     /// );
     /// # Ok::<(), smooch_events::ParseError>(())
     /// ```
     pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
         let mut c = Checker::new(now);
+        // The generic walk, in the order of the body; then the rules of the trigger.
+        <Event as Codec>::walk(self, &mut c);
+        c.stop_numbering();
+        // Smooch sends `app` right after `trigger`, before the trigger's own keys.
+        c.lead("app");
         match self {
-            Event::ConversationRead(e) => e.walk(&mut c),
             Event::ConversationStart(e) => {
-                e.walk(&mut c);
                 referral(&mut c, e.referral.as_ref(), e.source.as_ref());
             }
             Event::ConversationReferral(e) => {
-                e.walk(&mut c);
                 referral(&mut c, e.referral.as_ref(), e.source.as_ref());
             }
             Event::MessageAppUser(e) => {
-                e.walk(&mut c);
                 messages(&mut c, &e.messages, &[Role::AppUser]);
             }
             Event::MessageAppMaker(e) => {
-                e.walk(&mut c);
                 messages(&mut c, &e.messages, &[Role::AppMaker, Role::Whisper]);
             }
             Event::Postback(e) => {
-                e.walk(&mut c);
                 non_empty(&mut c, "postbacks", e.postbacks.len());
                 c.each("postbacks", &e.postbacks, |c, postback| {
                     c.at_opt("action", postback.action.as_ref(), action);
@@ -96,11 +95,9 @@ impl Event {
                 });
             }
             Event::MergeAppUser(e) => {
-                e.walk(&mut c);
                 non_empty(&mut c, "discarded", e.discarded.len());
             }
             Event::DeliverySuccess(e) | Event::DeliveryFailure(e) => {
-                e.walk(&mut c);
                 non_empty(&mut c, "messages", e.messages.len());
                 c.each("messages", &e.messages, message);
                 // The docs mark `error` optional, yet a failure without one says nothing.
@@ -108,7 +105,6 @@ impl Event {
                 error(&mut c, e.error.as_ref(), required);
             }
             Event::PaymentSuccess(e) => {
-                e.walk(&mut c);
                 non_empty(&mut c, "payments", e.payments.len());
                 c.each("payments", &e.payments, |c, payment| {
                     c.at_opt("action", payment.action.as_ref(), action);
@@ -116,7 +112,6 @@ impl Event {
                 });
             }
             Event::LinkSuccess(e) | Event::LinkMatch(e) | Event::LinkFailure(e) => {
-                e.walk(&mut c);
                 for (key, present) in [
                     ("channel", e.channel.is_some()),
                     ("criteria", e.criteria.is_some()),
@@ -132,13 +127,11 @@ impl Event {
             Event::MessageDeliveryChannel(e)
             | Event::MessageDeliveryUser(e)
             | Event::MessageDeliveryFailure(e) => {
-                e.walk(&mut c);
                 c.at_opt("message", e.message.as_ref(), message);
                 let required = matches!(self, Event::MessageDeliveryFailure(_)).then_some(IssueKind::Advice);
                 error(&mut c, e.error.as_ref(), required);
             }
-            Event::TypingAppUser(e) => e.walk(&mut c),
-            Event::Unknown(_) => {}
+            Event::ConversationRead(_) | Event::TypingAppUser(_) | Event::Unknown(_) => {}
         }
         if let Ok(body) = serde_json::to_value(self) {
             c.replacement_characters(&body);

@@ -1,22 +1,48 @@
 //! Sunshine Conversations v2 webhook bodies: a list of events, each shaped by its `type`.
 //!
-//! [`Body`] is the body; [`Event`] has one variant per documented event type (the table below
-//! is the only place that knows every type); [`events`](self) has one module per family of
-//! types, and the objects several events share are in `types`, named after the spec's schemas.
-//! Nothing here imports a v1 module: the two versions share only the machinery below them.
+//! [`Body`] is the body; [`Event`] has one variant per documented event type, listed in a table
+//! on its page (the same table that makes the dispatch: no other place lists the types), and
+//! [`EventType`] names each type as a value. The objects several events share are named after
+//! the spec's schemas ([`Conversation`], [`User`], [`Message`], [`Source`], …). Nothing here
+//! imports a v1 type: the two versions share only the machinery below them.
 //!
 //! A body is read in one pass, whatever the order of its keys and of each event's keys (an
 //! event's keys before its `type`, rare, are kept as JSON until the type is known).
 //!
-//! Whatever its type, an event answers each common question in one call, `None` where its type
-//! does not carry the answer: [`Event::id`] (to drop retried duplicates), [`Event::type_name`],
-//! [`Event::created_at`], [`Event::conversation_id`], [`Event::user_id`], [`Event::author`],
-//! [`Event::source`] and [`Event::channel`], [`Event::message`] (then [`Message::text`],
-//! [`Message::media_url`], [`Message::reply_payload`]), [`Event::postback`],
-//! [`Event::delivery`] and [`Event::error`].
+//! # Payloads
+//!
+//! Every event struct holds its `id`, `createdAt` and `payload` as sent, each an `Option` (the
+//! spec requires none of them). Its payload is one call away whether or not it was sent:
+//! `e.payload()` gives a `&…Payload`, empty when the body had none (which validation reports), so
+//! `e.payload().conversation` needs no unwrapping. v1 has the same rule with nothing to call:
+//! each [`v1::Event`](crate::v1::Event) variant holds its payload struct itself.
+//!
+//! # One call per question
+//!
+//! Whatever its type, an event answers each common question in one call, `None` (or `false`)
+//! where its type does not carry the answer:
+//!
+//! | Question | Accessor of [`Event`] |
+//! |---|---|
+//! | which event | [`kind`](Event::kind), [`trigger`](Event::trigger), [`id`](Event::id), [`created_at`](Event::created_at) |
+//! | was it handled already (a retry) | [`dedupe_key`](Event::dedupe_key) |
+//! | where | [`conversation`](Event::conversation), [`conversation_id`](Event::conversation_id), [`source`](Event::source), [`channel`](Event::channel) |
+//! | who | [`user`](Event::user), [`user_id`](Event::user_id), [`author`](Event::author), [`is_from_user`](Event::is_from_user), [`is_from_business`](Event::is_from_business) |
+//! | what was said | [`message`](Event::message), then [`Message::text`], [`Message::media_url`], [`Message::reply_payload`], [`Message::location`], [`Message::is_from_user`] |
+//! | which button | [`postback`](Event::postback) |
+//! | who is in control | [`integration_in_control`](Event::integration_in_control), [`integration_offered_control`](Event::integration_offered_control), [`switchboard_reason`](Event::switchboard_reason) |
+//! | how the user came | [`referral`](Event::referral), [`creation_reason`](Event::creation_reason) |
+//! | which users were merged | [`surviving_user_id`](Event::surviving_user_id), [`discarded_user_id`](Event::discarded_user_id) |
+//! | what became of a message sent | [`delivery`](Event::delivery), [`error`](Event::error) |
+//!
+//! Channels, types and reasons come by value, so that they compare with `==`:
+//! `event.channel() == Some(ChannelType::Whatsapp)`, `event.kind() == EventType::ConversationMessage`.
+//! The same questions for a body of either version, without a `match` on the version, are
+//! [`Webhook::incoming`](crate::Webhook::incoming).
 
 use chrono::{DateTime, Utc};
 
+use crate::de::open_enum::open_enum;
 use crate::de::tagged::tagged;
 
 mod accessors;
@@ -26,7 +52,7 @@ pub(crate) mod types;
 mod validate;
 
 pub use crate::de::tagged::UnknownObject;
-pub use accessors::{DeliveryView, ErrorView, PostbackView};
+pub use accessors::{DeliveryView, ErrorView, PostbackView, SwitchboardView};
 pub use envelope::{App, Body, WebhookRef, WebhookVersion};
 pub(crate) use envelope::{BodyHead, BodyRead};
 pub use events::activity::{ActivityEvent, ActivityPayload};
@@ -80,9 +106,14 @@ pub use types::source::{Campaign, Source};
 pub use types::switchboard_integration::SwitchboardIntegration;
 pub use types::user::{Identity, Profile, User};
 
-/// Defines [`Event`] and its accessors from one table of the documented event types.
+/// Defines [`Event`], [`EventType`] and what goes from a type to a variant and back, from one
+/// table of the documented event types (below), and the types the spec names without describing.
 macro_rules! events {
-    ( $( $(#[$doc:meta])* $variant:ident($event:ident) = $type:literal, )* ) => {
+    (
+        $( $(#[$doc:meta])* $variant:ident($event:ident) = $type:literal, )*
+        ;
+        $( $(#[$odoc:meta])* $other:ident = $otype:literal, )*
+    ) => {
         tagged! {
             /// One event of a v2 body, by its `type`: one variant per documented type.
             ///
@@ -90,15 +121,26 @@ macro_rules! events {
             /// does not describe, or anything new), a `type` that is not a string, or none, is
             /// [`Event::Unknown`], with the whole event object as it was sent.
             ///
-            /// [`id`](Event::id), [`created_at`](Event::created_at) and
-            /// [`type_name`](Event::type_name) work for every variant. Serializing an event gives
-            /// the event object back, `type` included. Each event struct is boxed, so that an
-            /// `Event` stays small whatever its type.
+            /// [`id`](Event::id), [`created_at`](Event::created_at), [`kind`](Event::kind) (the
+            /// type as a value), [`trigger`](Event::trigger) (its text) and
+            /// [`dedupe_key`](Event::dedupe_key) (with the body's app id) work for every variant, and so do the accessors
+            /// (see the [module](crate::v2) page). Serializing an event gives the event object
+            /// back, `type` included. Each event struct is boxed, so that an `Event` stays small
+            /// whatever its type; its payload is one call away, [`payload()`](ConversationMessageEvent::payload).
+            ///
+            /// Types that share a payload share an event struct, so that
+            /// `Event::ConversationRead(e) | Event::ConversationTyping(e)` is one arm:
+            ///
+            /// | `type` | Variant | Event struct |
+            /// |---|---|---|
+            $( #[doc = concat!("| `", $type, "` | [`", stringify!($variant), "`](Event::", stringify!($variant),
+                ") | [`", stringify!($event), "`] |")] )*
+            /// | anything else | [`Unknown`](Event::Unknown) | [`UnknownObject`] (the whole event) |
             pub enum Event {
                 expecting: "a v2 event object",
                 tag: "type",
                 missing_tag: Advice,
-                names: TYPES / type_name,
+                names: TYPES / trigger,
                 head: events::EventHead,
                 unknown: /// A type this crate does not model (`passthrough:messaging`, anything new), or
                     /// an event without a string `type`, with the whole event object as it was sent.
@@ -107,9 +149,45 @@ macro_rules! events {
             }
         }
 
+        open_enum! {
+            /// The type of an event (`type`) as a value, to filter or count events by type:
+            /// every type the spec names (its trigger table: the 25 of [`Event`] and
+            /// `passthrough:messaging`, which it does not describe), and [`EventType::Other`]
+            /// for any other, kept exactly as sent. [`Event::kind`] gives it.
+            ///
+            /// ```
+            /// use smooch_events::{parse_webhook, v2::EventType, Webhook};
+            ///
+            /// let body = std::fs::read("fixtures/v2/written/several_events.json")?;
+            /// let Webhook::V2(body) = parse_webhook(&body)? else { unreachable!() };
+            /// let messages = body.events.iter().filter(|e| e.kind() == EventType::ConversationMessage);
+            /// assert_eq!(messages.count(), 1);
+            /// assert_eq!(EventType::from("conversation:message"), EventType::ConversationMessage);
+            /// assert_eq!(EventType::ConversationMessage.as_str(), "conversation:message");
+            /// # Ok::<(), Box<dyn std::error::Error>>(())
+            /// ```
+            pub enum EventType {
+                $( $(#[$doc])* $variant = $type, )*
+                $( $(#[$odoc])* $other = $otype, )*
+            }
+        }
+
         impl Event {
-            /// The event's `id`, if it has one (for [`Event::Unknown`], an `id` string in its
-            /// body). Use it to drop the duplicates that retries deliver.
+            /// The event's type as a value: `event.kind() == EventType::ConversationMessage`. A
+            /// type the crate does not model is its own variant when the spec names it
+            /// ([`EventType::PassthroughMessaging`]), else [`EventType::Other`] with the text as
+            /// sent (an empty text for an event without a string `type`). Its text is
+            /// [`Event::trigger`].
+            pub fn kind(&self) -> EventType {
+                match self {
+                    $( Event::$variant(_) => EventType::$variant, )*
+                    Event::Unknown(unknown) => EventType::from(unknown.type_name()),
+                }
+            }
+
+            /// The event's id, if it has one (for [`Event::Unknown`], an `id` string in its
+            /// body). To drop the duplicates that retries deliver, store
+            /// [`Event::dedupe_key`], not the id alone.
             pub fn id(&self) -> Option<&str> {
                 match self {
                     $( Event::$variant(e) => e.id.as_deref(), )*
@@ -186,4 +264,53 @@ events! {
     UserUpdate(UserUpdateEvent) = "user:update",
     /// A user was deleted.
     UserRemove(UserRemoveEvent) = "user:remove",
+    ;
+    // The types the spec names but does not describe: in `EventType`, not in `Event`.
+    /// A message carrying information to pass on unchanged (the spec's trigger table names it,
+    /// with no schema and no example: its events are [`Event::Unknown`]).
+    PassthroughMessaging = "passthrough:messaging",
+}
+
+impl Event {
+    /// The event's `type`, as text: [`Event::trigger`], under its former name.
+    #[deprecated(
+        since = "0.2.0",
+        note = "use `trigger()` (the same text), or `kind()` for the type as a value"
+    )]
+    pub fn type_name(&self) -> &str {
+        self.trigger()
+    }
+
+    /// What a bot stores to drop the duplicates that retries deliver: the id of the app (give
+    /// the body's, [`Body::app_id`]), the event's `type` and its `id`, as the JSON text of the
+    /// three (`["5ebee0975ac5304b664a12fa","conversation:message","5f74a0d52b5315fc007e798a"]`,
+    /// `null` for an app without an id; unambiguous whatever they hold). The spec says an
+    /// event's id is unique; the type is in the key because the spec's own examples give one
+    /// id to events of 21 types, and the app because one endpoint may take the webhooks of
+    /// several apps: a key that mistook one event for a retry of another would drop it.
+    /// `None` for an event without an id: nothing tells its retries apart, so handle it
+    /// idempotently. `smooch-receiver` keys its events by the same three.
+    ///
+    /// Retries come for up to 15 minutes: keep the keys at least that long, in a store every
+    /// process of the bot shares.
+    ///
+    /// ```
+    /// use smooch_events::{parse_webhook, Webhook};
+    ///
+    /// let body = std::fs::read("fixtures/v2/conversation_message.json")?;
+    /// let Webhook::V2(body) = parse_webhook(&body)? else { unreachable!() };
+    /// assert_eq!(
+    ///     body.events[0].dedupe_key(body.app_id()).as_deref(),
+    ///     Some(r#"["5ebee0975ac5304b664a12fa","conversation:message","5f74a0d52b5315fc007e798a"]"#)
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dedupe_key(&self, app_id: Option<&str>) -> Option<String> {
+        let id = self.id()?;
+        Some(crate::de::json::list_key(&[
+            app_id,
+            Some(self.trigger()),
+            Some(id),
+        ]))
+    }
 }

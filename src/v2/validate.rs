@@ -15,7 +15,7 @@ use crate::v2::types::message::action::Action;
 use crate::v2::types::message::content::Content;
 use crate::v2::types::message::message::Message;
 use crate::v2::types::message::quoted::QuotedMessage;
-use crate::v2::{Body, Event};
+use crate::v2::{App, Body, Event, WebhookRef};
 
 impl Body {
     /// Checks the body against the rules of the spec, with the current time as the clock. See
@@ -61,19 +61,31 @@ impl Body {
     /// let now = Utc.with_ymd_and_hms(2021, 1, 1, 0, 0, 0).unwrap();
     /// let problems = webhook.validate_at(now).unwrap_err();
     /// let spec: Vec<String> = problems.of_kind(IssueKind::Spec).map(ToString::to_string).collect();
-    /// assert_eq!(spec, ["events[0].payload.message.content.mediaUrl: is missing"]);
+    /// assert_eq!(spec, ["spec: events[0].payload.message.content.mediaUrl: is missing"]);
     /// assert_eq!(
     ///     problems.to_string(),
-    ///     "webhook: 4 problems: events[0].id: is empty; \
-    ///      events[0].createdAt: is missing; \
-    ///      events[0].payload.message.content.mediaUrl: is missing; \
-    ///      events[0].payload.message.received: expected an ISO-8601 time, found the number 1601478869834"
+    ///     "webhook: 4 problems: advice: events[0].id: is empty; \
+    ///      advice: events[0].createdAt: is missing; \
+    ///      spec: events[0].payload.message.content.mediaUrl: is missing; \
+    ///      kept: events[0].payload.message.received: expected an ISO-8601 time, found the number 1601478869834"
     /// );
     /// # Ok::<(), smooch_events::ParseError>(())
     /// ```
     pub fn validate_at(&self, now: DateTime<Utc>) -> Result<(), ValidationErrors> {
         let mut c = Checker::new(now);
-        self.walk(&mut c);
+        // The generic walk, in the order the body is written back (`app`, `webhook`, `events`);
+        // then the rules of each event.
+        c.at_opt("app", self.app.as_ref(), |c, app| app.walk(c));
+        c.at_opt("webhook", self.webhook.as_ref(), |c, webhook| webhook.walk(c));
+        c.at("events", |c| Vec::<Event>::walk(&self.events, c));
+        for (key, value) in &self.extra {
+            match key.as_str() {
+                "app" => report_kept::<App>(&mut c, key, value),
+                "webhook" => report_kept::<WebhookRef>(&mut c, key, value),
+                _ => {}
+            }
+        }
+        c.stop_numbering();
         c.each("events", &self.events, event);
         if let Ok(body) = serde_json::to_value(self) {
             c.replacement_characters(&body);

@@ -55,11 +55,19 @@ pub(crate) fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap()
 }
 
-/// The problems validation reports, as `path: message` lines.
+/// The problems validation reports, in their order, as `path: message` lines (without the kind,
+/// which `ValidationIssue`'s `Display` puts first).
 pub(crate) fn problems(result: Result<(), ValidationErrors>) -> Vec<String> {
     match result {
         Ok(()) => Vec::new(),
-        Err(errors) => errors.issues().iter().map(ToString::to_string).collect(),
+        Err(errors) => errors
+            .issues()
+            .iter()
+            .map(|issue| match issue.path.as_str() {
+                "" => issue.message.clone(),
+                path => format!("{path}: {}", issue.message),
+            })
+            .collect(),
     }
 }
 
@@ -111,6 +119,15 @@ pub(crate) fn all_fixtures() -> Vec<String> {
     walk_fixtures("")
         .into_iter()
         .filter(|name| !name.starts_with("v2/"))
+        .collect()
+}
+
+/// Every v1 and v1.1 fixture that is a whole body (all but the two referral fragments, which
+/// have no `trigger`), as [`all_fixtures`] names them.
+pub(crate) fn v1_bodies() -> Vec<String> {
+    all_fixtures()
+        .into_iter()
+        .filter(|name| !name.starts_with("later-docs-fragments/"))
         .collect()
 }
 

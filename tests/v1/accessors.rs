@@ -67,10 +67,10 @@ fn every_documented_event_names_where_it_came_from() {
             source,
             "{name}"
         );
-        assert_eq!(event.channel().cloned(), channel, "{name}");
+        assert_eq!(event.channel(), channel, "{name}");
     }
     let wechat = parse("written/conversation_start_wechat_referral_code_only.json");
-    assert_eq!(wechat.channel(), Some(&Platform::Wechat));
+    assert_eq!(wechat.channel(), Some(Platform::Wechat));
 }
 
 #[test]
@@ -142,9 +142,9 @@ fn every_delivery_trigger_gives_one_delivery() {
     for (name, message, channel, external, is_final) in expected {
         let event = parse(name);
         let delivery = event.delivery().unwrap();
-        assert_eq!(delivery.message_id(), Some(message), "{name}");
+        assert_eq!(delivery.message_id, Some(message), "{name}");
         assert_eq!(delivery.messages.len(), 1, "{name}");
-        assert_eq!(delivery.channel(), Some(&channel), "{name}");
+        assert_eq!(delivery.channel(), Some(channel.clone()), "{name}");
         let ids: Vec<_> = delivery
             .external_messages
             .iter()
@@ -251,7 +251,7 @@ fn a_message_says_what_a_person_typed_and_what_it_holds() {
         assert_eq!(message.text_or_fallback(), fallback, "{name}");
         assert_eq!(message.media_url(), media, "{name}");
         assert_eq!(message.reply_payload(), None, "{name}");
-        assert_eq!(message.channel(), Some(&channel), "{name}");
+        assert_eq!(message.channel(), Some(channel.clone()), "{name}");
     }
     let image = parse("message_appUser_image.json");
     assert_eq!(ms(image.messages()[0].received), 1444348338704);
@@ -270,7 +270,7 @@ fn a_quick_reply_gives_its_payload() {
     let message = &event.messages()[0];
     assert_eq!(message.reply_payload(), Some("TACOS"));
     assert_eq!(message.text(), Some("Tacos"));
-    assert_eq!(message.channel(), Some(&Platform::Telegram));
+    assert_eq!(message.channel(), Some(Platform::Telegram));
     assert_eq!(event.postback(), None);
 }
 

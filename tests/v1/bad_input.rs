@@ -182,7 +182,7 @@ fn exponent_and_integer_timestamps_are_exact() {
         ("1480349392.0", 1480349392000),
     ] {
         let event = parse_event(&read_with_timestamp(text)).unwrap();
-        assert_eq!(event.timestamp().unwrap().timestamp_millis(), millis, "{text}");
+        assert_eq!(event.created_at().unwrap().timestamp_millis(), millis, "{text}");
     }
 }
 

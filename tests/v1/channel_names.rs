@@ -52,10 +52,10 @@ fn every_platform_the_v1_docs_name_is_a_named_variant_in_each_place() {
             let places = [
                 message_event.messages()[0].channel(),
                 message_event.channel(),
-                destination.kind.as_ref(),
-                destination.integration_type.as_ref(),
-                message_event.app_user().unwrap().clients()[0].platform.as_ref(),
-                link.channel.as_ref(),
+                destination.kind.clone(),
+                destination.integration_type.clone(),
+                message_event.app_user().unwrap().clients()[0].platform.clone(),
+                link.channel.clone(),
             ];
             for (n, platform) in places.into_iter().enumerate() {
                 let platform = platform.unwrap_or_else(|| panic!("{value} ({place}): place {n} is empty"));

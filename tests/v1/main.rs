@@ -12,6 +12,7 @@ mod conversation;
 mod fixtures;
 mod open_enums;
 mod properties;
+mod questions;
 mod spec_examples;
 mod time_spellings;
 mod tolerance;

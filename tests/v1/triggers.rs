@@ -28,8 +28,8 @@ fn message_app_user_text() {
     assert_eq!(e.app_user.clients()[0].platform, Some(Platform::Messenger));
     // No envelope `timestamp`: the time of the event is the message's.
     assert_eq!(e.envelope.timestamp, None);
-    assert_eq!(ms(event.timestamp()), 1444348338704);
-    assert_eq!(event.app_user_id(), Some("c7f6e6d6c3a637261bd9656f"));
+    assert_eq!(ms(event.created_at()), 1444348338704);
+    assert_eq!(event.user_id(), Some("c7f6e6d6c3a637261bd9656f"));
     assert_eq!(
         event.messages()[0].text.as_deref(),
         Some("Hi! Do you have time to chat?")

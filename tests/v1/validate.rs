@@ -189,19 +189,19 @@ fn every_problem_is_reported_at_once() {
     assert_eq!(errors.subject(), "message:appUser");
     assert_eq!(
         errors.to_string(),
-        "message:appUser: 5 problems: app._id: is empty; \
-         timestamp: is before 2010 (1970-01-01T00:00:01.000Z); messages[0]._id: is empty; \
-         appUser._id: is empty; messages[0].role: is `appMaker` on this trigger, expected `appUser`"
+        "message:appUser: 5 problems: advice: app._id: is empty; advice: messages[0]._id: is empty; \
+         spec: messages[0].role: is `appMaker` on this trigger, expected `appUser`; \
+         advice: appUser._id: is empty; advice: timestamp: is before 2010 (1970-01-01T00:00:01.000Z)"
     );
     let paths: Vec<String> = errors.into_iter().map(|issue| issue.path).collect();
     assert_eq!(
         paths,
         [
             "app._id",
-            "timestamp",
             "messages[0]._id",
+            "messages[0].role",
             "appUser._id",
-            "messages[0].role"
+            "timestamp",
         ]
     );
 }
@@ -255,7 +255,7 @@ fn a_lone_surrogate_is_read_as_the_replacement_character_and_reported() {
     assert_eq!(event.messages()[0].text.as_deref(), Some("Hi \u{FFFD}"));
     assert_eq!(
         event.validate_at(now()).unwrap_err().issues()[0].to_string(),
-        "messages[0].text: holds U+FFFD, the replacement character (a lone surrogate escape, such as \
+        "advice: messages[0].text: holds U+FFFD, the replacement character (a lone surrogate escape, such as \
          half an emoji, was replaced)"
     );
 }

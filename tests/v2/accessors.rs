@@ -135,7 +135,7 @@ fn every_documented_event_names_where_it_came_from() {
             source,
             "{kind}"
         );
-        assert_eq!(event.channel().cloned(), channel, "{kind}");
+        assert_eq!(event.channel(), channel, "{kind}");
     }
     // The source is the whole object: the message's, with its integration and the channel's ids.
     let message = example("conversation:message");
@@ -171,7 +171,7 @@ fn only_messages_and_activities_have_an_author() {
     }
     // A business author: the activity of `conversation:typing` in `fields_examples_omit`.
     let typing = &written("fields_examples_omit")[7];
-    assert_eq!(typing.type_name(), "conversation:typing");
+    assert_eq!(typing.trigger(), "conversation:typing");
     let author = typing.author().unwrap();
     assert_eq!(author.kind, Some(AuthorType::Business));
     assert_eq!(author.display_name.as_deref(), Some("Acme Support"));
@@ -253,7 +253,7 @@ fn the_three_delivery_events_give_one_delivery() {
         let event = example(kind);
         let delivery = event.delivery().unwrap();
         assert_eq!(delivery.message_id, Some(message), "{kind}");
-        assert_eq!(delivery.channel(), Some(&channel), "{kind}");
+        assert_eq!(delivery.channel(), Some(channel.clone()), "{kind}");
         let ids: Vec<_> = delivery
             .external_messages
             .iter()
@@ -272,7 +272,7 @@ fn the_three_delivery_events_give_one_delivery() {
     let failure = &written("fields_examples_omit")[6];
     let delivery = failure.delivery().unwrap();
     assert_eq!(delivery.message_id, Some("65f2c2bd8a1e7c00aa000007"));
-    assert_eq!(delivery.channel(), Some(&ChannelType::Messenger));
+    assert_eq!(delivery.channel(), Some(ChannelType::Messenger));
     assert_eq!(delivery.external_messages.len(), 2);
     assert_eq!(delivery.external_messages[1].id.as_deref(), Some("m_2"));
     assert_eq!(delivery.is_final_event, Some(false));
@@ -318,7 +318,7 @@ fn every_failure_gives_its_error_in_one_shape() {
     }
     // `client:remove` for a failed link: an untyped error, with a key of its own.
     let removed = &written("fields_examples_omit")[0];
-    assert_eq!(removed.type_name(), "client:remove");
+    assert_eq!(removed.trigger(), "client:remove");
     let error = removed.error().unwrap();
     assert_eq!(error.code, Some("link_failed"));
     assert_eq!(error.message, Some("The user did not confirm the link"));
@@ -391,7 +391,7 @@ fn a_message_says_what_a_person_typed_and_what_it_holds() {
         assert_eq!(message.text_or_fallback(), fallback, "{kind}");
         assert_eq!(message.media_url(), media, "{kind}");
         assert_eq!(message.reply_payload(), None, "{kind}");
-        assert_eq!(message.channel(), Some(&channel), "{kind}");
+        assert_eq!(message.channel(), Some(channel.clone()), "{kind}");
     }
 
     let hello = example("conversation:message");
@@ -399,7 +399,7 @@ fn a_message_says_what_a_person_typed_and_what_it_holds() {
     assert_eq!(message.text(), Some("hello"));
     assert_eq!(message.text_or_fallback(), Some("hello"));
     assert_eq!((message.media_url(), message.reply_payload()), (None, None));
-    assert_eq!(message.channel(), Some(&ChannelType::Telegram));
+    assert_eq!(message.channel(), Some(ChannelType::Telegram));
     assert_eq!(ms(message.received.as_ref()), 1601488856820);
     for kind in Event::TYPES
         .iter()
@@ -435,21 +435,23 @@ fn several_events_each_answer_for_themselves() {
     let kinds: Vec<_> = body
         .events
         .iter()
-        .map(|event| {
-            (
-                event.type_name(),
-                event.user_id(),
-                event.channel().map(ChannelType::as_str),
-            )
-        })
+        .map(|event| (event.trigger(), event.user_id(), event.channel()))
         .collect();
     assert_eq!(
         kinds,
         [
-            ("conversation:message", Some(STEVE), Some("web")),
-            ("conversation:read", Some(STEVE), Some("web")),
-            ("conversation:message:delivery:channel", Some(STEVE), Some("web")),
-            ("user:update", Some("1a64f7f75028fef55f815007"), Some("web")),
+            ("conversation:message", Some(STEVE), Some(ChannelType::Web)),
+            ("conversation:read", Some(STEVE), Some(ChannelType::Web)),
+            (
+                "conversation:message:delivery:channel",
+                Some(STEVE),
+                Some(ChannelType::Web)
+            ),
+            (
+                "user:update",
+                Some("1a64f7f75028fef55f815007"),
+                Some(ChannelType::Web)
+            ),
             ("switchboard:passControl", None, None),
         ]
     );

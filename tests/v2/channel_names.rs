@@ -100,18 +100,18 @@ fn v2_body(channel: &str) -> Value {
 }
 
 /// The channel of each of the four places, in the order of [`v2_body`].
-fn v2_places(events: &[Event]) -> [Option<&ChannelType>; 4] {
+fn v2_places(events: &[Event]) -> [Option<ChannelType>; 4] {
     let Event::ClientAdd(add) = &events[2] else {
         panic!("{:?}", events[2])
     };
-    let client = add.payload.as_ref().unwrap().client.as_ref().unwrap();
+    let client = add.payload().client.as_ref().unwrap();
     let conversation = events[0].conversation().unwrap();
     let integration = conversation.active_switchboard_integration.as_ref().unwrap();
     [
         events[0].message().unwrap().channel(),
         events[1].delivery().unwrap().channel(),
-        client.kind.as_ref(),
-        integration.integration_type.as_ref(),
+        client.kind.clone(),
+        integration.integration_type.clone(),
     ]
 }
 
@@ -129,7 +129,7 @@ fn every_channel_the_spec_names_is_a_named_variant_in_each_place() {
                     "{value} ({place}) is Other in place {n}"
                 );
                 assert_eq!(channel.as_str(), *value);
-                assert!(ChannelType::KNOWN.contains(channel));
+                assert!(ChannelType::KNOWN.contains(&channel));
             }
             named += 1;
         }
@@ -153,7 +153,7 @@ fn a_channel_the_spec_does_not_name_is_kept_in_other() {
     for channel in v2_places(&events) {
         let channel = channel.unwrap();
         assert!(
-            matches!(channel, ChannelType::Other(value) if value == "myspace"),
+            matches!(&channel, ChannelType::Other(value) if value == "myspace"),
             "{channel:?}"
         );
         assert_eq!(channel.as_str(), "myspace");

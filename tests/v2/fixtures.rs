@@ -41,7 +41,7 @@ fn every_v2_fixture_parses_to_its_types_and_round_trips_exactly() {
         assert_eq!(webhook.events.len(), sent.len(), "{name}");
         for (event, sent) in webhook.events.iter().zip(sent) {
             let kind = sent["type"].as_str().unwrap_or_default();
-            assert_eq!(event.type_name(), kind, "{name}");
+            assert_eq!(event.trigger(), kind, "{name}");
             assert_eq!(
                 event.is_unknown(),
                 !Event::TYPES.contains(&kind),
@@ -82,7 +82,7 @@ fn every_documented_type_has_its_example() {
         let [event] = &webhook.events[..] else {
             panic!("{name}")
         };
-        assert_eq!(event.type_name(), *kind);
+        assert_eq!(event.trigger(), *kind);
         assert!(!event.is_unknown(), "{name}");
         assert_eq!(
             webhook.app_id(),
@@ -367,7 +367,7 @@ fn conversation_events() {
             panic!("{event:?}")
         };
         assert_eq!(
-            event.type_name(),
+            event.trigger(),
             if name.contains("join") {
                 "conversation:join"
             } else {

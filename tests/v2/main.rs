@@ -7,11 +7,11 @@ mod common;
 
 mod accessors;
 mod bad_input;
-mod bot;
 mod channel_names;
 mod fixtures;
 mod open_enums;
 mod properties;
+mod questions;
 mod spec_examples;
 mod time_spellings;
 mod tolerance;

@@ -5,8 +5,8 @@
 use crate::common::open_enums::{assert_all_covered, open_enum_tests};
 use smooch_events::v2::{
     ActivityType, AuthorSubtype, AuthorType, ChannelType, ClientAddReason, ClientRemoveReason, ClientStatus,
-    ClientUpdateReason, ConversationType, CreationReason, DeviceStatus, DeviceType, FieldFormat, FieldType,
-    ImageAspectRatio, ItemSize, MergeReason, ReferralSource, ReferralType, SwitchboardReason,
+    ClientUpdateReason, ConversationType, CreationReason, DeviceStatus, DeviceType, EventType, FieldFormat,
+    FieldType, ImageAspectRatio, ItemSize, MergeReason, ReferralSource, ReferralType, SwitchboardReason,
     UserUpdateReason, WebhookVersion, WebviewShareButton, WebviewSize,
 };
 
@@ -23,6 +23,7 @@ open_enum_tests! {
     creation_reason: CreationReason,
     device_status: DeviceStatus,
     device_type: DeviceType,
+    event_type: EventType,
     field_format: FieldFormat,
     field_type: FieldType,
     image_aspect_ratio: ImageAspectRatio,

@@ -223,10 +223,10 @@ fn assert_round_trip(doc: &Doc, kinds: &[&str], what: &str) {
         Ok(Webhook::V2(body)) => body,
         other => panic!("{what}: {other:?}\n{text}"),
     };
-    let types: Vec<&str> = body.events.iter().map(v2::Event::type_name).collect();
+    let types: Vec<&str> = body.events.iter().map(v2::Event::trigger).collect();
     assert_eq!(types, kinds, "{what}: event types\n{text}");
     for event in &body.events {
-        let modelled = v2::Event::TYPES.contains(&event.type_name());
+        let modelled = v2::Event::TYPES.contains(&event.trigger());
         assert_eq!(
             !matches!(event, v2::Event::Unknown(_)),
             modelled,

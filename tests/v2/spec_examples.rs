@@ -9,11 +9,7 @@ use smooch_events::{IssueKind, ValidationErrors};
 fn problems(result: Result<(), ValidationErrors>) -> Vec<String> {
     match result {
         Ok(()) => Vec::new(),
-        Err(errors) => errors
-            .issues()
-            .iter()
-            .map(|issue| format!("{}: {issue}", issue.kind))
-            .collect(),
+        Err(errors) => errors.issues().iter().map(ToString::to_string).collect(),
     }
 }
 

@@ -72,8 +72,8 @@ fn what_the_spec_does_not_require_may_be_missing() {
             "events[0].payload.message.author.type: is missing",
             "events[0].payload.message.content.coordinates.lat: is missing",
             "events[0].payload.message.content.coordinates.long: is missing",
-            "events[0].payload.message.quotedMessage.type: is missing",
             "events[0].payload.message.source.type: is missing",
+            "events[0].payload.message.quotedMessage.type: is missing",
         ]
     );
 }

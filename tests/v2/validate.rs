@@ -13,7 +13,11 @@ fn problems(events: Value) -> Vec<String> {
         Ok(()) => Vec::new(),
         Err(errors) => {
             assert_eq!(errors.subject(), "webhook");
-            errors.issues().iter().map(ToString::to_string).collect()
+            errors
+                .issues()
+                .iter()
+                .map(|issue| format!("{}: {}", issue.path, issue.message))
+                .collect()
         }
     }
 }
@@ -62,14 +66,14 @@ fn empty_ids() {
     assert_eq!(
         found,
         [
-            "events[0].id: is empty",
-            "events[0].payload.user.id: is empty",
-            "events[0].payload.conversation.id: is empty",
-            "events[0].payload.conversation.activeSwitchboardIntegration.id: is empty",
-            "events[0].payload.message.id: is empty",
-            "events[0].payload.externalMessages[0].id: is empty",
-            "app.id: is empty",
-            "webhook.id: is empty",
+            "advice: app.id: is empty",
+            "advice: webhook.id: is empty",
+            "advice: events[0].id: is empty",
+            "advice: events[0].payload.user.id: is empty",
+            "advice: events[0].payload.conversation.id: is empty",
+            "advice: events[0].payload.conversation.activeSwitchboardIntegration.id: is empty",
+            "advice: events[0].payload.message.id: is empty",
+            "advice: events[0].payload.externalMessages[0].id: is empty",
         ]
     );
     // Missing ids of the objects that have one.
@@ -374,4 +378,57 @@ fn text_holding_the_replacement_character() {
         .map(|i| i.path)
         .collect();
     assert_eq!(found, ["events[0].payload.note", "events[0].payload.\u{FFFD}key"]);
+}
+
+#[test]
+fn problems_come_in_the_order_of_the_body_app_before_events() {
+    // Generic problems, a rule of an event type (a failure without `error`) and U+FFFD in a text,
+    // all placed where they stand in the body as it is written back.
+    let body = json!({"app": {"id": ""}, "webhook": {"id": "w"}, "events": [
+        {"id": "", "createdAt": "2024-06-01T12:00:00.000Z", "type": "conversation:message",
+         "payload": {"conversation": {"id": "c"}, "message": {"id": "m", "author": {"type": "user"},
+             "content": {"type": "text", "text": "Hi \u{FFFD}"}, "received": 7}}},
+        {"id": "f", "createdAt": "2024-06-01T12:00:00.000Z", "type": "switchboard:passControl:failure",
+         "payload": {"conversation": {"id": ""}}}
+    ]});
+    let webhook = parse_webhook(&serde_json::to_vec(&body).unwrap()).unwrap();
+    let problems = webhook.validate_at(now()).unwrap_err();
+    let paths: Vec<&str> = problems
+        .issues()
+        .iter()
+        .map(|issue| issue.path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "app.id",
+            "events[0].id",
+            "events[0].payload.message.content.text",
+            "events[0].payload.message.received",
+            "events[1].payload.conversation.id",
+            // Missing, so nowhere in the body: after the rest of its object.
+            "events[1].payload.error",
+        ]
+    );
+}
+
+#[test]
+fn the_one_line_display_names_each_problem_s_kind() {
+    let body = json!({"app": {"id": ""}, "events": [
+        {"id": "e", "createdAt": 7, "type": "conversation:message",
+         "payload": {"message": {"id": "m", "author": {}}}}]});
+    let webhook = parse_webhook(&serde_json::to_vec(&body).unwrap()).unwrap();
+    let problems = webhook.validate_at(now()).unwrap_err();
+    assert_eq!(
+        problems.to_string(),
+        "webhook: 3 problems: advice: app.id: is empty; \
+         spec: events[0].payload.message.author.type: is missing; \
+         kept: events[0].createdAt: expected an ISO-8601 time, found the number 7"
+    );
+    let kinds: Vec<String> = problems
+        .issues()
+        .iter()
+        .map(|issue| issue.kind.to_string())
+        .collect();
+    assert_eq!(kinds, ["advice", "spec", "kept"]);
 }

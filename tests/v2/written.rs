@@ -547,7 +547,7 @@ fn unknown_event_content_and_action_types_are_kept_whole() {
         let Event::Unknown(unknown) = event else {
             panic!("{event:?}")
         };
-        assert_eq!(event.type_name(), kind);
+        assert_eq!(event.trigger(), kind);
         assert_eq!(Value::Object(unknown.body.clone()), original["events"][i]);
         assert!(event.id().unwrap().starts_with("65f2c2bd"));
         assert!(event.created_at().is_some());

@@ -14,6 +14,7 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::de::time::UnixSeconds;
+use crate::location::LocationView;
 use crate::v1::types::action::Action;
 use crate::v1::types::source::{Platform, Source};
 
@@ -120,9 +121,38 @@ impl Message {
         self.payload.as_deref()
     }
 
-    /// The channel the message came from (`source.type`): `messenger`, `web`, `twilio`, …
-    pub fn channel(&self) -> Option<&Platform> {
-        self.source.as_ref()?.kind.as_ref()
+    /// The channel the message came from (`source.type`: `messenger`, `web`, `twilio`, …), by
+    /// value, so that it compares with `==`: `message.channel() == Some(Platform::Messenger)`.
+    pub fn channel(&self) -> Option<Platform> {
+        self.source.as_ref()?.kind.clone()
+    }
+
+    /// Where the user is, for a message with `coordinates` (a `location` message, or one without
+    /// `type` from early payloads): its latitude and longitude. v1 sends no place name or
+    /// address, so those are `None`. `None` for a message without both `lat` and `long`.
+    ///
+    /// ```
+    /// let body = std::fs::read("fixtures/message_appUser_location.json")?;
+    /// let event = smooch_events::parse_event(&body)?;
+    /// let location = event.messages()[0].location().unwrap();
+    /// assert_eq!((location.latitude, location.longitude), (45.5261583, -73.595346));
+    /// assert_eq!(location.name, None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn location(&self) -> Option<LocationView<'_>> {
+        let coordinates = self.coordinates.as_ref()?;
+        LocationView::of(coordinates.lat, coordinates.long, None, None)
+    }
+
+    /// Whether a user wrote the message (`role` is `appUser`).
+    pub fn is_from_user(&self) -> bool {
+        self.role == Some(Role::AppUser)
+    }
+
+    /// Whether the business wrote the message (`role` is `appMaker`, or `whisper`: a note
+    /// between agents).
+    pub fn is_from_business(&self) -> bool {
+        matches!(self.role, Some(Role::AppMaker | Role::Whisper))
     }
 
     /// The message's actions; empty when there are none.

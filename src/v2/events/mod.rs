@@ -54,13 +54,32 @@ macro_rules! event {
             pub struct $name {
                 expecting: "a v2 event object",
                 usual {
-                    /// The event's id, unique to the event: use it to drop the duplicates that
-                    /// retries deliver.
+                    /// The event's id (see [`Event::dedupe_key`](crate::v2::Event::dedupe_key)
+                    /// for dropping the duplicates that retries deliver).
                     id: ::compact_str::CompactString = "id" as $crate::de::codec::Id,
                     /// When the event was generated.
                     created_at: $crate::de::time::IsoTime = "createdAt",
-                    /// What happened.
+                    /// What happened, as sent: `None` when the body has no `payload` (or one
+                    /// that is not an object, kept in `extra`). Read it with
+                    #[doc = concat!("[`", stringify!($name), "::payload()`](", stringify!($name), "::payload),")]
+                    /// which needs no unwrapping.
                     payload: $payload = "payload",
+                }
+            }
+        }
+
+        impl $name {
+            /// The payload, whether or not the body had one: an empty one (every field `None`)
+            /// when it had none or it was not an object, which
+            /// [`Body::validate`](crate::v2::Body::validate) reports. So a field of the payload
+            /// is one step away, with no `Option` to unwrap first: `event.payload().conversation`.
+            /// The field `payload` keeps what was sent, to tell an absent payload from an empty
+            /// one and to build an event.
+            pub fn payload(&self) -> &$payload {
+                static EMPTY: ::std::sync::OnceLock<$payload> = ::std::sync::OnceLock::new();
+                match &self.payload {
+                    Some(payload) => payload,
+                    None => EMPTY.get_or_init(<$payload as Default>::default),
                 }
             }
         }

@@ -4,6 +4,7 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::open_enum::open_enum;
 use crate::de::tagged::{tagged, NoHead, UnknownObject};
+use crate::location::LocationView;
 use crate::v2::types::message::action::Action;
 use crate::v2::types::message::form_field::FormField;
 use crate::v2::types::message::item::Item;
@@ -89,6 +90,25 @@ impl Content {
     pub fn reply_payload(&self) -> Option<&str> {
         match self {
             Content::Text(c) => c.payload.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Where the user is, for a location content: its `coordinates` and the place's name and
+    /// address (`location`) when sent. `None` for the other types, and for a location without
+    /// both `lat` and `long` (which the spec requires; validation reports them missing).
+    pub fn location(&self) -> Option<LocationView<'_>> {
+        match self {
+            Content::Location(c) => {
+                let coordinates = c.coordinates.as_ref()?;
+                let place = c.location.as_ref();
+                LocationView::of(
+                    coordinates.lat,
+                    coordinates.long,
+                    place.and_then(|place| place.name.as_deref()),
+                    place.and_then(|place| place.address.as_deref()),
+                )
+            }
             _ => None,
         }
     }

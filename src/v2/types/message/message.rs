@@ -7,7 +7,8 @@ use crate::de::map::JsonMap;
 use crate::de::object::object;
 use crate::de::tagged::{tagged, NoHead, UnknownObject};
 use crate::de::time::IsoTime;
-use crate::v2::types::author::Author;
+use crate::location::LocationView;
+use crate::v2::types::author::{Author, AuthorType};
 use crate::v2::types::channel::ChannelType;
 use crate::v2::types::message::content::Content;
 use crate::v2::types::message::quoted::QuotedMessage;
@@ -89,9 +90,33 @@ impl Message {
         self.content.as_ref()?.reply_payload()
     }
 
-    /// The channel the message came from (`source.type`): `whatsapp`, `messenger`, `web`, …
-    pub fn channel(&self) -> Option<&ChannelType> {
-        self.source.as_ref()?.kind.as_ref()
+    /// Where the user is, for a location message: its coordinates, and the place's name and
+    /// address when sent (`content.coordinates`, `content.location`). `None` for the other
+    /// content types, and for a location without both `lat` and `long`.
+    pub fn location(&self) -> Option<LocationView<'_>> {
+        self.content.as_ref()?.location()
+    }
+
+    /// The channel the message came from (`source.type`: `whatsapp`, `messenger`, `web`, …), by
+    /// value, so that it compares with `==`: `message.channel() == Some(ChannelType::Whatsapp)`.
+    pub fn channel(&self) -> Option<ChannelType> {
+        self.source.as_ref()?.kind.clone()
+    }
+
+    /// Whether a user wrote the message (`author.type` is `user`).
+    pub fn is_from_user(&self) -> bool {
+        self.author_type() == Some(&AuthorType::User)
+    }
+
+    /// Whether the business wrote the message (`author.type` is `business`: an agent, a bot,
+    /// an integration or the API).
+    pub fn is_from_business(&self) -> bool {
+        self.author_type() == Some(&AuthorType::Business)
+    }
+
+    /// The author's `type`.
+    fn author_type(&self) -> Option<&AuthorType> {
+        self.author.as_ref()?.kind.as_ref()
     }
 }
 

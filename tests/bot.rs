@@ -1,37 +1,32 @@
-//! The bot of `examples/bot.rs`, its handling code run on every v2 fixture: whom it answers and
-//! with what, what it logs, what it ignores and what it drops as already handled.
+//! The bot of `examples/bot.rs`, its handling code run on every fixture, v1 and v2: whom it
+//! answers and with what, what it logs, what it ignores and what it drops as already handled.
 
-#[path = "../../examples/bot/handler.rs"]
+mod common;
+
+#[path = "../examples/bot/handler.rs"]
 mod handler;
 
-use crate::common::{parse_v2, v2_example, v2_fixtures};
+use common::{fixture, v1_bodies, v2_example, v2_fixtures};
 use handler::{line, Action, Bot};
+use smooch_events::parse_webhook;
 use smooch_events::v2::ChannelType;
-use smooch_events::{parse_webhook, Webhook};
 
-/// What `bot` does with each event of a fixture, one line per event, as the example prints it.
+/// What `bot` does with a fixture, one line per step, as the example prints it.
 fn run(bot: &mut Bot, name: &str) -> Vec<String> {
-    let body = parse_v2(name);
-    body.events
-        .iter()
-        .map(|event| line(name, event, &bot.handle(event)))
-        .collect()
+    let webhook = parse_webhook(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    bot.handle(&webhook).iter().map(|step| line(name, step)).collect()
 }
 
-/// What a bot that has seen nothing else does with each event of a fixture.
+/// What a bot that has seen nothing else does with a fixture.
 fn fresh(name: &str) -> Vec<String> {
     run(&mut Bot::default(), name)
 }
 
-/// What a fresh bot does with the only event of a body.
+/// What a fresh bot does with a body of one step.
 fn handle_only(body: &str) -> Action {
-    let Webhook::V2(body) = parse_webhook(body.as_bytes()).unwrap() else {
-        panic!("not a v2 body")
-    };
-    let [event] = &body.events[..] else {
-        panic!("not one event")
-    };
-    Bot::default().handle(event)
+    let webhook = parse_webhook(body.as_bytes()).unwrap();
+    let [step] = <[_; 1]>::try_from(Bot::default().handle(&webhook)).unwrap();
+    step.action
 }
 
 /// The channels of `ChannelType` that no user writes on: the API and the Notification API, the
@@ -63,7 +58,7 @@ fn the_bot_answers_a_user_on_every_channel() {
         ),
         (
             "googlercs",
-            r#"6601a0c0e1f2d300aa000004 (+15145550142) on googlercs: "You chose CONFIRM_YES.""#,
+            r#"6601a0c0e1f2d300aa000004 on googlercs: "You chose CONFIRM_YES.""#,
         ),
         (
             "instagram",
@@ -79,19 +74,19 @@ fn the_bot_answers_a_user_on_every_channel() {
         ),
         (
             "line",
-            r#"6601a0c0e1f2d300aa000008 on line: "I cannot read location messages yet.""#,
+            r#"6601a0c0e1f2d300aa000008 on line: "You are at 35.6812, 139.7671 (Tokyo Station).""#,
         ),
         (
             "mailgun",
-            r#"6601a0c0e1f2d300aa000009 (ada@example.com) on mailgun: "Thanks, I got https://media.smooch.io/apps/5ebee0975ac5304b664a12fa/attachments/invoice-1042.pdf""#,
+            r#"6601a0c0e1f2d300aa000009 on mailgun: "Thanks, I got https://media.smooch.io/apps/5ebee0975ac5304b664a12fa/attachments/invoice-1042.pdf""#,
         ),
         (
             "messagebird",
-            r#"6601a0c0e1f2d300aa000010 (+31612345678) on messagebird: "You said: When do you open on Sunday?""#,
+            r#"6601a0c0e1f2d300aa000010 on messagebird: "You said: When do you open on Sunday?""#,
         ),
         (
             "messenger",
-            r#"6601a0c0e1f2d300aa000011 (912382197) on messenger: "You chose YES_PLEASE.""#,
+            r#"6601a0c0e1f2d300aa000011 on messenger: "You chose YES_PLEASE.""#,
         ),
         (
             "slackconnect",
@@ -103,7 +98,7 @@ fn the_bot_answers_a_user_on_every_channel() {
         ),
         (
             "twilio",
-            r#"6601a0c0e1f2d300aa000014 (+15140000000) on twilio: "Thanks, I got https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM00000000000000000000000000000000/Media/ME00000000000000000000000000000000""#,
+            r#"6601a0c0e1f2d300aa000014 on twilio: "Thanks, I got https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/Messages/MM00000000000000000000000000000000/Media/ME00000000000000000000000000000000""#,
         ),
         (
             "twitter",
@@ -119,7 +114,7 @@ fn the_bot_answers_a_user_on_every_channel() {
         ),
         (
             "web",
-            r#"6601a0c0e1f2d300aa000018 (ada-lovelace) on web: "I cannot read formResponse messages yet.""#,
+            r#"6601a0c0e1f2d300aa000018 on web: "I cannot read formResponse messages yet.""#,
         ),
         (
             "wechat",
@@ -127,7 +122,7 @@ fn the_bot_answers_a_user_on_every_channel() {
         ),
         (
             "whatsapp",
-            r#"6601a0c0e1f2d300aa000020 (15145550199) on whatsapp: "Thanks, I got https://media.smooch.io/apps/5ebee0975ac5304b664a12fa/conversations/whatsapp/damaged-box.jpg""#,
+            r#"6601a0c0e1f2d300aa000020 on whatsapp: "Thanks, I got https://media.smooch.io/apps/5ebee0975ac5304b664a12fa/conversations/whatsapp/damaged-box.jpg""#,
         ),
     ];
     // One body per channel a user writes on, no more, no fewer.
@@ -157,7 +152,7 @@ fn the_bot_answers_a_user_on_every_channel() {
 }
 
 #[test]
-fn the_bot_handles_every_documented_event_type() {
+fn the_bot_handles_every_documented_v2_event_type() {
     let lines: Vec<String> = smooch_events::v2::Event::TYPES
         .iter()
         .flat_map(|kind| fresh(&v2_example(kind)))
@@ -185,11 +180,11 @@ fn the_bot_handles_every_documented_event_type() {
             format!("conversation:message:delivery:user {id}: ignore: conversation:message:delivery:user"),
             format!(
                 "conversation:message {id}: reply in {conversation} to 26508c10541a4b0ff472e5e2 \
-                 (912382197) on telegram: \"You said: hello\""
+                 on telegram: \"You said: hello\""
             ),
             format!(
                 "conversation:postback {id}: reply in {conversation} to 26508c10541a4b0ff472e5e2 \
-                 (912382197) on telegram: \"You chose Greet.\""
+                 on telegram: \"You chose Greet.\""
             ),
             format!("conversation:read {id}: ignore: conversation:read"),
             format!("conversation:referral {id}: ignore: conversation:referral"),
@@ -219,7 +214,75 @@ fn the_bot_handles_every_documented_event_type() {
 }
 
 #[test]
-fn the_bot_drops_an_event_it_already_handled() {
+fn the_bot_answers_every_documented_v1_message_and_postback() {
+    let user = "c7f6e6d6c3a637261bd9656f";
+    let expected = [
+        (
+            "message_appUser_text.json",
+            format!(
+                "message:appUser 55c8c1498590aa1900b9b9b1: reply to {user} on messenger: \
+                 \"You said: Hi! Do you have time to chat?\""
+            ),
+        ),
+        (
+            "message_appUser_image.json",
+            format!(
+                "message:appUser 55c8c1498590aa1900b9b9b1: reply to {user} on messenger: \
+                 \"Thanks, I got http://www.tacobueno.com/media/1338/partytacolarge.png?quality=65\""
+            ),
+        ),
+        (
+            "message_appUser_location.json",
+            format!(
+                "message:appUser 5887c22356c66904009ad602: reply to {user} on messenger: \
+                 \"You are at 45.5261583, -73.595346.\""
+            ),
+        ),
+        (
+            "postback.json",
+            format!("postback (no id): reply to {user}: \"You chose YES.\""),
+        ),
+        (
+            "message_appMaker_carousel.json",
+            "message:appMaker 5887c9117e4de029005f1fc6: ignore: a business message".to_owned(),
+        ),
+        (
+            "delivery_failure.json",
+            "delivery:failure (no id): log: message 583708af8d449209ba217871 to line not delivered: \
+             unauthorized"
+                .to_owned(),
+        ),
+        (
+            "written/message_delivery_failure.json",
+            "message:delivery:failure (no id): log: message 5c3cbf1f0db8d0a2b4d4a11f to twilio not \
+             delivered: uncategorized_error"
+                .to_owned(),
+        ),
+        (
+            "conversation_start.json",
+            "conversation:start (no id): ignore: conversation:start".to_owned(),
+        ),
+    ];
+    for (name, line) in expected {
+        assert_eq!(fresh(name), [format!("{name}: {line}")]);
+    }
+}
+
+#[test]
+fn the_bot_answers_a_v1_1_message_in_its_conversation() {
+    let name = "written/message_appUser_v1.1_trigger_last.json";
+    assert_eq!(
+        fresh(name),
+        [format!(
+            "{name}: message:appUser 5c3cbf1f0db8d0a2b4d4a11c: reply in d4a5c3a2b7e5bd5e2e5a8c1f to \
+             c7f6e6d6c3a637261bd9656f on messenger: \
+             \"Thanks, I got https://media.smooch.io/apps/5698edbf2a43bd081be982f1/photo.jpg\""
+        )]
+    );
+}
+
+#[test]
+fn the_bot_drops_what_it_already_handled() {
     let mut bot = Bot::default();
     let name = "v2/conversation_message.json";
     assert!(matches!(&run(&mut bot, name)[..], [line] if line.contains("reply in")));
@@ -245,6 +308,17 @@ fn the_bot_drops_an_event_it_already_handled() {
         again.iter().all(|line| line.ends_with("drop: already handled")),
         "{again:#?}"
     );
+    // A v1 message again (by its trigger and `_id`; v1 has no event ids).
+    let name = "message_appUser_text.json";
+    assert!(matches!(&run(&mut bot, name)[..], [line] if line.contains("reply to")));
+    assert_eq!(
+        run(&mut bot, name),
+        ["message_appUser_text.json: message:appUser 55c8c1498590aa1900b9b9b1: drop: already handled"]
+    );
+    // A v1 postback has no id at all: it is answered each time.
+    for _ in 0..2 {
+        assert!(matches!(&run(&mut bot, "postback.json")[..], [line] if line.contains("reply to")));
+    }
 }
 
 #[test]
@@ -295,13 +369,24 @@ fn the_bot_answers_users_and_not_the_business() {
         handle_only(business),
         Action::Ignore("a business message".to_owned())
     );
+    // In v1, the role says it; a message without one is the trigger's.
+    let v1 = r#"{"trigger": "message:appMaker", "appUser": {"_id": "u"},
+        "messages": [{"_id": "m", "type": "text", "text": "How can I help?"}]}"#;
+    assert_eq!(handle_only(v1), Action::Ignore("a business message".to_owned()));
+    let whisper = r#"{"trigger": "message:appMaker", "appUser": {"_id": "u"},
+        "messages": [{"_id": "m", "type": "text", "text": "a note", "role": "whisper"}]}"#;
+    assert_eq!(
+        handle_only(whisper),
+        Action::Ignore("a business message".to_owned())
+    );
 }
 
 #[test]
 fn the_bot_logs_event_types_it_does_not_know() {
+    // The messages first (what `Webhook::incoming` gives), then the other events, in order.
     let lines = fresh("v2/written/unknown_types.json");
     assert_eq!(
-        lines[..2],
+        lines[2..],
         [
             "v2/written/unknown_types.json: passthrough:messaging 65f2c2bd8a1e7c0012000001: \
              log: unknown event type \"passthrough:messaging\"",
@@ -312,17 +397,18 @@ fn the_bot_logs_event_types_it_does_not_know() {
 }
 
 #[test]
-fn every_v2_fixture_gives_the_expected_transcript() {
+fn every_fixture_gives_the_expected_transcript() {
     let expected = include_str!("bot_transcript.txt");
-    let actual: Vec<String> = v2_fixtures().iter().flat_map(|name| fresh(name)).collect();
+    let names = v1_bodies().into_iter().chain(v2_fixtures());
+    let actual: Vec<String> = names.flat_map(|name| fresh(&name)).collect();
     let actual = actual.join("\n") + "\n";
     if actual != expected {
         let (expected, actual): (Vec<_>, Vec<_>) = (expected.lines().collect(), actual.lines().collect());
         for (n, (want, got)) in expected.iter().zip(&actual).enumerate() {
-            assert_eq!(got, want, "line {} of tests/v2/bot_transcript.txt", n + 1);
+            assert_eq!(got, want, "line {} of tests/bot_transcript.txt", n + 1);
         }
         panic!(
-            "tests/v2/bot_transcript.txt has {} lines, the bot wrote {}:\n{}",
+            "tests/bot_transcript.txt has {} lines, the bot wrote {}:\n{}",
             expected.len(),
             actual.len(),
             actual.join("\n")
