@@ -172,7 +172,8 @@ impl Delivery {
 
     /// The event's key, in hexadecimal: the same for every delivery of the same event (its
     /// tries, and the same event sent again in another body), and never another event's. For a
-    /// v2 event, the SHA-256 of its app id, type and id; for a v1 body, the SHA-256 of its bytes.
+    /// v2 event, the SHA-256 of `smooch_events::v2::Event::dedupe_key` (its app id, type and id);
+    /// for a v1 body, the SHA-256 of its bytes.
     /// What a service stores to act once (the forward's `Idempotency-Key`).
     pub fn key(&self) -> &str {
         &self.key

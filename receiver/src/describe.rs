@@ -15,8 +15,9 @@
 //! bytes is named by the SHA-256 of its ids.
 //!
 //! **Keys.** A v2 event's key is the SHA-256 of its app id, type and id (the spec's examples reuse
-//! ids across types): the same event sent again in another body (a retry serialized otherwise,
-//! or batched with other events) has the same key, and is delivered once. A v1 body's key is the
+//! ids across types), as `smooch_events` gives them (`v2::Event::dedupe_key`): the same event
+//! sent again in another body (a retry serialized otherwise, or batched with other events) has the
+//! same key, and is delivered once. A v1 body's key is the
 //! SHA-256 of its bytes, as its idempotency key; so is, with its place, that of a v2 event without
 //! an id.
 
@@ -188,14 +189,10 @@ fn event_key(
     event: &smooch_events::v2::Event,
 ) -> [u8; 32] {
     let mut hash = Sha256::new();
-    match event.id() {
-        Some(id) => {
-            // Lengths first: no two triples hash the same text.
-            for part in [app_id.unwrap_or(""), event.trigger(), id] {
-                hash.update((part.len() as u64).to_be_bytes());
-                hash.update(part.as_bytes());
-            }
-        }
+    // The crate's own key (app id, type and id, as JSON text): what a bot stores to drop the
+    // retries, and what the receiver's key is made from.
+    match event.dedupe_key(app_id) {
+        Some(key) => hash.update(key.as_bytes()),
         None => {
             hash.update(b"an event without an id\0");
             hash.update(body_key);
