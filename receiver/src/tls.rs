@@ -188,21 +188,18 @@ impl TlsSettings {
                 .map_err(|error| TlsError(format!("the certificate checks: {error}")))?;
                 builder.with_webpki_verifier(verifier)
             }
-            Verify::Chain(roots) => {
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(ChainOnly {
-                        roots: roots.load()?,
-                        provider: Arc::clone(&provider),
-                    }))
-            }
-            Verify::Nothing => {
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(AnyCertificate {
-                        provider: Arc::clone(&provider),
-                    }))
-            }
+            Verify::Chain(roots) => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Lenient {
+                    roots: Some(roots.load()?),
+                    provider: Arc::clone(&provider),
+                })),
+            Verify::Nothing => builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Lenient {
+                    roots: None,
+                    provider: Arc::clone(&provider),
+                })),
         };
         match &self.client_cert {
             None => Ok(builder.with_no_client_auth()),
@@ -368,14 +365,16 @@ fn read_key(file: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     })
 }
 
-/// [`Verify::Chain`]: the chain and the dates, not the name.
+/// The certificate checks rustls does not make as they are: [`Verify::Chain`] (with `roots`: the
+/// chain and the dates, not the name) and [`Verify::Nothing`] (without: any certificate). Either
+/// way the server must sign the handshake with the key of the certificate it shows.
 #[derive(Debug)]
-struct ChainOnly {
-    roots: RootCertStore,
+struct Lenient {
+    roots: Option<RootCertStore>,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -384,67 +383,16 @@ impl ServerCertVerifier for ChainOnly {
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let certificate = rustls::server::ParsedCertificate::try_from(end_entity)?;
-        rustls::client::verify_server_cert_signed_by_trust_anchor(
-            &certificate,
-            &self.roots,
-            intermediates,
-            now,
-            self.provider.signature_verification_algorithms.all,
-        )?;
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            certificate,
-            signature,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        certificate: &CertificateDer<'_>,
-        signature: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            certificate,
-            signature,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// [`Verify::Nothing`]: any certificate, as long as the server signs the handshake with its key.
-#[derive(Debug)]
-struct AnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Some(roots) = &self.roots {
+            let certificate = rustls::server::ParsedCertificate::try_from(end_entity)?;
+            rustls::client::verify_server_cert_signed_by_trust_anchor(
+                &certificate,
+                roots,
+                intermediates,
+                now,
+                self.provider.signature_verification_algorithms.all,
+            )?;
+        }
         Ok(ServerCertVerified::assertion())
     }
 

@@ -55,6 +55,8 @@ pub struct Answer {
     /// How long it waits before answering.
     pub delay: Duration,
     pub headers: Vec<(String, String)>,
+    /// Answers only once this turns true (a gate the test opens).
+    pub gate: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl Answer {
@@ -67,7 +69,14 @@ impl Answer {
             status,
             delay: Duration::ZERO,
             headers: Vec::new(),
+            gate: None,
         }
+    }
+
+    /// The same, once `gate` turns true.
+    pub fn behind(mut self, gate: &tokio::sync::watch::Receiver<bool>) -> Answer {
+        self.gate = Some(gate.clone());
+        self
     }
 
     pub fn after(mut self, delay: Duration) -> Answer {
@@ -241,6 +250,9 @@ async fn record(request: Request<Incoming>, got: &Mutex<Vec<Got>>, policy: &Poli
     };
     let answer = policy(&arrived);
     got.lock().unwrap().push(arrived);
+    if let Some(mut gate) = answer.gate {
+        let _ = gate.wait_for(|open| *open).await;
+    }
     tokio::time::sleep(answer.delay).await;
     let mut response = Response::new(Full::new(Bytes::from_static(b"ok")));
     *response.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap();
