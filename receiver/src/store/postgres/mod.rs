@@ -372,18 +372,24 @@ impl Store for PostgresStore {
                 .db
                 .bounded(async {
                     // With its progress: every delivery up to `after` is done or set aside.
-                    client
-                        .execute(
+                    let released = client
+                        .query(
                             "UPDATE lanes SET claimed_by = NULL, claimed_until = NULL, \
                              done_through = greatest(lanes.done_through, u.after) \
                              FROM (SELECT lane FROM lanes WHERE lane = ANY($1) AND claimed_by = $3 \
                                    ORDER BY lane FOR UPDATE) AS held, \
                                   unnest($1::text[], $2::bigint[]) AS u(lane, after) \
-                             WHERE lanes.lane = held.lane AND u.lane = lanes.lane",
+                             WHERE lanes.lane = held.lane AND u.lane = lanes.lane \
+                             RETURNING lanes.last_id > lanes.done_through",
                             &[&names, &afters, &self.owner],
                         )
                         .await?;
-                    wake(&**client).await
+                    // The others are woken only for a lane given back with deliveries waiting
+                    // (stored while it was held): one given back empty has nothing for them.
+                    if released.iter().any(|row| row.get::<_, bool>(0)) {
+                        wake(&**client).await?;
+                    }
+                    Ok(())
                 })
                 .await;
             self.db.settle(client, outcome, "giving lanes back")
