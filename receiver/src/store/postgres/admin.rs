@@ -7,7 +7,7 @@ use tokio_postgres::GenericClient;
 
 use super::connection::{config, connect, pg_error, rfc3339, wake};
 use super::schema::{check_durability, check_schema, migrate};
-use super::writer::{insert_deliveries, NewDelivery};
+use super::writer::{insert_deliveries, DeliveryStatements, NewDelivery};
 use crate::store::contract::{
     text_column, Accepted, Admin, EventMeta, Incoming, Letter, Stats, StoreError, StoreFuture,
 };
@@ -192,7 +192,10 @@ impl Admin for PostgresAdmin {
                             event,
                         })
                         .collect();
-                    insert_deliveries(&transaction, &new).await.map_err(&error)?;
+                    let statements = DeliveryStatements::prepare(&transaction).await.map_err(&error)?;
+                    insert_deliveries(&transaction, &statements, &new)
+                        .await
+                        .map_err(&error)?;
                     Accepted::New(webhook_id)
                 }
                 None => Accepted::Duplicate(
@@ -255,7 +258,10 @@ impl Admin for PostgresAdmin {
                     event,
                 })
                 .collect();
-            let count = insert_deliveries(&transaction, &new).await.map_err(&error)?;
+            let statements = DeliveryStatements::prepare(&transaction).await.map_err(&error)?;
+            let count = insert_deliveries(&transaction, &statements, &new)
+                .await
+                .map_err(&error)?;
             wake(&transaction).await.map_err(&error)?;
             transaction.commit().await.map_err(&error)?;
             Ok(count)

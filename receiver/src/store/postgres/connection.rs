@@ -215,3 +215,41 @@ pub(super) async fn listen(target: Target, timeout: Duration, new_work: Arc<Noti
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
+
+/// Calls with statements prepared once per connection (the pool's statement cache): the
+/// receiver's hot statements are parsed and planned once, not on every call.
+pub(super) mod cached {
+    use deadpool_postgres::Object;
+    use tokio_postgres::types::ToSql;
+    use tokio_postgres::{Error, Row};
+
+    /// The rows `sql` returns.
+    pub(in crate::store::postgres) async fn query(
+        client: &Object,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        let statement = client.prepare_cached(sql).await?;
+        client.query(&statement, params).await
+    }
+
+    /// The row `sql` returns, if any.
+    pub(in crate::store::postgres) async fn query_opt(
+        client: &Object,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, Error> {
+        let statement = client.prepare_cached(sql).await?;
+        client.query_opt(&statement, params).await
+    }
+
+    /// How many rows `sql` changed.
+    pub(in crate::store::postgres) async fn execute(
+        client: &Object,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, Error> {
+        let statement = client.prepare_cached(sql).await?;
+        client.execute(&statement, params).await
+    }
+}

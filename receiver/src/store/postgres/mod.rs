@@ -50,7 +50,7 @@ use tokio::task::JoinHandle;
 
 use self::admin::stats;
 pub use self::admin::PostgresAdmin;
-use self::connection::{config, connect, listen, rfc3339, wake, Database};
+use self::connection::{cached, config, connect, listen, rfc3339, wake, Database};
 use self::schema::{check_durability, migrate};
 pub use self::schema::{DROP_WEBHOOK_STATE, MIGRATIONS};
 use self::writer::{write_loop, Write};
@@ -211,7 +211,7 @@ impl Store for PostgresStore {
             let client = self.db.get().await?;
             let outcome = self
                 .db
-                .bounded(client.query(
+                .bounded(cached::query(&client,
                     "WITH free AS ( \
                        SELECT lane FROM lanes \
                        WHERE last_id > done_through AND (claimed_until IS NULL OR claimed_until < now()) \
@@ -242,7 +242,8 @@ impl Store for PostgresStore {
             let client = self.db.get().await?;
             let outcome = self
                 .db
-                .bounded(client.query(
+                .bounded(cached::query(
+                    &client,
                     concat!(
                         "SELECT d.id, d.key, d.kind, d.webhook_id, ",
                         rfc3339!("w.received_at"),
@@ -296,7 +297,7 @@ impl Store for PostgresStore {
             let client = self.db.get().await?;
             let outcome = self
                 .db
-                .bounded(client.execute(
+                .bounded(cached::execute(&client,
                     "INSERT INTO delivery_done (delivery_id) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
                     &[&ids],
                 ))
@@ -323,7 +324,8 @@ impl Store for PostgresStore {
             // given back).
             let outcome = self
                 .db
-                .bounded(client.query_opt(
+                .bounded(cached::query_opt(
+                    &client,
                     "UPDATE deliveries SET attempts = attempts + 1, last_error = $2, \
                      state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END \
                      WHERE id = $1 AND state = 'pending' RETURNING state, attempts",
@@ -350,7 +352,8 @@ impl Store for PostgresStore {
             let client = self.db.get().await?;
             let outcome = self
                 .db
-                .bounded(client.query(
+                .bounded(cached::query(
+                    &client,
                     "UPDATE lanes SET claimed_until = now() + make_interval(secs => $2) \
                      FROM (SELECT lane FROM lanes WHERE lane = ANY($1) AND claimed_by = $3 \
                            ORDER BY lane FOR UPDATE) AS held \
@@ -372,18 +375,18 @@ impl Store for PostgresStore {
                 .db
                 .bounded(async {
                     // With its progress: every delivery up to `after` is done or set aside.
-                    let released = client
-                        .query(
-                            "UPDATE lanes SET claimed_by = NULL, claimed_until = NULL, \
+                    let released = cached::query(
+                        &client,
+                        "UPDATE lanes SET claimed_by = NULL, claimed_until = NULL, \
                              done_through = greatest(lanes.done_through, u.after) \
                              FROM (SELECT lane FROM lanes WHERE lane = ANY($1) AND claimed_by = $3 \
                                    ORDER BY lane FOR UPDATE) AS held, \
                                   unnest($1::text[], $2::bigint[]) AS u(lane, after) \
                              WHERE lanes.lane = held.lane AND u.lane = lanes.lane \
                              RETURNING lanes.last_id > lanes.done_through",
-                            &[&names, &afters, &self.owner],
-                        )
-                        .await?;
+                        &[&names, &afters, &self.owner],
+                    )
+                    .await?;
                     // The others are woken only for a lane given back with deliveries waiting
                     // (stored while it was held): one given back empty has nothing for them.
                     if released.iter().any(|row| row.get::<_, bool>(0)) {

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
-use tokio_postgres::GenericClient;
+use tokio_postgres::{GenericClient, Statement};
 
 use super::connection::{wake, Database};
 use crate::store::contract::{text_column, Accepted, DeadLetter, EventMeta, Incoming, Observer, StoreError};
@@ -28,6 +28,50 @@ pub(super) struct NewDelivery<'a> {
     pub(super) event: &'a EventMeta,
 }
 
+/// The statements of [`insert_deliveries`], prepared on the connection that runs them.
+pub(super) struct DeliveryStatements {
+    lock: Statement,
+    insert: Statement,
+    update: Statement,
+}
+
+/// Locks the lanes of a group (in the order of their names; created when new).
+const LOCK_LANES: &str = "INSERT INTO lanes (lane) SELECT l FROM unnest($1::text[]) AS u(l) ORDER BY l \
+    ON CONFLICT (lane) DO UPDATE SET claimed_by = lanes.claimed_by";
+
+/// Inserts deliveries in their order, those of a key stored before left out.
+const INSERT_DELIVERIES: &str = "INSERT INTO deliveries (webhook_id, event_index, events, lane, key, kind) \
+    SELECT w, i, n, l, k, t FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], $5::bytea[], \
+    $6::text[]) WITH ORDINALITY AS u(w, i, n, l, k, t, o) ORDER BY o \
+    ON CONFLICT (key) DO NOTHING RETURNING id, lane";
+
+/// Brings up the lanes' newest id.
+const UPDATE_LANES: &str = "UPDATE lanes SET last_id = greatest(lanes.last_id, v.last) \
+    FROM (SELECT l, max(id) AS last FROM unnest($1::text[], $2::bigint[]) AS u(l, id) GROUP BY l) AS v \
+    WHERE lanes.lane = v.l";
+
+impl DeliveryStatements {
+    /// Prepared once on a connection of the pool (its statement cache), for the writers.
+    pub(super) async fn cached(
+        client: &deadpool_postgres::Transaction<'_>,
+    ) -> Result<Self, tokio_postgres::Error> {
+        Ok(DeliveryStatements {
+            lock: client.prepare_cached(LOCK_LANES).await?,
+            insert: client.prepare_cached(INSERT_DELIVERIES).await?,
+            update: client.prepare_cached(UPDATE_LANES).await?,
+        })
+    }
+
+    /// Prepared now, for a connection of its own (the administration commands).
+    pub(super) async fn prepare(client: &impl GenericClient) -> Result<Self, tokio_postgres::Error> {
+        Ok(DeliveryStatements {
+            lock: client.prepare(LOCK_LANES).await?,
+            insert: client.prepare(INSERT_DELIVERIES).await?,
+            update: client.prepare(UPDATE_LANES).await?,
+        })
+    }
+}
+
 /// Inserts deliveries, each at the back of its lane: their lanes are locked first, in the order
 /// of their names (created when new), so that two transactions adding to one lane commit in the
 /// order of the ids they give, and two transactions never wait for each other in a circle; a
@@ -35,6 +79,7 @@ pub(super) struct NewDelivery<'a> {
 /// Returns how many were inserted.
 pub(super) async fn insert_deliveries(
     transaction: &impl GenericClient,
+    statements: &DeliveryStatements,
     new: &[NewDelivery<'_>],
 ) -> Result<u64, tokio_postgres::Error> {
     if new.is_empty() {
@@ -43,13 +88,7 @@ pub(super) async fn insert_deliveries(
     let mut lanes: Vec<&str> = new.iter().map(|new| new.event.lane.as_str()).collect();
     lanes.sort_unstable();
     lanes.dedup();
-    transaction
-        .execute(
-            "INSERT INTO lanes (lane) SELECT l FROM unnest($1::text[]) AS u(l) ORDER BY l \
-             ON CONFLICT (lane) DO UPDATE SET claimed_by = lanes.claimed_by",
-            &[&lanes],
-        )
-        .await?;
+    transaction.execute(&statements.lock, &[&lanes]).await?;
     let webhooks: Vec<i64> = new.iter().map(|new| new.webhook_id).collect();
     let indexes: Vec<i32> = new.iter().map(|new| new.index).collect();
     let counts: Vec<i32> = new.iter().map(|new| new.events).collect();
@@ -58,23 +97,13 @@ pub(super) async fn insert_deliveries(
     let kinds: Vec<_> = new.iter().map(|new| text_column(&new.event.kind)).collect();
     let inserted = transaction
         .query(
-            "INSERT INTO deliveries (webhook_id, event_index, events, lane, key, kind) \
-             SELECT w, i, n, l, k, t FROM unnest($1::bigint[], $2::int[], $3::int[], $4::text[], \
-             $5::bytea[], $6::text[]) WITH ORDINALITY AS u(w, i, n, l, k, t, o) ORDER BY o \
-             ON CONFLICT (key) DO NOTHING RETURNING id, lane",
+            &statements.insert,
             &[&webhooks, &indexes, &counts, &names, &keys, &kinds],
         )
         .await?;
     let ids: Vec<i64> = inserted.iter().map(|row| row.get(0)).collect();
     let lanes: Vec<&str> = inserted.iter().map(|row| row.get(1)).collect();
-    transaction
-        .execute(
-            "UPDATE lanes SET last_id = greatest(lanes.last_id, v.last) \
-             FROM (SELECT l, max(id) AS last FROM unnest($1::text[], $2::bigint[]) AS u(l, id) GROUP BY l) AS v \
-             WHERE lanes.lane = v.l",
-            &[&lanes, &ids],
-        )
-        .await?;
+    transaction.execute(&statements.update, &[&lanes, &ids]).await?;
     Ok(ids.len() as u64)
 }
 
@@ -298,7 +327,8 @@ async fn write_group(
                     })
             })
             .collect();
-        if insert_deliveries(&*transaction, &new).await? > 0 {
+        let statements = DeliveryStatements::cached(&transaction).await?;
+        if insert_deliveries(&*transaction, &statements, &new).await? > 0 {
             wake(&*transaction).await?;
         }
     }
