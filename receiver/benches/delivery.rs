@@ -11,13 +11,18 @@
 //!   `RECEIVER_TEST_DATABASE_URL`, a fresh schema each run), two receivers sharing the database,
 //!   the load split between them (both in this process: two `Receiver`s, each with its own pool
 //!   and scheduler);
-//! - each with every conversation answered 200, and with one conversation more that the service
-//!   refuses (500) all along: the others' rate is compared with the rate without it.
+//! - each with every conversation answered 200 (**live**: posts and deliveries at once), with one
+//!   conversation more that the service refuses (500) all along (the others' rate is compared
+//!   with the rate without it), and, at 20 ms, a **backlog**: every event stored while the
+//!   service is away (the application waits at a gate), then the gate opens, as when the service
+//!   comes back after an outage.
 //!
-//! For each run: events delivered a second (the events of the load over the time from the first
-//! 200 to the last delivery), p50 and p99 from an event's 200 to its arrival at the sink, and
-//! the conversations whose events arrived out of order (each key counted once). The table names
-//! the CPU it ran on. `cargo bench -p smooch-receiver --bench delivery` prints it, and one JSON
+//! For each run: events delivered a second (live: the events of the load over the time from the
+//! first 200 to the last delivery, so never above the intake's rate, which is shown too; backlog:
+//! over the time from the gate's opening to the last delivery, the delivery side alone), p50 and
+//! p99 from an event's 200 (backlog: from the gate's opening) to its arrival at the sink, and the
+//! conversations whose events arrived out of order (each key counted once). The table names the
+//! CPU it ran on. `cargo bench -p smooch-receiver --bench delivery` prints it, and one JSON
 //! line starting with `{"bench":"delivery"`; without `--bench` (as under `cargo test --benches`)
 //! it makes one small run, a smoke test.
 
@@ -31,10 +36,10 @@ use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use smooch_receiver::{Forward, ForwardSettings, Options, Receiver};
+use smooch_receiver::{Application, Delivery, Failure, Forward, ForwardSettings, Options, Receiver};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 /// The secret of the runs.
 const SECRET: &str = "delivery-secret-5a0c7e2d";
@@ -44,6 +49,41 @@ const APP: &str = "5ebee0975ac5304b664a12fa";
 
 /// Conversations posted at once.
 const POSTERS: usize = 64;
+
+/// The load of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    /// Posts and deliveries at once, every conversation answered 200.
+    Live,
+    /// As `Live`, with one conversation more that the service refuses all along.
+    Refused,
+    /// Every event stored first, then delivered.
+    Backlog,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Live => "live",
+            Mode::Refused => "live, one conversation refused",
+            Mode::Backlog => "backlog",
+        }
+    }
+}
+
+/// The forward behind a gate: each delivery waits until the gate opens (the service away).
+struct Gated {
+    gate: watch::Receiver<bool>,
+    forward: Forward,
+}
+
+impl Application for Gated {
+    async fn handle(&self, delivery: &Delivery) -> Result<(), Failure> {
+        let mut gate = self.gate.clone();
+        let _ = gate.wait_for(|open| *open).await;
+        self.forward.handle(delivery).await
+    }
+}
 
 /// One POST the sink got: when, and which event (its conversation and its place).
 #[derive(Clone, Debug)]
@@ -157,9 +197,11 @@ async fn post(stream: &mut BufReader<TcpStream>, body: &[u8]) -> Option<u16> {
 struct Measured {
     store: &'static str,
     latency_ms: u64,
-    refused: bool,
+    mode: Mode,
     events: usize,
     per_second: f64,
+    /// The intake's 200s a second while the load was posted.
+    posted_per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
     out_of_order: usize,
@@ -174,10 +216,11 @@ async fn run(
     name: &'static str,
     stores: &[String],
     latency: Duration,
-    refused: bool,
+    mode: Mode,
     conversations: usize,
     messages: usize,
 ) -> Measured {
+    let (open, gate) = watch::channel(mode != Mode::Backlog);
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let sink = sink(latency, Arc::clone(&arrivals)).await;
     let dir = tempfile::tempdir().unwrap();
@@ -193,7 +236,10 @@ async fn run(
         let receiver = Receiver::open(&options).await.unwrap();
         let address = receiver.address();
         let settings = ForwardSettings::new(options.forward_url.clone().unwrap(), options.forward_timeout);
-        let forward = Forward::new(&settings).unwrap();
+        let forward = Gated {
+            gate: gate.clone(),
+            forward: Forward::new(&settings).unwrap(),
+        };
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(receiver.serve(forward, async {
             let _ = stopped.await;
@@ -203,8 +249,9 @@ async fn run(
     let addresses: Vec<SocketAddr> = receivers.iter().map(|(address, _, _)| *address).collect();
     let answered: Arc<Mutex<BTreeMap<String, Instant>>> = Arc::default();
     let started = Instant::now();
+    let first_post = started;
     let mut names: Vec<String> = (0..conversations).map(|c| format!("c{c}")).collect();
-    if refused {
+    if mode == Mode::Refused {
         names.insert(conversations / 2, "refused".to_owned());
     }
     let names = Arc::new(Mutex::new(names.into_iter().enumerate().collect::<Vec<_>>()));
@@ -254,6 +301,14 @@ async fn run(
     for poster in posters {
         poster.await.unwrap();
     }
+    let posted = Instant::now();
+    // The backlog: every event stored; the service comes back.
+    let started = if mode == Mode::Backlog {
+        open.send_replace(true);
+        posted
+    } else {
+        started
+    };
     let expected = conversations * messages;
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
@@ -299,7 +354,8 @@ async fn run(
             .push(arrival.message);
         let name = format!("{}-{}", arrival.conversation, arrival.message);
         if let Some(at) = answered.get(&name) {
-            waits.push(arrival.at.saturating_duration_since(*at).as_secs_f64() * 1000.0);
+            let since = (*at).max(started);
+            waits.push(arrival.at.saturating_duration_since(since).as_secs_f64() * 1000.0);
         }
         last = last.max(arrival.at);
     }
@@ -309,9 +365,10 @@ async fn run(
     Measured {
         store: name,
         latency_ms: latency.as_millis() as u64,
-        refused,
+        mode,
         events: expected,
         per_second: expected as f64 / last.duration_since(started).as_secs_f64(),
+        posted_per_second: expected as f64 / posted.duration_since(first_post).as_secs_f64(),
         p50_ms: percentile(0.5),
         p99_ms: percentile(0.99),
         out_of_order: orders.values().filter(|order| **order != in_order).count(),
@@ -380,7 +437,13 @@ fn main() {
         let mut results = Vec::new();
         let mut seq = 0;
         for &latency in &latencies {
-            for refused in [false, true] {
+            // The backlog at the shortest latency only: there the delivery side's own rate shows.
+            let modes: &[Mode] = if latency == latencies[0] {
+                &[Mode::Live, Mode::Refused, Mode::Backlog]
+            } else {
+                &[Mode::Live, Mode::Refused]
+            };
+            for &mode in modes {
                 let latency = Duration::from_millis(latency);
                 let sqlite = vec!["{dir}/webhooks.sqlite3".to_owned()];
                 results.push(
@@ -388,7 +451,7 @@ fn main() {
                         "SQLite, 1 receiver",
                         &sqlite,
                         latency,
-                        refused,
+                        mode,
                         conversations,
                         messages,
                     )
@@ -403,7 +466,7 @@ fn main() {
                             "PostgreSQL, 2 receivers",
                             &two,
                             latency,
-                            refused,
+                            mode,
                             conversations,
                             messages,
                         )
@@ -418,8 +481,8 @@ fn main() {
         "CPU: {}; {conversations} conversations × {messages} events; SMOOCH_CONCURRENCY 16 a receiver",
         cpu()
     );
-    println!("| store | sink latency | one conversation refused | delivered/s | target | p50 ms | p99 ms | out of order | duplicates | requests sent again |");
-    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| store | sink latency | load | delivered/s | target | intake 200s/s | p50 ms | p99 ms | out of order | duplicates | requests sent again |");
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for result in &results {
         let receivers = if result.store.starts_with("PostgreSQL") {
             2.0
@@ -428,12 +491,13 @@ fn main() {
         };
         let target = 0.8 * 16.0 * receivers / (result.latency_ms as f64 / 1000.0);
         println!(
-            "| {} | {} ms | {} | {:.0} | ≥ {:.0} | {:.0} | {:.0} | {} | {} | {} |",
+            "| {} | {} ms | {} | {:.0} | ≥ {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
             result.store,
             result.latency_ms,
-            if result.refused { "yes" } else { "no" },
+            result.mode.name(),
             result.per_second,
             target,
+            result.posted_per_second,
             result.p50_ms,
             result.p99_ms,
             result.out_of_order,
@@ -441,11 +505,10 @@ fn main() {
             result.retried
         );
     }
-    for pair in results.iter().filter(|result| result.refused) {
-        if let Some(base) = results
-            .iter()
-            .find(|other| !other.refused && other.store == pair.store && other.latency_ms == pair.latency_ms)
-        {
+    for pair in results.iter().filter(|result| result.mode == Mode::Refused) {
+        if let Some(base) = results.iter().find(|other| {
+            other.mode == Mode::Live && other.store == pair.store && other.latency_ms == pair.latency_ms
+        }) {
             println!(
                 "{} at {} ms: with one conversation refused, the others' rate is {:.2} × the rate without (target ≥ 0.9)",
                 pair.store,
@@ -458,12 +521,13 @@ fn main() {
         .iter()
         .map(|result| {
             format!(
-                r#"{{"store":"{}","latency_ms":{},"refused":{},"events":{},"per_second":{:.1},"p50_ms":{:.1},"p99_ms":{:.1},"out_of_order":{},"duplicates":{}}}"#,
+                r#"{{"store":"{}","latency_ms":{},"load":"{}","events":{},"per_second":{:.1},"posted_per_second":{:.1},"p50_ms":{:.1},"p99_ms":{:.1},"out_of_order":{},"duplicates":{}}}"#,
                 result.store,
                 result.latency_ms,
-                result.refused,
+                result.mode.name(),
                 result.events,
                 result.per_second,
+                result.posted_per_second,
                 result.p50_ms,
                 result.p99_ms,
                 result.out_of_order,
