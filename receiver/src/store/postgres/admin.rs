@@ -5,9 +5,9 @@
 use tokio::task::JoinHandle;
 use tokio_postgres::GenericClient;
 
-use super::connection::{config, connect, pg_error, rfc3339, wake};
+use super::connection::{config, connect, pg_error, rfc3339};
 use super::schema::{check_durability, check_schema, migrate};
-use super::writer::{insert_deliveries, DeliveryStatements, NewDelivery};
+use super::writer::{insert_deliveries, lanes_of, lock_lanes, DeliveryStatements, NewDelivery};
 use crate::store::contract::{
     text_column, Accepted, Admin, EventMeta, Incoming, Letter, Stats, StoreError, StoreFuture,
 };
@@ -193,6 +193,10 @@ impl Admin for PostgresAdmin {
                         })
                         .collect();
                     let statements = DeliveryStatements::prepare(&transaction).await.map_err(&error)?;
+                    let lanes = lanes_of(webhook.events.iter());
+                    lock_lanes(&transaction, &statements, &lanes)
+                        .await
+                        .map_err(&error)?;
                     insert_deliveries(&transaction, &statements, &new)
                         .await
                         .map_err(&error)?;
@@ -216,7 +220,6 @@ impl Admin for PostgresAdmin {
                 )
                 .await
                 .map_err(&error)?;
-            wake(&transaction).await.map_err(&error)?;
             transaction.commit().await.map_err(&error)?;
             Ok(accepted)
         })
@@ -259,10 +262,13 @@ impl Admin for PostgresAdmin {
                 })
                 .collect();
             let statements = DeliveryStatements::prepare(&transaction).await.map_err(&error)?;
+            let lanes = lanes_of(new.iter().map(|new| new.event));
+            lock_lanes(&transaction, &statements, &lanes)
+                .await
+                .map_err(&error)?;
             let count = insert_deliveries(&transaction, &statements, &new)
                 .await
                 .map_err(&error)?;
-            wake(&transaction).await.map_err(&error)?;
             transaction.commit().await.map_err(&error)?;
             Ok(count)
         })

@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Statement};
 
 use super::connection::{wake, Database};
@@ -72,11 +73,32 @@ impl DeliveryStatements {
     }
 }
 
-/// Inserts deliveries, each at the back of its lane: their lanes are locked first, in the order
-/// of their names (created when new), so that two transactions adding to one lane commit in the
-/// order of the ids they give, and two transactions never wait for each other in a circle; a
-/// delivery whose key is stored already is not inserted; the lanes' newest id is brought up.
-/// Returns how many were inserted.
+/// The lanes of `events`, each once, in the order [`lock_lanes`] locks them.
+pub(super) fn lanes_of<'a>(events: impl Iterator<Item = &'a EventMeta>) -> Vec<&'a str> {
+    let mut lanes: Vec<&str> = events.map(|event| event.lane.as_str()).collect();
+    lanes.sort_unstable();
+    lanes.dedup();
+    lanes
+}
+
+/// Locks `lanes` (from [`lanes_of`]: in the order of their names, created when new) before
+/// [`insert_deliveries`] adds to them in the same transaction: two transactions adding to one lane
+/// then commit in the order of the ids they give, and two transactions never wait for each other
+/// in a circle.
+pub(super) async fn lock_lanes(
+    transaction: &impl GenericClient,
+    statements: &DeliveryStatements,
+    lanes: &[&str],
+) -> Result<(), tokio_postgres::Error> {
+    if !lanes.is_empty() {
+        transaction.execute(&statements.lock, &[&lanes]).await?;
+    }
+    Ok(())
+}
+
+/// Inserts deliveries, each at the back of its lane (locked before by [`lock_lanes`]): a delivery
+/// whose key is stored already is not inserted; the lanes' newest id is brought up and, when any
+/// was inserted, every receiver woken (the two sent at once). Returns how many were inserted.
 pub(super) async fn insert_deliveries(
     transaction: &impl GenericClient,
     statements: &DeliveryStatements,
@@ -85,10 +107,6 @@ pub(super) async fn insert_deliveries(
     if new.is_empty() {
         return Ok(0);
     }
-    let mut lanes: Vec<&str> = new.iter().map(|new| new.event.lane.as_str()).collect();
-    lanes.sort_unstable();
-    lanes.dedup();
-    transaction.execute(&statements.lock, &[&lanes]).await?;
     let webhooks: Vec<i64> = new.iter().map(|new| new.webhook_id).collect();
     let indexes: Vec<i32> = new.iter().map(|new| new.index).collect();
     let counts: Vec<i32> = new.iter().map(|new| new.events).collect();
@@ -103,7 +121,14 @@ pub(super) async fn insert_deliveries(
         .await?;
     let ids: Vec<i64> = inserted.iter().map(|row| row.get(0)).collect();
     let lanes: Vec<&str> = inserted.iter().map(|row| row.get(1)).collect();
-    transaction.execute(&statements.update, &[&lanes, &ids]).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let params: [&(dyn ToSql + Sync); 2] = [&lanes, &ids];
+    tokio::try_join!(
+        transaction.execute(&statements.update, &params),
+        wake(transaction)
+    )?;
     Ok(ids.len() as u64)
 }
 
@@ -286,10 +311,16 @@ async fn write_group(
             .map(|&i| accepts[i].app_id.as_deref().map(text_column))
             .collect();
         let bodies: Vec<&[u8]> = unique.iter().map(|&i| accepts[i].body.as_slice()).collect();
-        for row in transaction
-            .query(&insert, &[&keys, &times, &kinds, &apps, &bodies])
-            .await?
-        {
+        // The lanes of every body are locked first (those of a copy stored before too: harmless),
+        // sent with the insert of the bodies, in that order.
+        let statements = DeliveryStatements::cached(&transaction).await?;
+        let lanes = lanes_of(unique.iter().flat_map(|&i| accepts[i].events.iter()));
+        let params: [&(dyn ToSql + Sync); 5] = [&keys, &times, &kinds, &apps, &bodies];
+        let ((), inserted) = tokio::try_join!(
+            lock_lanes(&*transaction, &statements, &lanes),
+            transaction.query(&insert, &params)
+        )?;
+        for row in inserted {
             rows.insert(row.get(1), Accepted::New(row.get(0)));
         }
         let missing: Vec<&[u8]> = keys
@@ -327,10 +358,7 @@ async fn write_group(
                     })
             })
             .collect();
-        let statements = DeliveryStatements::cached(&transaction).await?;
-        if insert_deliveries(&*transaction, &statements, &new).await? > 0 {
-            wake(&*transaction).await?;
-        }
+        insert_deliveries(&*transaction, &statements, &new).await?;
     }
     let mut written = Vec::with_capacity(group.len());
     let mut accepted = 0;
