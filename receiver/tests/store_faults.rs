@@ -441,3 +441,40 @@ async fn an_idempotency_key_never_names_two_webhooks_after_the_retention_deleted
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_change_under_a_running_receiver_costs_one_write_not_every_write() {
+    let Some(store) = TestStore::postgres("stale_statements").await else {
+        return;
+    };
+    bounded(Duration::from_secs(60), async {
+        let process = Process::start(&store.location(), &log_path(&store, "stale"), &[]);
+        let mut client = Client::connect(process.address).await;
+        // The writer's connections prepare their statements on these.
+        for i in 0..4 {
+            let body = v2_message(&format!("conversation-{i}"), &format!("before-{i}"), "hi");
+            assert_eq!(client.post(Some(CURRENT), &body).await.status, 200);
+        }
+        // As a migration by a newer receiver could: a column that the writer's insert returns
+        // changes type, so that the plans prepared before no longer fit ("cached plan must not
+        // change result type").
+        store
+            .execute("ALTER TABLE deliveries ALTER COLUMN lane TYPE varchar(4000)")
+            .await;
+        // Each connection open then fails once at the most (503: Smooch sends the body again),
+        // and is replaced; the pool has `WRITERS + 4` at the most.
+        let mut statuses = Vec::new();
+        for i in 0..24 {
+            let body = v2_message(&format!("conversation-{i}"), &format!("after-{i}"), "hi");
+            statuses.push(client.post(Some(CURRENT), &body).await.status);
+        }
+        let refused = statuses.iter().filter(|&&status| status != 200).count();
+        assert!(
+            refused <= smooch_receiver::store::postgres::WRITERS + 4
+                && statuses[16..].iter().all(|&status| status == 200),
+            "the connections that prepared the old plans kept failing: {statuses:?}"
+        );
+        process.stop();
+    })
+    .await;
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio_postgres::{AsyncMessage, GenericClient};
+use tokio_postgres::AsyncMessage;
 
 use super::tls::Target;
 use crate::store::contract::{Health, StoreError};
@@ -104,13 +104,9 @@ pub(super) async fn connect(
     Ok((client, driver))
 }
 
-/// Wakes every receiver's application (`NOTIFY`, sent with the transaction's commit).
-pub(super) async fn wake(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-    client
-        .execute("SELECT pg_notify($1, '')", &[&CHANNEL])
-        .await
-        .map(drop)
-}
+/// Wakes every receiver's application (`NOTIFY`, sent with the transaction's commit), with
+/// [`CHANNEL`] as its one parameter.
+pub(super) const WAKE: &str = "SELECT pg_notify($1, '')";
 
 /// A database call's outcome: its own result, or no answer within the timeout.
 pub(super) type Outcome<T> = Result<Result<T, tokio_postgres::Error>, tokio::time::error::Elapsed>;
@@ -155,7 +151,7 @@ impl Database {
         match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
-                if error.is_closed() || error.as_db_error().is_none() {
+                if error.is_closed() || error.as_db_error().is_none() || stale_statement(&error) {
                     self.discard(client);
                 }
                 Err(pg_error(what)(error))
@@ -170,10 +166,26 @@ impl Database {
         }
     }
 
+    /// Drops `client` instead of giving it back, and the idle connections with it.
     fn discard(&self, client: deadpool_postgres::Object) {
         drop(deadpool_postgres::Object::take(client));
         self.pool.retain(|_, _| false);
     }
+}
+
+/// Whether `error` comes of a statement the connection prepared before the schema changed under
+/// it (a migration by another receiver): "cached plan must not change result type", or a
+/// prepared statement the server no longer has. Such a connection fails every call of that
+/// statement again; a new one prepares it anew.
+fn stale_statement(error: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    error.code().is_some_and(|code| {
+        *code == SqlState::INVALID_SQL_STATEMENT_NAME
+            || (*code == SqlState::FEATURE_NOT_SUPPORTED
+                && error
+                    .as_db_error()
+                    .is_some_and(|db| db.message().starts_with("cached plan must not change")))
+    })
 }
 
 /// How often the listener checks that its connection still answers.

@@ -50,7 +50,7 @@ use tokio::task::JoinHandle;
 
 use self::admin::stats;
 pub use self::admin::PostgresAdmin;
-use self::connection::{cached, config, connect, listen, rfc3339, wake, Database};
+use self::connection::{cached, config, connect, listen, rfc3339, Database, CHANNEL, WAKE};
 use self::schema::{check_durability, migrate};
 pub use self::schema::{DROP_WEBHOOK_STATE, MIGRATIONS};
 use self::writer::{write_loop, Write};
@@ -390,7 +390,7 @@ impl Store for PostgresStore {
                     // The others are woken only for a lane given back with deliveries waiting
                     // (stored while it was held): one given back empty has nothing for them.
                     if released.iter().any(|row| row.get::<_, bool>(0)) {
-                        wake(&**client).await?;
+                        cached::execute(&client, WAKE, &[&CHANNEL]).await?;
                     }
                     Ok(())
                 })

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot, Notify};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Statement};
 
-use super::connection::{wake, Database};
+use super::connection::{Database, CHANNEL, WAKE};
 use crate::store::contract::{text_column, Accepted, DeadLetter, EventMeta, Incoming, Observer, StoreError};
 
 /// The most requests written in one transaction.
@@ -34,6 +34,8 @@ pub(super) struct DeliveryStatements {
     lock: Statement,
     insert: Statement,
     update: Statement,
+    /// `WAKE`: wakes every receiver at the commit.
+    notify: Statement,
 }
 
 /// Locks the lanes of a group (in the order of their names; created when new).
@@ -60,6 +62,7 @@ impl DeliveryStatements {
             lock: client.prepare_cached(LOCK_LANES).await?,
             insert: client.prepare_cached(INSERT_DELIVERIES).await?,
             update: client.prepare_cached(UPDATE_LANES).await?,
+            notify: client.prepare_cached(WAKE).await?,
         })
     }
 
@@ -69,6 +72,7 @@ impl DeliveryStatements {
             lock: client.prepare(LOCK_LANES).await?,
             insert: client.prepare(INSERT_DELIVERIES).await?,
             update: client.prepare(UPDATE_LANES).await?,
+            notify: client.prepare(WAKE).await?,
         })
     }
 }
@@ -125,9 +129,12 @@ pub(super) async fn insert_deliveries(
         return Ok(0);
     }
     let params: [&(dyn ToSql + Sync); 2] = [&lanes, &ids];
+    let wake: [&(dyn ToSql + Sync); 1] = [&CHANNEL];
+    // (`biased`: sent in this order, and an error of the first is the one returned.)
     tokio::try_join!(
+        biased;
         transaction.execute(&statements.update, &params),
-        wake(transaction)
+        transaction.execute(&statements.notify, &wake)
     )?;
     Ok(ids.len() as u64)
 }
@@ -317,6 +324,7 @@ async fn write_group(
         let lanes = lanes_of(unique.iter().flat_map(|&i| accepts[i].events.iter()));
         let params: [&(dyn ToSql + Sync); 5] = [&keys, &times, &kinds, &apps, &bodies];
         let ((), inserted) = tokio::try_join!(
+            biased;
             lock_lanes(&*transaction, &statements, &lanes),
             transaction.query(&insert, &params)
         )?;
