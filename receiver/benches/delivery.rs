@@ -18,7 +18,7 @@
 //!   comes back after an outage.
 //!
 //! For each run: events delivered a second (live: the events of the load over the time from the
-//! first 200 to the last delivery, so never above the intake's rate, which is shown too; backlog:
+//! first post to the last delivery, so never above the intake's rate, which is shown too; backlog:
 //! over the time from the gate's opening to the last delivery, the delivery side alone), p50 and
 //! p99 from an event's 200 (backlog: from the gate's opening) to its arrival at the sink, and the
 //! conversations whose events arrived out of order (each key counted once). The table names the
