@@ -8,7 +8,8 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
-use tokio_postgres::AsyncMessage;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{AsyncMessage, Row};
 
 use super::tls::Target;
 use crate::store::contract::{Health, StoreError};
@@ -131,6 +132,43 @@ impl Database {
                     crate::tls::explain(&error)
                 ))
             })
+    }
+
+    /// The rows of `sql` (prepared once per connection: [`cached`]) on a connection of the pool,
+    /// within the timeout, settled by [`Database::settle`]; `what` names the call in an error.
+    pub(super) async fn query(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let client = self.get().await?;
+        let outcome = self.bounded(cached::query(&client, sql, params)).await;
+        self.settle(client, outcome, what)
+    }
+
+    /// The row of `sql`, if any, as [`Database::query`] runs it.
+    pub(super) async fn query_opt(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, StoreError> {
+        let client = self.get().await?;
+        let outcome = self.bounded(cached::query_opt(&client, sql, params)).await;
+        self.settle(client, outcome, what)
+    }
+
+    /// How many rows `sql` changed, as [`Database::query`] runs it.
+    pub(super) async fn execute(
+        &self,
+        what: &str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StoreError> {
+        let client = self.get().await?;
+        let outcome = self.bounded(cached::execute(&client, sql, params)).await;
+        self.settle(client, outcome, what)
     }
 
     /// `call` within the timeout.

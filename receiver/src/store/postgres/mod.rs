@@ -208,10 +208,10 @@ impl Store for PostgresStore {
 
     fn take(&self, max: usize) -> StoreFuture<'_, Vec<Taken>> {
         Box::pin(async move {
-            let client = self.db.get().await?;
-            let outcome = self
+            let rows = self
                 .db
-                .bounded(cached::query(&client,
+                .query(
+                    "taking lanes",
                     "WITH free AS ( \
                        SELECT lane FROM lanes \
                        WHERE last_id > done_through AND (claimed_until IS NULL OR claimed_until < now()) \
@@ -223,9 +223,8 @@ impl Store for PostgresStore {
                         &self.owner,
                         &self.lease_seconds(),
                     ],
-                ))
-                .await;
-            let rows = self.db.settle(client, outcome, "taking lanes")?;
+                )
+                .await?;
             Ok(rows
                 .iter()
                 .map(|row| Taken {
@@ -239,11 +238,10 @@ impl Store for PostgresStore {
     fn next(&self, lane: &str, after: i64, max: usize, max_bytes: usize) -> StoreFuture<'_, Vec<Stored>> {
         let lane = lane.to_owned();
         Box::pin(async move {
-            let client = self.db.get().await?;
-            let outcome = self
+            let rows = self
                 .db
-                .bounded(cached::query(
-                    &client,
+                .query(
+                    "reading a lane",
                     concat!(
                         "SELECT d.id, d.key, d.kind, d.webhook_id, ",
                         rfc3339!("w.received_at"),
@@ -254,9 +252,8 @@ impl Store for PostgresStore {
                          ORDER BY d.id LIMIT $3"
                     ),
                     &[&lane, &after, &i64::try_from(max).unwrap_or(i64::MAX)],
-                ))
-                .await;
-            let rows = self.db.settle(client, outcome, "reading a lane")?;
+                )
+                .await?;
             let mut bodies: std::collections::HashMap<i64, Arc<Vec<u8>>> = std::collections::HashMap::new();
             let mut next = Vec::with_capacity(rows.len());
             let mut bytes = 0;
@@ -294,15 +291,15 @@ impl Store for PostgresStore {
             let mut ids = std::mem::take(&mut *self.unmarked.lock().unwrap_or_else(|p| p.into_inner()));
             ids.extend(marks.into_iter().map(|(_, id)| id));
             // Rows appended, nothing else: the lane's progress is written when it is given back.
-            let client = self.db.get().await?;
-            let outcome = self
+            let marked = self
                 .db
-                .bounded(cached::execute(&client,
+                .execute(
+                    "marking done",
                     "INSERT INTO delivery_done (delivery_id) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING",
                     &[&ids],
-                ))
+                )
                 .await;
-            if let Err(error) = self.db.settle(client, outcome, "marking done") {
+            if let Err(error) = marked {
                 // Kept for the next mark.
                 self.unmarked
                     .lock()
@@ -319,20 +316,18 @@ impl Store for PostgresStore {
         Box::pin(async move {
             let max = i32::try_from(max_attempts).unwrap_or(i32::MAX);
             let error = crate::store::contract::text_column(&error).into_owned();
-            let client = self.db.get().await?;
             // Set aside, its lane goes on past it (the lane's progress is written when it is
             // given back).
-            let outcome = self
+            let row = self
                 .db
-                .bounded(cached::query_opt(
-                    &client,
+                .query_opt(
+                    "recording a failure",
                     "UPDATE deliveries SET attempts = attempts + 1, last_error = $2, \
                      state = CASE WHEN attempts + 1 >= $3 THEN 'failed' ELSE state END \
                      WHERE id = $1 AND state = 'pending' RETURNING state, attempts",
                     &[&id, &error, &max],
-                ))
-                .await;
-            let row = self.db.settle(client, outcome, "recording a failure")?;
+                )
+                .await?;
             Ok(match row {
                 Some(row) => {
                     let attempts = u32::try_from(row.get::<_, i32>(1)).unwrap_or(0);
@@ -349,19 +344,17 @@ impl Store for PostgresStore {
 
     fn extend(&self, lanes: Vec<String>) -> StoreFuture<'_, Vec<String>> {
         Box::pin(async move {
-            let client = self.db.get().await?;
-            let outcome = self
+            let rows = self
                 .db
-                .bounded(cached::query(
-                    &client,
+                .query(
+                    "renewing the holds",
                     "UPDATE lanes SET claimed_until = now() + make_interval(secs => $2) \
                      FROM (SELECT lane FROM lanes WHERE lane = ANY($1) AND claimed_by = $3 \
                            ORDER BY lane FOR UPDATE) AS held \
                      WHERE lanes.lane = held.lane AND lanes.claimed_by = $3 RETURNING lanes.lane",
                     &[&lanes, &self.lease_seconds(), &self.owner],
-                ))
-                .await;
-            let rows = self.db.settle(client, outcome, "renewing the holds")?;
+                )
+                .await?;
             Ok(rows.iter().map(|row| row.get(0)).collect())
         })
     }
