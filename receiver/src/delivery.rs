@@ -786,20 +786,8 @@ async fn turn<A: Application>(
 pub(crate) fn backoff(attempts: u32, asked: Option<Duration>) -> Duration {
     let doubled = FIRST_BACKOFF.saturating_mul(1 << attempts.saturating_sub(1).min(16));
     let ceiling = doubled.min(MAX_BACKOFF);
-    let jittered = ceiling / 2 + ceiling.mul_f64(random_fraction() / 2.0);
+    let jittered = ceiling / 2 + ceiling.mul_f64(crate::random::random_fraction() / 2.0);
     jittered.max(asked.unwrap_or_default().min(MAX_BACKOFF))
-}
-
-/// A number in [0, 1), different at each call.
-fn random_fraction() -> f64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// The message of a panic, when it is a string.

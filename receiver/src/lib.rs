@@ -58,6 +58,7 @@ pub mod forward;
 mod http;
 mod log;
 pub mod metrics;
+mod random;
 pub mod store;
 pub mod tls;
 

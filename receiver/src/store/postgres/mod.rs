@@ -121,7 +121,12 @@ impl PostgresStore {
             })
             .unzip();
         let listener = tokio::spawn(listen(target, settings.timeout, Arc::clone(&new_work)));
-        let owner = format!("{}:{}:{:08x}", hostname(), std::process::id(), rand_u32());
+        let owner = format!(
+            "{}:{}:{:08x}",
+            hostname(),
+            std::process::id(),
+            crate::random::random_u64() as u32
+        );
         Ok(PostgresStore {
             db,
             writes: Mutex::new(Some(writes)),
@@ -183,18 +188,6 @@ fn hostname() -> String {
         .ok()
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| "receiver".to_owned())
-}
-
-/// A number that differs between two processes started at the same moment.
-fn rand_u32() -> u32 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos()),
-    );
-    hasher.finish() as u32
 }
 
 impl Store for PostgresStore {
